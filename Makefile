@@ -1,0 +1,66 @@
+# Keyroom: `make run` serves the app, `make test` runs every check. See README.md.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export KEYROOM_CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: run test lint format test-python test-js test-browser bench check-deploy clean
+
+$(PY):
+	@python=$$(scripts/find-python) || exit 1; \
+	echo "Creating $(VENV) with $$python"; \
+	"$$python" -m venv $(VENV)
+
+$(VENV)/.deps-run: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.deps-test: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	@touch $@ $(VENV)/.deps-run
+
+run: $(VENV)/.deps-run
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	@echo
+	@echo "  Keyroom is running at http://$(HOST):$(PORT)/"
+	@echo "  The first account you create (Sign up) becomes the administrator."
+	@echo "  Stop it with Ctrl+C."
+	@echo
+	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) keyroom.asgi:application
+
+lint: $(VENV)/.deps-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.deps-test
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# Unit, view and Channels tests (browser tests run in their own process: event loops clash).
+test-python: $(VENV)/.deps-test
+	$(VENV)/bin/pytest --ignore=tests/browser -p no:cacheprovider
+
+test-js:
+	node --test tests/js/
+
+test-browser: $(VENV)/.deps-test
+	@scripts/ensure-chromium
+	DJANGO_ALLOW_ASYNC_UNSAFE=true $(VENV)/bin/pytest tests/browser -p no:cacheprovider
+
+test: lint test-js test-python test-browser
+
+bench: $(VENV)/.deps-test
+	$(PY) bench/fanout.py
+
+# Production settings must pass Django's deployment checklist.
+check-deploy: $(VENV)/.deps-run
+	SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	SECURE_HTTPS=true ALLOWED_HOSTS=chat.example.com $(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) var/static

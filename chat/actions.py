@@ -1,0 +1,278 @@
+"""Writes. The only place that changes rooms, memberships and messages, and the only place
+that emits events (through ``chat.events.send_event``, after commit)."""
+
+import uuid
+from collections.abc import Iterable
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import User
+from chat.errors import Conflict, InvalidInput, NotAllowed
+from chat.events import room_group, send_event, user_group
+from chat.models import Membership, Message, MessageKind, Room, RoomKind
+from chat.selectors import list_members_for_room
+from chat.serializers import serialize_message, serialize_room, serialize_user
+
+
+def _next_seq(room: Room) -> int:
+    """Take the room's next counter value. Locks the room row until the transaction ends."""
+    Room.objects.filter(pk=room.pk).update(last_seq=F("last_seq") + 1)
+    room.last_seq = Room.objects.filter(pk=room.pk).values_list("last_seq", flat=True).get()
+    return room.last_seq
+
+
+def _post(
+    room: Room,
+    sender: User,
+    *,
+    kind: str,
+    body: str,
+    client_id: uuid.UUID,
+    payload: dict | None = None,
+) -> Message:
+    seq = _next_seq(room)
+    message = Message.objects.create(
+        room=room,
+        sender=sender,
+        kind=kind,
+        body=body,
+        payload=payload,
+        client_id=client_id,
+        seq=seq,
+        rev=seq,
+    )
+    send_event(room_group(room.pk), {"type": "message.new", "message": serialize_message(message)})
+    return message
+
+
+def _post_system(room: Room, actor: User, text: str) -> Message:
+    return _post(room, actor, kind=MessageKind.SYSTEM, body=text, client_id=uuid.uuid4())
+
+
+def _room_event(room: Room) -> None:
+    send_event(
+        room_group(room.pk),
+        {
+            "type": "room.updated",
+            "room": serialize_room(room, viewer=room.owner, members=list_members_for_room(room)),
+        },
+    )
+
+
+def _add(room: Room, users: Iterable[User], *, actor: User) -> list[User]:
+    """Add the users who are not members yet; tell them and the room. Return who was added."""
+    existing = set(room.memberships.values_list("user_id", flat=True))
+    added = [u for u in users if u.pk not in existing]
+    Membership.objects.bulk_create(
+        [Membership(room=room, user=u, last_read_seq=room.last_seq) for u in added]
+    )
+    if not added:
+        return added
+    members = list_members_for_room(room)
+    for user in added:
+        send_event(
+            room_group(room.pk),
+            {"type": "member.added", "room_id": room.pk, "user": serialize_user(user)},
+        )
+        # The new member's sockets subscribe to the room when they receive this.
+        send_event(
+            user_group(user.pk),
+            {"type": "room.joined", "room": serialize_room(room, viewer=user, members=members)},
+            handler="room_joined",
+        )
+    return added
+
+
+def do_create_room(
+    user: User, *, kind: str, name: str, topic: str = "", invitees: Iterable[User] = ()
+) -> Room:
+    """Create a public channel or private group owned by ``user``, with the invitees in it.
+
+    ``name`` and ``topic`` must already have passed ``check_room_name`` / ``check_topic``.
+    """
+    if kind not in (RoomKind.CHANNEL, RoomKind.GROUP):
+        raise InvalidInput("A room is a public channel or a private group.")
+    try:
+        with transaction.atomic():
+            room = Room.objects.create(kind=kind, name=name, topic=topic, owner=user)
+            _add(room, [user, *invitees], actor=user)
+    except IntegrityError:
+        raise InvalidInput(f"A room called “{name}” already exists.", code="name_taken") from None
+    return room
+
+
+def do_open_dm(user: User, *, other: User) -> tuple[Room, bool]:
+    """Return the direct-message room of ``user`` and ``other``, creating it on first use."""
+    low, high = sorted((user.pk, other.pk))
+    key = f"{low}:{high}"
+    room = Room.objects.filter(dm_key=key).first()
+    if room is not None:
+        return room, False
+    try:
+        with transaction.atomic():
+            room = Room.objects.create(kind=RoomKind.DM, owner=user, dm_key=key)
+            _add(room, [user, other], actor=user)
+    except IntegrityError:
+        # Both people opened the DM at once; the other request made it.
+        return Room.objects.get(dm_key=key), False
+    return room, True
+
+
+def do_update_room(user: User, room: Room, *, name: str | None, topic: str | None) -> Room:
+    """Change a room's name and topic (checked values; DMs have no name of their own)."""
+    fields = []
+    if name is not None and room.kind != RoomKind.DM and name != room.name:
+        room.name = name
+        fields.append("name")
+    if topic is not None and topic != room.topic:
+        room.topic = topic
+        fields.append("topic")
+    if not fields:
+        return room
+    with transaction.atomic():
+        room.save(update_fields=fields)
+        _room_event(room)
+    return room
+
+
+def do_add_members(user: User, room: Room, *, people: Iterable[User]) -> list[User]:
+    """Add people to a channel or group (the caller has checked that ``user`` may)."""
+    if room.kind == RoomKind.DM:
+        raise InvalidInput("A direct message is between exactly two people.", code="dm_members")
+    with transaction.atomic():
+        added = _add(room, people, actor=user)
+        if added:
+            names = ", ".join(u.shown_name for u in added)
+            _post_system(room, user, f"{user.shown_name} added {names}")
+    return added
+
+
+def do_join_channel(user: User, room: Room) -> None:
+    """Join a public channel."""
+    if room.kind != RoomKind.CHANNEL:
+        raise NotAllowed("Only public channels can be joined without an invitation.")
+    with transaction.atomic():
+        if _add(room, [user], actor=user):
+            _post_system(room, user, f"{user.shown_name} joined")
+
+
+def do_remove_member(user: User, room: Room, *, member: User) -> None:
+    """Remove ``member`` from ``room``: the owner removing someone, or anyone leaving.
+
+    When the owner leaves, ownership passes to the longest-standing remaining member.
+    """
+    if room.kind == RoomKind.DM:
+        raise InvalidInput("You cannot leave a direct message.", code="dm_members")
+    leaving = member.pk == user.pk
+    with transaction.atomic():
+        deleted, _ = Membership.objects.filter(room=room, user=member).delete()
+        if not deleted:
+            raise InvalidInput(f"{member.shown_name} is not a member.", code="not_member")
+        if room.owner_id == member.pk:
+            heir = room.memberships.order_by("joined_at", "pk").select_related("user").first()
+            if heir is not None:
+                room.owner = heir.user
+                room.save(update_fields=["owner"])
+                _room_event(room)
+        text = (
+            f"{user.shown_name} left"
+            if leaving
+            else (f"{user.shown_name} removed {member.shown_name}")
+        )
+        # Tell the removed person's sockets first: they unsubscribe before the next room event.
+        send_event(
+            user_group(member.pk), {"type": "room.left", "room_id": room.pk}, handler="room_left"
+        )
+        send_event(
+            room_group(room.pk),
+            {"type": "member.removed", "room_id": room.pk, "user_id": member.pk},
+        )
+        _post_system(room, user, text)
+
+
+def do_transfer_ownership(user: User, room: Room, *, new_owner: User) -> Room:
+    """Hand the room on to another member."""
+    if not room.memberships.filter(user=new_owner).exists():
+        raise InvalidInput(f"{new_owner.shown_name} is not a member.", code="not_member")
+    with transaction.atomic():
+        room.owner = new_owner
+        room.save(update_fields=["owner"])
+        _room_event(room)
+        _post_system(room, user, f"{user.shown_name} made {new_owner.shown_name} the owner")
+    return room
+
+
+def do_send_message(
+    user: User,
+    room: Room,
+    *,
+    client_id: uuid.UUID,
+    body: str = "",
+    payload: dict | None = None,
+) -> tuple[Message, bool]:
+    """Store a message, then push it. A retry with the same ``client_id`` returns the stored one.
+
+    Return ``(message, created)``. ``body`` is checked text; ``payload`` an already-validated
+    ciphertext envelope (the ``e2e`` app checks it) for encrypted rooms.
+    """
+    existing = (
+        Message.objects.filter(room=room, client_id=client_id).select_related("sender").first()
+    )
+    if existing is not None:
+        if existing.sender_id != user.pk:
+            raise Conflict("That message id is already taken.", code="duplicate_client_id")
+        return existing, False
+    try:
+        with transaction.atomic():
+            message = _post(
+                room, user, kind=MessageKind.TEXT, body=body, payload=payload, client_id=client_id
+            )
+            Membership.objects.filter(room=room, user=user).update(last_read_seq=message.seq)
+    except IntegrityError:
+        existing = Message.objects.select_related("sender").get(room=room, client_id=client_id)
+        if existing.sender_id != user.pk:
+            raise Conflict(
+                "That message id is already taken.", code="duplicate_client_id"
+            ) from None
+        return existing, False
+    return message, True
+
+
+def _change(message: Message, **fields: object) -> Message:
+    with transaction.atomic():
+        message.rev = _next_seq(message.room)
+        for name, value in fields.items():
+            setattr(message, name, value)
+        message.save(update_fields=["rev", *fields])
+        send_event(
+            room_group(message.room_id),
+            {"type": "message.updated", "message": serialize_message(message)},
+        )
+    return message
+
+
+def do_edit_message(
+    user: User, message: Message, *, body: str = "", payload: dict | None = None
+) -> Message:
+    """Replace the text (or ciphertext) of the user's own message."""
+    if message.encrypted != (payload is not None):
+        raise InvalidInput(
+            "An edit must be encrypted exactly when the message was.", code="edit_mismatch"
+        )
+    if body == message.body and payload == message.payload:
+        return message
+    return _change(message, body=body, payload=payload, edited_at=timezone.now())
+
+
+def do_delete_message(user: User, message: Message) -> Message:
+    """Delete the user's own message: its place stays, its content goes."""
+    return _change(message, deleted=True, body="", payload=None)
+
+
+def do_mark_read(user: User, room: Room, *, seq: int) -> None:
+    """Record that the user has read the room up to ``seq`` (never moves backwards)."""
+    Membership.objects.filter(room=room, user=user, last_read_seq__lt=seq).update(
+        last_read_seq=min(seq, room.last_seq)
+    )

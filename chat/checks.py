@@ -1,0 +1,103 @@
+"""Validation of untrusted input. Each ``check_*`` returns the cleaned value or raises
+``InvalidInput`` with a message fit to show the user."""
+
+import uuid
+
+from django.conf import settings
+
+from chat.errors import InvalidInput
+from chat.models import Room, RoomKind
+
+ROOM_NAME_MAX = 80
+TOPIC_MAX = 250
+
+
+def check_text(value: object, *, field: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput(f"{field} must be text.")
+    return value
+
+
+def check_message_body(body: object) -> str:
+    """Return the message text, stripped; refuse empty text and text over the limit."""
+    text = check_text(body, field="Message").strip()
+    if not text:
+        raise InvalidInput("A message cannot be empty.", code="empty")
+    limit = settings.KEYROOM_MESSAGE_MAX_CHARS
+    if len(text) > limit:
+        raise InvalidInput(
+            f"A message can be at most {limit} characters; this one has {len(text)}.",
+            code="too_long",
+        )
+    return text
+
+
+def check_client_id(value: object) -> uuid.UUID:
+    """Return the client-made message id (a UUID string)."""
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError):
+        raise InvalidInput("client_id must be a UUID.", code="bad_client_id") from None
+
+
+def check_room_name(name: object, *, exclude: Room | None = None) -> str:
+    """Return a free room name: 1 to 80 characters, not used by another channel or group."""
+    text = " ".join(check_text(name, field="Name").split())
+    if not text:
+        raise InvalidInput("Give the room a name.", code="name_required")
+    if len(text) > ROOM_NAME_MAX:
+        raise InvalidInput(f"A room name can be at most {ROOM_NAME_MAX} characters.")
+    taken = Room.objects.exclude(kind=RoomKind.DM).filter(name__iexact=text)
+    if exclude is not None:
+        taken = taken.exclude(pk=exclude.pk)
+    if taken.exists():
+        raise InvalidInput(f"A room called “{text}” already exists.", code="name_taken")
+    return text
+
+
+def check_topic(topic: object) -> str:
+    text = check_text(topic or "", field="Topic").strip()
+    if len(text) > TOPIC_MAX:
+        raise InvalidInput(f"A topic can be at most {TOPIC_MAX} characters.")
+    return text
+
+
+def check_id_list(values: object, *, field: str, limit: int = 500) -> list[int]:
+    """Return a list of distinct positive integer ids."""
+    if values is None:
+        return []
+    if not isinstance(values, list) or len(values) > limit:
+        raise InvalidInput(f"{field} must be a list of at most {limit} ids.")
+    ids: list[int] = []
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise InvalidInput(f"{field} must contain ids.")
+        try:
+            number = int(value)
+        except ValueError:
+            raise InvalidInput(f"{field} must contain ids.") from None
+        if number <= 0:
+            raise InvalidInput(f"{field} must contain ids.")
+        if number not in ids:
+            ids.append(number)
+    return ids
+
+
+def check_seq(value: object, *, field: str = "seq") -> int:
+    """Return a non-negative position in a room."""
+    try:
+        number = int(str(value))
+    except (TypeError, ValueError):
+        raise InvalidInput(f"{field} must be a whole number.") from None
+    if number < 0 or number > 2**62:
+        raise InvalidInput(f"{field} is out of range.")
+    return number
+
+
+def check_plaintext_allowed(room: Room) -> None:
+    """Refuse plaintext (a new message or an edit) in an end-to-end encrypted room."""
+    if room.encrypted:
+        raise InvalidInput(
+            "This room is end-to-end encrypted: the server accepts only encrypted messages.",
+            code="encryption_required",
+        )

@@ -1,0 +1,123 @@
+"""The WebSocket: one per browser tab, subscribed to the user's own group and to every room the
+user belongs to. It is an adapter: commands go to ``chat.commands``; events from actions are
+forwarded as pre-serialized text (docs/ARCHITECTURE.md, "Socket protocol")."""
+
+import json
+import logging
+from typing import Any
+
+from channels.db import aclose_old_connections, database_sync_to_async
+from channels.exceptions import StopConsumer
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from chat.commands import COMMANDS
+from chat.errors import ChatError
+from chat.events import room_group, user_group
+from chat.models import Membership
+
+logger = logging.getLogger(__name__)
+
+MAX_FRAME = 256 * 1024
+# Pushed events that need no database: skip Channels' per-event connection cleanup (a thread
+# hop per event per member) for them.
+# Incoming frames clean up themselves, and only when a command will touch the database.
+NO_DB_HANDLERS = frozenset({"push", "room_joined", "room_left", "websocket_receive"})
+
+
+@database_sync_to_async
+def _room_ids(user_id: int) -> list[int]:
+    return list(Membership.objects.filter(user_id=user_id).values_list("room_id", flat=True))
+
+
+@database_sync_to_async
+def _run(name: str, user: Any, data: dict[str, Any]) -> dict[str, Any]:
+    return COMMANDS[name](user, data)
+
+
+class ChatConsumer(AsyncWebsocketConsumer):
+    async def connect(self) -> None:
+        self.user = self.scope.get("user")
+        if self.user is None or not self.user.is_authenticated:
+            await self.close(code=4401)
+            return
+        self.rooms: set[int] = set(await _room_ids(self.user.pk))
+        self.groups_joined: list[str] = [user_group(self.user.pk)]
+        self.groups_joined += [room_group(room_id) for room_id in self.rooms]
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+        await self.send(text_data=json.dumps({"type": "hello", "user_id": self.user.pk}))
+
+    async def disconnect(self, code: int) -> None:
+        for group in getattr(self, "groups_joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+        raise StopConsumer
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        handler = str(message.get("type", "")).replace(".", "_")
+        if handler in NO_DB_HANDLERS:
+            await getattr(self, handler)(message)
+            return
+        await super().dispatch(message)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        ref = None
+        try:
+            if text_data is None or len(text_data) > MAX_FRAME:
+                raise ChatError("Send JSON text frames under 256 KiB.", code="bad_frame")
+            try:
+                data = json.loads(text_data)
+            except ValueError:
+                raise ChatError("That was not valid JSON.", code="bad_json") from None
+            if not isinstance(data, dict):
+                raise ChatError("Send a JSON object.", code="bad_json")
+            ref = data.get("ref")
+            name = data.get("type")
+            if name == "ping":
+                await self.reply({"type": "pong", "ref": ref})
+                return
+            if name not in COMMANDS:
+                raise ChatError(f"Unknown command {name!r}.", code="unknown_command")
+            await aclose_old_connections()
+            result = await _run(name, self.user, data)
+            await self.reply({"type": "ack", "ref": ref, **result})
+        except ChatError as error:
+            await self.reply(
+                {"type": "error", "ref": ref, "code": error.code, "message": error.message}
+            )
+        except Exception:
+            logger.exception("socket command failed")
+            await self.reply(
+                {
+                    "type": "error",
+                    "ref": ref,
+                    "code": "server_error",
+                    "message": "Something went wrong on the server. Try again.",
+                }
+            )
+
+    async def reply(self, data: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(data, default=str))
+
+    # Events from chat.events.send_event -------------------------------------------------
+
+    async def push(self, event: dict[str, Any]) -> None:
+        await self.send(text_data=event["text"])
+
+    async def room_joined(self, event: dict[str, Any]) -> None:
+        room_id = event["data"]["room"]["id"]
+        if room_id not in self.rooms:
+            self.rooms.add(room_id)
+            group = room_group(room_id)
+            self.groups_joined.append(group)
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.send(text_data=event["text"])
+
+    async def room_left(self, event: dict[str, Any]) -> None:
+        room_id = event["data"]["room_id"]
+        self.rooms.discard(room_id)
+        group = room_group(room_id)
+        if group in self.groups_joined:
+            self.groups_joined.remove(group)
+        await self.channel_layer.group_discard(group, self.channel_name)
+        await self.send(text_data=event["text"])

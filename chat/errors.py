@@ -1,0 +1,44 @@
+"""Errors that actions, checks and access functions raise, each with a code clients can act on.
+
+Views turn them into JSON responses with ``status``; the consumer into ``{"type": "error"}``.
+"""
+
+from django.http import Http404
+
+
+class ChatError(Exception):
+    code = "error"
+    status = 400
+    default_message = "The request could not be carried out."
+
+    def __init__(self, message: str | None = None, *, code: str | None = None) -> None:
+        self.message = message or self.default_message
+        if code:
+            self.code = code
+        super().__init__(self.message)
+
+
+class InvalidInput(ChatError):
+    code = "invalid"
+    status = 400
+    default_message = "The request was not valid."
+
+
+class NotAllowed(ChatError):
+    code = "forbidden"
+    status = 403
+    default_message = "You are not allowed to do that."
+
+
+class NotFound(ChatError, Http404):
+    """Missing, or not visible to this user: deliberately the same answer."""
+
+    code = "not_found"
+    status = 404
+    default_message = "Not found."
+
+
+class Conflict(ChatError):
+    code = "conflict"
+    status = 409
+    default_message = "That conflicts with the current state."

@@ -1,0 +1,105 @@
+"""Rooms, memberships and messages.
+
+Ordering: each room keeps a counter ``last_seq``. Every new message takes the next value as its
+``seq`` (its place in the room) and every change (new, edit, delete) stamps the message with the
+next value as its ``rev``. Bumping the counter locks the room row until commit, so within a room
+commit order equals counter order and a client that has seen everything up to ``rev`` N can ask
+for "changes after N" without missing any (docs/ARCHITECTURE.md).
+
+``chat`` knows nothing of keys: an encrypted message carries an opaque ``payload`` and no body.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class RoomKind(models.TextChoices):
+    CHANNEL = "channel", "Public channel"
+    GROUP = "group", "Private group"
+    DM = "dm", "Direct message"
+
+
+class Room(models.Model):
+    kind = models.CharField(max_length=8, choices=RoomKind.choices)
+    name = models.CharField(max_length=80, blank=True)
+    topic = models.CharField(max_length=250, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_rooms"
+    )
+    # "<lower user id>:<higher user id>" for direct messages, so a DM pair exists once.
+    dm_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    encrypted = models.BooleanField(default=False)
+    last_seq = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=~Q(kind="dm"),
+                name="room_name_unique_except_dm",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="dm") | ~Q(name=""), name="room_named_unless_dm"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or f"DM {self.dm_key}"
+
+
+class Membership(models.Model):
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    joined_at = models.DateTimeField(auto_now_add=True)
+    last_read_seq = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["room", "user"], name="membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"user {self.user_id} in room {self.room_id}"
+
+
+class MessageKind(models.TextChoices):
+    TEXT = "text", "Text"
+    SYSTEM = "system", "System"
+
+
+class Message(models.Model):
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="messages"
+    )
+    client_id = models.UUIDField(default=uuid.uuid4)
+    kind = models.CharField(max_length=8, choices=MessageKind.choices, default=MessageKind.TEXT)
+    seq = models.BigIntegerField()
+    rev = models.BigIntegerField()
+    body = models.TextField(blank=True)
+    # Opaque ciphertext for encrypted rooms (validated shape, never decrypted here).
+    payload = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["room", "seq"], name="message_seq_unique"),
+            models.UniqueConstraint(fields=["room", "client_id"], name="message_client_id_unique"),
+        ]
+        indexes = [models.Index(fields=["room", "rev"], name="message_room_rev")]
+
+    def __str__(self) -> str:
+        # Never the body: logs and the admin must not carry message text.
+        return f"message {self.seq} in room {self.room_id}"
+
+    @property
+    def encrypted(self) -> bool:
+        return self.payload is not None

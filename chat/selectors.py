@@ -1,0 +1,114 @@
+"""Reads. Every function here runs a fixed number of queries, whatever the number of rooms,
+members or messages (tests assert it)."""
+
+from django.conf import settings
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+
+from accounts.models import User
+from chat.models import Membership, Message, MessageKind, Room, RoomKind
+
+
+def list_rooms_for_user(user: User) -> list[tuple[Room, int, list[User]]]:
+    """Return the user's rooms with their unread counts and (for DMs) members, newest first."""
+    unread = (
+        Message.objects.filter(
+            room=OuterRef("room_id"),
+            seq__gt=OuterRef("last_read_seq"),
+            deleted=False,
+            kind=MessageKind.TEXT,
+        )
+        .exclude(sender=user)
+        .order_by()
+        .values("room")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    memberships = (
+        Membership.objects.filter(user=user)
+        .select_related("room")
+        .annotate(unread=Subquery(unread))
+        .prefetch_related(
+            Prefetch(
+                "room__memberships",
+                queryset=Membership.objects.filter(room__kind=RoomKind.DM).select_related("user"),
+                to_attr="dm_memberships",
+            )
+        )
+        .order_by("room__kind", "room__name", "room_id")
+    )
+    result = []
+    for membership in memberships:
+        room = membership.room
+        members = [m.user for m in getattr(room, "dm_memberships", [])]
+        result.append((room, membership.unread or 0, members))
+    return result
+
+
+def list_public_channels(user: User, *, query: str = "") -> QuerySet[Room]:
+    """Return the public channels, annotated with whether the user belongs to each."""
+    rooms = Room.objects.filter(kind=RoomKind.CHANNEL).annotate(
+        joined=Count("memberships", filter=Q(memberships__user=user)),
+        member_count=Count("memberships"),
+    )
+    if query:
+        rooms = rooms.filter(Q(name__icontains=query) | Q(topic__icontains=query))
+    return rooms.order_by("name")
+
+
+def list_members_for_room(room: Room) -> list[User]:
+    return [m.user for m in room.memberships.select_related("user").order_by("joined_at", "pk")]
+
+
+def list_messages_for_room(
+    room: Room, *, before_seq: int | None = None, limit: int | None = None
+) -> list[Message]:
+    """Return up to ``limit`` messages before ``before_seq`` (all if None), oldest first."""
+    limit = limit or settings.KEYROOM_HISTORY_PAGE
+    messages = Message.objects.filter(room=room).select_related("sender")
+    if before_seq is not None:
+        messages = messages.filter(seq__lt=before_seq)
+    page = list(messages.order_by("-seq")[:limit])
+    page.reverse()
+    return page
+
+
+def list_changes_for_room(room: Room, *, after_rev: int, limit: int = 500) -> list[Message]:
+    """Return messages created, edited or deleted after ``after_rev``, in change order."""
+    return list(
+        Message.objects.filter(room=room, rev__gt=after_rev)
+        .select_related("sender")
+        .order_by("rev")[:limit]
+    )
+
+
+def search_messages_for_user(user: User, *, query: str, limit: int = 50) -> list[Message]:
+    """Return the newest plaintext messages containing ``query`` in rooms the user belongs to.
+
+    Encrypted messages and messages of encrypted rooms are never returned: the server cannot
+    read them and must not pretend to.
+    """
+    words = query.split()
+    if not words:
+        return []
+    messages = Message.objects.filter(
+        room__memberships__user=user,
+        kind=MessageKind.TEXT,
+        deleted=False,
+        payload__isnull=True,
+        room__encrypted=False,
+    )
+    for word in words[:8]:
+        messages = messages.filter(body__icontains=word)
+    return list(messages.select_related("sender", "room").order_by("-created_at", "-pk")[:limit])
+
+
+def list_people(user: User, *, query: str = "", limit: int = 20) -> list[User]:
+    """Return active accounts other than ``user`` matching ``query`` (for invites and DMs)."""
+    people = User.objects.filter(is_active=True).exclude(pk=user.pk)
+    if query:
+        people = people.filter(Q(username__icontains=query) | Q(display_name__icontains=query))
+    return list(people.order_by("username")[:limit])
+
+
+def get_membership(user: User, room: Room) -> Membership | None:
+    return Membership.objects.filter(user=user, room=room).first()

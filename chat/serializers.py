@@ -1,0 +1,64 @@
+"""JSON shapes of rooms, people and messages, shared by the HTTP API and socket events.
+
+docs/ARCHITECTURE.md lists them; the browser's ``static/js/chat/*_data.js`` reads exactly these.
+"""
+
+from typing import Any
+
+from accounts.models import User
+from chat.models import Message, Room, RoomKind
+
+
+def serialize_user(user: User) -> dict[str, Any]:
+    return {"id": user.pk, "username": user.username, "name": user.shown_name}
+
+
+def serialize_message(message: Message) -> dict[str, Any]:
+    """Return a message as clients see it; a deleted one keeps its place but loses its content."""
+    return {
+        "id": message.pk,
+        "room_id": message.room_id,
+        "seq": message.seq,
+        "rev": message.rev,
+        "client_id": str(message.client_id),
+        "kind": message.kind,
+        "sender": serialize_user(message.sender),
+        "body": "" if message.deleted else message.body,
+        "payload": None if message.deleted else message.payload,
+        "encrypted": message.encrypted,
+        "created_at": message.created_at,
+        "edited_at": message.edited_at,
+        "deleted": message.deleted,
+    }
+
+
+def room_title(room: Room, *, viewer: User, members: list[User] | None = None) -> str:
+    """Return the room's name; for a DM, the other person's name."""
+    if room.kind != RoomKind.DM:
+        return room.name
+    others = [m for m in (members or []) if m.pk != viewer.pk]
+    return others[0].shown_name if others else "Direct message"
+
+
+def serialize_room(
+    room: Room,
+    *,
+    viewer: User,
+    members: list[User] | None = None,
+    unread: int = 0,
+    is_member: bool = True,
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": room.pk,
+        "kind": room.kind,
+        "name": room_title(room, viewer=viewer, members=members),
+        "topic": room.topic,
+        "owner_id": room.owner_id,
+        "encrypted": room.encrypted,
+        "last_seq": room.last_seq,
+        "unread": unread,
+        "is_member": is_member,
+    }
+    if members is not None:
+        data["members"] = [serialize_user(m) for m in members]
+    return data

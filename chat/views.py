@@ -1,0 +1,64 @@
+"""HTML pages: the app shell (sidebar + room) and server search. The room itself is drawn by
+``static/js/chat/`` from the JSON API and the socket; pages pass config via ``json_script``."""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from chat.access import access_room_by_id, is_member
+from chat.selectors import list_members_for_room, list_rooms_for_user, search_messages_for_user
+from chat.serializers import serialize_room, serialize_user
+
+
+def _shell(request: HttpRequest, template: str, **context: object) -> HttpResponse:
+    user = request.user
+    sidebar = [
+        serialize_room(room, viewer=user, members=members or None, unread=unread)
+        for room, unread, members in list_rooms_for_user(user)
+    ]
+    config = {
+        "user": serialize_user(user),
+        "is_admin": user.is_superuser,
+        "csrf_token": get_token(request),
+        "socket_url": "/ws/",
+        "message_max_chars": settings.KEYROOM_MESSAGE_MAX_CHARS,
+        "room": context.get("room_data"),
+        "rooms": sidebar,
+    }
+    return render(request, template, {"config": config, "sidebar": sidebar, **context})
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return _shell(request, "chat/home.html")
+
+
+@login_required
+@require_GET
+def room(request: HttpRequest, room_id: int) -> HttpResponse:
+    found = access_room_by_id(request.user, room_id)
+    data = serialize_room(
+        found,
+        viewer=request.user,
+        members=list_members_for_room(found),
+        is_member=is_member(request.user, found),
+    )
+    return _shell(request, "chat/room.html", room=found, room_data=data)
+
+
+@login_required
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:200]
+    results = search_messages_for_user(request.user, query=query) if query else []
+    return _shell(request, "chat/search.html", query=query, results=results)
+
+
+@login_required
+@require_GET
+def browse(request: HttpRequest) -> HttpResponse:
+    return _shell(request, "chat/browse.html")

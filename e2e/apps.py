@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class E2EConfig(AppConfig):
+    name = "e2e"
+    verbose_name = "End-to-end encryption"

@@ -1,0 +1,22 @@
+"""Settings for the test suite: the real settings with fast hashing and finder-served statics."""
+
+import os
+
+from keyroom.settings import *  # noqa: F403
+from keyroom.settings import DATA_DIR, DATABASES
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+
+# A live daphne server (browser tests) runs in another process: it needs an on-disk database.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(DATA_DIR / f"test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.sqlite3")
+    }
+else:
+    DATABASES["default"]["TEST"] = {"NAME": "keyroom_test"}
