@@ -1,14 +1,10 @@
 """The JSON API the browser uses (session auth, CSRF header). Each view is an adapter: parse,
 one ``access_*``, one action, reply. Errors come back as ``{"error": {"code", "message"}}``."""
 
-import json
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
 
 from accounts.models import User
 from chat import actions
@@ -28,7 +24,8 @@ from chat.checks import (
     check_seq,
     check_topic,
 )
-from chat.errors import ChatError, InvalidInput, NotAllowed
+from chat.errors import NotAllowed
+from chat.http import json_view
 from chat.models import RoomKind
 from chat.selectors import (
     list_changes_for_room,
@@ -39,52 +36,6 @@ from chat.selectors import (
     list_rooms_for_user,
 )
 from chat.serializers import serialize_message, serialize_room, serialize_user
-
-MAX_BODY = 256 * 1024
-View = Callable[..., JsonResponse]
-
-
-def error_response(error: ChatError) -> JsonResponse:
-    return JsonResponse(
-        {"error": {"code": error.code, "message": error.message}}, status=error.status
-    )
-
-
-def json_view(*methods: str) -> Callable[[View], View]:
-    """Wrap an API view: methods, login (401 JSON), a JSON body as ``request.data``, errors."""
-
-    def decorate(view: View) -> View:
-        @require_http_methods(list(methods))
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
-            if not request.user.is_authenticated:
-                return JsonResponse(
-                    {"error": {"code": "unauthenticated", "message": "Log in first."}},
-                    status=401,
-                )
-            try:
-                request.data = _parse_body(request)  # type: ignore[attr-defined]
-                return view(request, *args, **kwargs)
-            except ChatError as error:
-                return error_response(error)
-
-        return wrapper
-
-    return decorate
-
-
-def _parse_body(request: HttpRequest) -> dict[str, Any]:
-    if request.method in ("GET", "HEAD", "DELETE") or not request.body:
-        return {}
-    if len(request.body) > MAX_BODY:
-        raise InvalidInput("The request is too large.", code="too_large")
-    try:
-        data = json.loads(request.body)
-    except ValueError:
-        raise InvalidInput("The request body is not valid JSON.", code="bad_json") from None
-    if not isinstance(data, dict):
-        raise InvalidInput("The request body must be a JSON object.", code="bad_json")
-    return data
 
 
 def _people(user: User, ids: object, *, field: str) -> list[User]:

@@ -12,7 +12,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from chat.commands import COMMANDS
 from chat.errors import ChatError
-from chat.events import room_group, user_group
+from chat.events import everyone_group, room_group, user_group
 from chat.models import Membership
 
 logger = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.close(code=4401)
             return
         self.rooms: set[int] = set(await _room_ids(self.user.pk))
-        self.groups_joined: list[str] = [user_group(self.user.pk)]
+        self.groups_joined: list[str] = [everyone_group(), user_group(self.user.pk)]
         self.groups_joined += [room_group(room_id) for room_id in self.rooms]
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)

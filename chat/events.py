@@ -24,6 +24,11 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
+def everyone_group() -> str:
+    """Return the channel-layer group of every open socket (instance-wide settings changes)."""
+    return "everyone"
+
+
 def send_event(group: str, event: dict[str, Any], *, handler: str = "push") -> None:
     """Send ``event`` (a dict with ``type``) to ``group`` once the transaction commits.
 

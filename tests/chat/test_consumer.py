@@ -2,55 +2,15 @@
 
 import json
 import uuid
-from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.testing import WebsocketCommunicator
-from django.test import Client
 
 from chat import actions
 from chat.models import Message, RoomKind
-from keyroom.asgi import application
+from tests.sockets import connect, open_socket, receive_type, send_cmd
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-ORIGIN = (b"origin", b"http://127.0.0.1")
-
-
-@sync_to_async
-def session_cookie(user) -> bytes:
-    client = Client()
-    client.force_login(user)
-    return f"sessionid={client.cookies['sessionid'].value}".encode()
-
-
-async def connect(user=None, *, origin=ORIGIN) -> WebsocketCommunicator:
-    headers = [origin] if origin else []
-    if user is not None:
-        headers.append((b"cookie", await session_cookie(user)))
-    return WebsocketCommunicator(application, "/ws/", headers=headers)
-
-
-async def open_socket(user) -> WebsocketCommunicator:
-    socket = await connect(user)
-    connected, _ = await socket.connect()
-    assert connected
-    assert (await socket.receive_json_from())["type"] == "hello"
-    return socket
-
-
-async def receive_type(socket: WebsocketCommunicator, wanted: str) -> dict[str, Any]:
-    """Return the next event of type ``wanted``, skipping others (e.g. system lines)."""
-    for _ in range(10):
-        event = await socket.receive_json_from(timeout=2)
-        if event["type"] == wanted:
-            return event
-    raise AssertionError(f"no {wanted} event")
-
-
-def send_cmd(**fields: Any) -> str:
-    return json.dumps({"ref": "r1", **fields})
 
 
 @pytest.fixture
