@@ -1,0 +1,483 @@
+// Write the JS-made crypto test vectors to tests/vectors/js/*.json.
+//
+// Mirrors tests/vectors/make_py_vectors.py with its own fixed inputs: everything normally random
+// is derived from a name, so running this again gives the same files. The Python suite checks
+// these files (and this script's --stdout output, live); the JS suite re-derives them.
+//
+//   node tests/vectors/make_js_vectors.mjs            # write tests/vectors/js/*.json
+//   node tests/vectors/make_js_vectors.mjs --stdout   # print all files as one JSON object
+
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
+
+import { _createBackupWithRandomness } from '../../static/js/crypto/backup.js';
+import { b64uDecode, b64uEncode } from '../../static/js/crypto/base64url.js';
+import {
+  aesGcmEncrypt,
+  concatBytes,
+  ed25519Sign,
+  sha256,
+  x25519,
+} from '../../static/js/crypto/bytes.js';
+import { canonical, u32, utf8 } from '../../static/js/crypto/encoding.js';
+import {
+  _envelopeAd,
+  _envelopeKey,
+  _envelopeSignedBytes,
+  _sealEnvelopeWithRandomness,
+} from '../../static/js/crypto/envelope.js';
+import {
+  fingerprint,
+  importIdentitySecret,
+  safetyNumber,
+  verifyPublicIdentity,
+} from '../../static/js/crypto/identity.js';
+import { _encryptMessageWithRandomness, encodePayload } from '../../static/js/crypto/message.js';
+import { _generatePasswordWithRandomness, parseWordlist } from '../../static/js/crypto/password.js';
+
+const GENERATOR = 'js';
+const OUT_DIR = new URL('./js/', import.meta.url);
+const WORDLIST = new URL('../../static/e2e/eff_large_wordlist.txt', import.meta.url);
+
+const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+const fromHex = (text) => Uint8Array.from(text.match(/../g) ?? [], (h) => parseInt(h, 16));
+const without = (obj, key) => Object.fromEntries(Object.entries(obj).filter(([k]) => k !== key));
+
+/** Return `n` bytes derived from `label` (SHA-256 counter mode): fixed test randomness. */
+async function det(label, n) {
+  const parts = [];
+  for (let i = 0; parts.length * 32 < n; i++) {
+    parts.push(await sha256(utf8(`keyroom-vectors/${GENERATOR}/${label}/${i}`)));
+  }
+  return concatBytes(...parts).slice(0, n);
+}
+
+async function detUuid(label) {
+  const h = hex(await det(label, 16));
+  const parts = [h.slice(0, 8), h.slice(8, 12), `4${h.slice(13, 16)}`, `a${h.slice(17, 20)}`];
+  return [...parts, h.slice(20, 32)].join('-');
+}
+
+/** Return base64url `text` with one bit of byte `index` flipped. */
+function flip(text, index = 0) {
+  const data = b64uDecode(text);
+  data[index] ^= 0x01;
+  return b64uEncode(data);
+}
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+/** Return base64url `text` (of a partial final group) with a padding bit set. */
+const nonCanonical = (text) => text.slice(0, -1) + B64[B64.indexOf(text.at(-1)) | 1];
+
+const doc = (kind, body) => ({ generator: GENERATOR, kind, ...body });
+
+async function encodingVectors() {
+  const kid = await det('encoding/kid', 16);
+  const cases = [
+    ['label only', 'keyroom/v1/envelope-kdf', []],
+    [
+      'message associated data',
+      'keyroom/v1/message-ad',
+      [
+        { u32: 1 },
+        { str: '12' },
+        { hex: hex(kid) },
+        { str: '42' },
+        { str: await detUuid('encoding/uuid') },
+      ],
+    ],
+    ['empty and unicode', 'keyroom/v1/test', [{ str: '' }, { str: 'héllo 🔐' }, { hex: '' }]],
+    ['split a|bc', 'keyroom/v1/test', [{ str: 'a' }, { str: 'bc' }]],
+    ['split ab|c', 'keyroom/v1/test', [{ str: 'ab' }, { str: 'c' }]],
+    ['u32 extremes', 'keyroom/v1/test', [{ u32: 0 }, { u32: 4294967295 }, { u32: 600000 }]],
+  ];
+  const vectors = cases.map(([name, label, fields]) => {
+    const raw = fields.map((f) => ('u32' in f ? u32(f.u32) : 'str' in f ? f.str : fromHex(f.hex)));
+    return { name, label, fields, expected_hex: hex(canonical(label, ...raw)) };
+  });
+  return doc('encoding', { vectors });
+}
+
+async function base64urlVectors() {
+  const samples = [
+    new Uint8Array(0),
+    Uint8Array.of(0),
+    Uint8Array.of(0xff),
+    Uint8Array.of(0xfb, 0xff),
+    Uint8Array.of(0xfb, 0xff, 0xbf),
+    await det('b64/5', 5),
+    await det('b64/32', 32),
+  ];
+  const valid = samples.map((s) => ({ hex: hex(s), text: b64uEncode(s) }));
+  const badTexts = ['A', 'AA==', 'AB', 'AAB', 'A+/A', 'AA AA', 'AAAA\n', 'ÀAAA', 5, null];
+  const invalid = badTexts.map((text) => ({ text, expect_error: 'malformed' }));
+  return doc('base64url', { valid, invalid });
+}
+
+async function identityFixture(name, userId) {
+  const secret = await det(`identity/${name}`, 64);
+  const { publicIdentity } = await importIdentitySecret(secret, userId);
+  return { user_id: userId, secret_hex: hex(secret), public_identity: publicIdentity };
+}
+
+async function identityVectors() {
+  const valid = [];
+  for (const [name, userId] of [
+    ['alice', '42'],
+    ['bob', '7'],
+    ['unicode', 'ünï-💬'],
+  ]) {
+    const fixture = await identityFixture(name, userId);
+    const verified = await verifyPublicIdentity(fixture.public_identity, userId);
+    valid.push({
+      ...fixture,
+      name,
+      fingerprint_hex: hex(await fingerprint(verified)),
+      safety_number: await safetyNumber(verified),
+    });
+  }
+  const alice = valid[0].public_identity;
+  const bob = valid[1].public_identity;
+  const bad = (name, userId, obj, error) => ({
+    name,
+    user_id: userId,
+    public_identity: obj,
+    expect_error: error,
+  });
+  const shortKey = b64uEncode(b64uDecode(alice.ed25519).slice(0, 31));
+  const invalid = [
+    bad('flipped signature bit', '42', { ...alice, sig: flip(alice.sig) }, 'bad_signature'),
+    bad('checked as another user', '43', alice, 'bad_signature'),
+    bad('user field rewritten', '43', { ...alice, user: '43' }, 'bad_signature'),
+    bad('x25519 key swapped', '42', { ...alice, x25519: bob.x25519 }, 'bad_signature'),
+    bad('ed25519 key swapped', '42', { ...alice, ed25519: bob.ed25519 }, 'bad_signature'),
+    bad('version 2', '42', { ...alice, v: 2 }, 'unsupported'),
+    bad('version as string', '42', { ...alice, v: '1' }, 'unsupported'),
+    bad('extra field', '42', { ...alice, note: 'hi' }, 'malformed'),
+    bad('missing signature', '42', without(alice, 'sig'), 'malformed'),
+    bad('short ed25519 key', '42', { ...alice, ed25519: shortKey }, 'malformed'),
+    bad('padded base64', '42', { ...alice, sig: `${alice.sig}==` }, 'malformed'),
+    bad('empty user id', '42', { ...alice, user: '' }, 'malformed'),
+    bad('not an object', '42', [alice], 'malformed'),
+  ];
+  return doc('identity', { valid, invalid });
+}
+
+async function backupVectors() {
+  const cases = [
+    ['ascii password', '42', 'abacus zoom t-shirt yo-yo drop-down felt-tip zoology a b c', null],
+    // NFKC: fullwidth letters, the "fi" ligature and a decomposed e + acute all normalise.
+    ['nfkc password', '7', '\uff30\uff41\uff53\uff53 \ufb01ne caf\u00e9', 'Pass fine cafe\u0301'],
+  ];
+  const valid = [];
+  for (const [i, [name, userId, password, unlockPassword]] of cases.entries()) {
+    const secret = await det(`backup/${name}/secret`, 64);
+    const salt = await det(`backup/${name}/salt`, 16);
+    const iv = await det(`backup/${name}/iv`, 12);
+    const iterations = 600000 + i;
+    const blob = await _createBackupWithRandomness(secret, password, userId, {
+      salt,
+      iv,
+      iterations,
+    });
+    valid.push({
+      name,
+      user_id: userId,
+      password,
+      unlock_password: unlockPassword ?? password,
+      secret_hex: hex(secret),
+      salt_hex: hex(salt),
+      iv_hex: hex(iv),
+      iterations,
+      blob,
+      public_identity: (await importIdentitySecret(secret, userId)).publicIdentity,
+    });
+  }
+  const { blob, password: pw } = valid[0];
+  const shortCt = b64uEncode(b64uDecode(blob.ct).slice(0, 79));
+  const bad = (name, obj, error, { password = pw, user = '42' } = {}) => ({
+    name,
+    user_id: user,
+    password,
+    blob: obj,
+    expect_error: error,
+  });
+  const invalid = [
+    bad('wrong password', blob, 'wrong_password', { password: `${pw}x` }),
+    bad("another user's id", blob, 'wrong_password', { user: '43' }),
+    bad('flipped ciphertext bit', { ...blob, ct: flip(blob.ct, 5) }, 'wrong_password'),
+    bad('changed salt', { ...blob, salt: flip(blob.salt) }, 'wrong_password'),
+    bad('599999 iterations', { ...blob, iterations: 599999 }, 'weak_kdf'),
+    bad('100000 iterations', { ...blob, iterations: 100000 }, 'weak_kdf'),
+    bad('1000 iterations', { ...blob, iterations: 1000 }, 'weak_kdf'),
+    bad('absurd iterations', { ...blob, iterations: 10000001 }, 'unsupported'),
+    bad('iterations as string', { ...blob, iterations: '600000' }, 'malformed'),
+    bad('fractional iterations', { ...blob, iterations: 600000.5 }, 'malformed'),
+    bad('version 2', { ...blob, v: 2 }, 'unsupported'),
+    bad('PBKDF2-SHA1', { ...blob, kdf: 'PBKDF2-SHA1' }, 'unsupported'),
+    bad('argon2id', { ...blob, kdf: 'argon2id' }, 'unsupported'),
+    bad('8-byte salt', { ...blob, salt: b64uEncode(await det('backup/salt8', 8)) }, 'malformed'),
+    bad('16-byte iv', { ...blob, iv: b64uEncode(await det('backup/iv16', 16)) }, 'malformed'),
+    bad('truncated ciphertext', { ...blob, ct: shortCt }, 'malformed'),
+    bad('missing iv', without(blob, 'iv'), 'malformed'),
+    bad('extra field', { ...blob, hint: 'pet name' }, 'malformed'),
+    bad('null', null, 'malformed'),
+  ];
+  return doc('backup', { valid, invalid });
+}
+
+async function passwordVectors() {
+  const text = await readFile(WORDLIST, 'utf8');
+  const words = parseWordlist(text);
+  const limit = 2 ** 32 - (2 ** 32 % words.length);
+  const edge = [0, 7775, 7776, limit - 1, limit, 2 ** 32 - 1, 1, 2 ** 31, 123456789, 3e9, 42, 5000];
+  const draws = await det('password/random', 4 * 12);
+  const view = new DataView(draws.buffer);
+  const randomU32s = Array.from({ length: 12 }, (_, i) => view.getUint32(4 * i, false));
+  const vectors = [];
+  for (const [name, u32s] of [
+    ['edges and rejections', edge],
+    ['random draws', randomU32s],
+  ]) {
+    let consumed = 0;
+    const expected = _generatePasswordWithRandomness(words, () => u32s[consumed++], 10);
+    vectors.push({ name, u32s: u32s.slice(0, consumed), count: 10, expected });
+  }
+  const wordlistSha = hex(await sha256(new Uint8Array(await readFile(WORDLIST))));
+  return doc('password', { wordlist_sha256: wordlistSha, wordlist_size: words.length, vectors });
+}
+
+async function fixtures(prefix, entries) {
+  const ids = {};
+  const unlocked = {};
+  const verified = {};
+  for (const [name, userId] of entries) {
+    ids[name] = await identityFixture(`${prefix}/${name}`, userId);
+    unlocked[name] = await importIdentitySecret(fromHex(ids[name].secret_hex), userId);
+    verified[name] = await verifyPublicIdentity(ids[name].public_identity, userId);
+  }
+  return { ids, unlocked, verified };
+}
+
+async function envelopeVectors() {
+  const { ids, unlocked, verified } = await fixtures('envelope', [
+    ['sender', '42'],
+    ['recipient', '7'],
+    ['other', '99'],
+  ]);
+  const roomKey = await det('envelope/room-key', 32);
+  const keyId = b64uEncode(await det('envelope/kid', 16));
+  const valid = [];
+  for (const [label, recipient, roomId] of [
+    ['basic', 'recipient', '12'],
+    ['to self', 'sender', '3'],
+  ]) {
+    const ephemeralSecret = await det(`envelope/${label}/eph`, 32);
+    const iv = await det(`envelope/${label}/iv`, 12);
+    const envelope = await _sealEnvelopeWithRandomness(roomKey, {
+      roomId,
+      keyId,
+      senderId: '42',
+      recipientId: ids[recipient].user_id,
+      recipientDhPublicKey: verified[recipient].dhPublicKey,
+      signingKey: unlocked.sender.signingKey,
+      ephemeralSecret,
+      iv,
+    });
+    valid.push({
+      name: label,
+      room_id: roomId,
+      key_id: keyId,
+      room_key_hex: hex(roomKey),
+      sender_id: '42',
+      recipient_id: ids[recipient].user_id,
+      recipient,
+      ephemeral_secret_hex: hex(ephemeralSecret),
+      iv_hex: hex(iv),
+      envelope,
+    });
+  }
+  const env = valid[0].envelope;
+  const recipientDh = verified.recipient.dhPublicKey;
+  const kid = b64uDecode(keyId);
+  const iv = b64uDecode(env.iv);
+  const eph = b64uDecode(env.eph);
+
+  /** Return an envelope the real sender signed although its ciphertext cannot open. */
+  const signedGarbage = async (ephKey, ct) => {
+    const ctx = { roomId: '12', keyId: kid, senderId: '42', recipientId: '7' };
+    const signed = _envelopeSignedBytes(ctx, recipientDh, ephKey, iv, ct);
+    const sig = await ed25519Sign(unlocked.sender.signingKey, signed);
+    return { ...env, eph: b64uEncode(ephKey), ct: b64uEncode(ct), sig: b64uEncode(sig) };
+  };
+  // Same key derivation as the real envelope, but the AD names room 13.
+  const shared = await x25519(unlocked.recipient.agreementKey, eph);
+  const key = await _envelopeKey(shared, eph, recipientDh);
+  const wrongAd = _envelopeAd({ roomId: '13', keyId: kid, senderId: '42', recipientId: '7' });
+  const ctWrongAd = await aesGcmEncrypt(key, iv, roomKey, wrongAd);
+
+  const bad = (name, obj, error, ctx = {}) => ({
+    name,
+    envelope: obj,
+    room_id: '12',
+    sender_id: '42',
+    recipient_id: '7',
+    sender: 'sender',
+    recipient: 'recipient',
+    ...ctx,
+    expect_error: error,
+  });
+  const invalid = [
+    bad('opened as another room', env, 'bad_signature', { room_id: '13' }),
+    bad('claimed by another sender id', env, 'bad_signature', { sender_id: '99' }),
+    bad("checked with another sender's key", env, 'bad_signature', { sender: 'other' }),
+    bad('opened by another user', env, 'bad_signature', { recipient: 'other', recipient_id: '99' }),
+    bad('recipient id changed', env, 'bad_signature', { recipient_id: '99' }),
+    bad('flipped ciphertext bit', { ...env, ct: flip(env.ct) }, 'bad_signature'),
+    bad('flipped ephemeral key bit', { ...env, eph: flip(env.eph) }, 'bad_signature'),
+    bad('key id changed', { ...env, kid: b64uEncode(await det('other-kid', 16)) }, 'bad_signature'),
+    bad('signed but wrong associated data', await signedGarbage(eph, ctWrongAd), 'tampered'),
+    bad(
+      'signed low-order ephemeral key',
+      await signedGarbage(new Uint8Array(32), b64uDecode(env.ct)),
+      'tampered',
+    ),
+    bad('version 2', { ...env, v: 2 }, 'unsupported'),
+    bad('extra field', { ...env, room: '12' }, 'tampered'),
+    bad('short iv', { ...env, iv: b64uEncode(await det('short-iv', 8)) }, 'tampered'),
+    bad('bad base64 signature', { ...env, sig: `${env.sig.slice(0, -1)}*` }, 'tampered'),
+    bad('not an object', 'envelope', 'tampered'),
+    bad('empty room id', env, 'tampered', { room_id: '' }),
+  ];
+  return doc('envelope', { identities: ids, valid, invalid });
+}
+
+async function messageVectors() {
+  const { ids, unlocked } = await fixtures('message', [
+    ['alice', '42'],
+    ['mallory', '99'],
+  ]);
+  const kid1 = b64uEncode(await det('message/kid1', 16));
+  const kid2 = b64uEncode(await det('message/kid2', 16));
+  const key1 = await det('message/key1', 32);
+  const key2 = await det('message/key2', 32);
+
+  const encrypt = async (label, plaintext, over = {}) =>
+    _encryptMessageWithRandomness(plaintext, {
+      roomId: '12',
+      keyId: kid1,
+      roomKey: key1,
+      senderId: '42',
+      messageId: await detUuid(`message/${label}/id`),
+      signingKey: unlocked.alice.signingKey,
+      iv: await det(`message/${label}/iv`, 12),
+      ...over,
+    });
+
+  const payloads = [
+    ['plain text', { text: 'hello' }, kid1, key1],
+    ['unicode and escapes', { text: 'héllo 🔐 "quoted"\n\ttab \\ /' }, kid1, key1],
+    ['reply in second epoch', { text: 'ok', reply_to: await detUuid('reply') }, kid2, key2],
+  ];
+  const valid = [];
+  for (const [label, payload, kid, key] of payloads) {
+    const plaintext = encodePayload(payload);
+    valid.push({
+      name: label,
+      room_id: '12',
+      key_id: kid,
+      room_key_hex: hex(key),
+      sender_id: '42',
+      message_id: await detUuid(`message/${label}/id`),
+      payload,
+      plaintext_hex: hex(plaintext),
+      iv_hex: hex(await det(`message/${label}/iv`, 12)),
+      wire: await encrypt(label, plaintext, { keyId: kid, roomKey: key }),
+    });
+  }
+  const { wire, message_id: mid } = valid[0];
+  const allKeys = { [kid1]: hex(key1), [kid2]: hex(key2) };
+  const bad = (name, obj, error, ctx = {}) => ({
+    name,
+    wire: obj,
+    room_id: '12',
+    sender_id: '42',
+    message_id: mid,
+    sender: 'alice',
+    keys: allKeys,
+    ...ctx,
+    expect_error: error,
+  });
+  const signed = (label, plaintext, over = {}) =>
+    encrypt(label, plaintext, { messageId: mid, ...over });
+  const forged = await signed('forged', utf8('{"text":"pay mallory"}'), {
+    signingKey: unlocked.mallory.signingKey,
+  });
+  const badUtf8 = concatBytes(utf8('{"text":"'), Uint8Array.of(0xff), utf8('"}'));
+  const invalid = [
+    bad('flipped ciphertext bit', { ...wire, ct: flip(wire.ct) }, 'bad_signature'),
+    bad('flipped iv bit', { ...wire, iv: flip(wire.iv) }, 'bad_signature'),
+    bad('replayed into another room', wire, 'bad_signature', { room_id: '13' }),
+    bad('claimed by another sender', wire, 'bad_signature', { sender_id: '99' }),
+    bad("checked with another sender's key", wire, 'bad_signature', { sender: 'mallory' }),
+    bad('forged by another member', forged, 'bad_signature'),
+    bad('message id swapped', wire, 'bad_signature', { message_id: await detUuid('other-id') }),
+    bad('key id swapped to another epoch', { ...wire, kid: kid2 }, 'bad_signature'),
+    bad(
+      'unknown key id and bad signature',
+      { ...wire, kid: b64uEncode(await det('unknown-kid', 16)) },
+      'bad_signature',
+      { keys: {} },
+    ),
+    bad('unknown key id', wire, 'no_key', { keys: { [kid2]: hex(key2) } }),
+    bad(
+      'signed with the wrong key under this id',
+      await signed('wrong-key', utf8('{"text":"x"}'), { roomKey: key2 }),
+      'tampered',
+    ),
+    bad('signed payload not JSON', await signed('not-json', utf8('not json')), 'tampered'),
+    bad('signed payload a JSON array', await signed('array', utf8('[1,2]')), 'tampered'),
+    bad('signed payload invalid UTF-8', await signed('bad-utf8', badUtf8), 'tampered'),
+    bad('version 2', { ...wire, v: 2 }, 'unsupported'),
+    bad('version missing', without(wire, 'v'), 'unsupported'),
+    bad('extra field', { ...wire, room: '12' }, 'tampered'),
+    bad('missing signature', without(wire, 'sig'), 'tampered'),
+    bad('ciphertext shorter than a tag', { ...wire, ct: b64uEncode(utf8('12345678')) }, 'tampered'),
+    bad('non-canonical base64 signature', { ...wire, sig: nonCanonical(wire.sig) }, 'tampered'),
+    bad('not an object', null, 'tampered'),
+    bad('message id not a UUID', wire, 'tampered', { message_id: 'NOT-A-UUID' }),
+  ];
+  return doc('message', { identities: ids, valid, invalid });
+}
+
+/**
+ * Return every vector file's content by file name.
+ * @returns {Promise<Record<string, object>>}
+ */
+export async function buildVectors() {
+  return {
+    'encoding.json': await encodingVectors(),
+    'base64url.json': await base64urlVectors(),
+    'identity.json': await identityVectors(),
+    'backup.json': await backupVectors(),
+    'password.json': await passwordVectors(),
+    'envelope.json': await envelopeVectors(),
+    'message.json': await messageVectors(),
+  };
+}
+
+async function main() {
+  const vectors = await buildVectors();
+  if (process.argv.includes('--stdout')) {
+    process.stdout.write(`${JSON.stringify(vectors)}\n`);
+    return;
+  }
+  await mkdir(OUT_DIR, { recursive: true });
+  for (const [name, content] of Object.entries(vectors)) {
+    await writeFile(new URL(name, OUT_DIR), `${JSON.stringify(content, null, 2)}\n`);
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await main();
+}

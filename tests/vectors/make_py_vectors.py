@@ -1,0 +1,487 @@
+"""Write the Python-made crypto test vectors to tests/vectors/py/*.json.
+
+Every input that is normally random (keys, salts, IVs, ephemeral keys, password draws) is derived
+deterministically from a name, so running this again gives the same files. The JS suite checks
+these files; the Python suite re-derives them.
+
+Run ``.venv/bin/python tests/vectors/make_py_vectors.py``; ``--stdout`` prints all files as one
+JSON object instead of writing them.
+"""
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from e2e.crypto import (  # noqa: E402
+    b64u_decode,
+    b64u_encode,
+    canonical,
+    encode_payload,
+    fingerprint,
+    import_identity_secret,
+    safety_number,
+    u32,
+    verify_public_identity,
+)
+from e2e.crypto.backup import _create_backup_with_randomness  # noqa: E402
+from e2e.crypto.envelope import (  # noqa: E402
+    EnvelopeContext,
+    _envelope_ad,
+    _envelope_key,
+    _envelope_signed_bytes,
+    _seal_envelope_with_randomness,
+)
+from e2e.crypto.message import _encrypt_message_with_randomness  # noqa: E402
+from e2e.crypto.password import _generate_password_with_randomness, parse_wordlist  # noqa: E402
+from e2e.crypto.primitives import aes_gcm_encrypt, x25519  # noqa: E402
+
+GENERATOR = "python"
+_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+OUT_DIR = Path(__file__).resolve().parent / "py"
+WORDLIST = ROOT / "static" / "e2e" / "eff_large_wordlist.txt"
+
+
+def det(label: str, n: int) -> bytes:
+    """Return ``n`` bytes derived from ``label`` (SHA-256 counter mode): fixed test randomness."""
+    out = b""
+    i = 0
+    while len(out) < n:
+        out += hashlib.sha256(f"keyroom-vectors/{GENERATOR}/{label}/{i}".encode()).digest()
+        i += 1
+    return out[:n]
+
+
+def det_uuid(label: str) -> str:
+    h = det(label, 16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
+
+
+def flip(text: str, index: int = 0) -> str:
+    """Return base64url ``text`` with one bit of byte ``index`` flipped."""
+    data = bytearray(b64u_decode(text))
+    data[index] ^= 0x01
+    return b64u_encode(bytes(data))
+
+
+def non_canonical(text: str) -> str:
+    """Return base64url ``text`` (of a partial final group) with a padding bit set."""
+    return text[:-1] + _B64[_B64.index(text[-1]) | 1]
+
+
+def doc(kind: str, **body: Any) -> dict[str, Any]:
+    return {"generator": GENERATOR, "kind": kind, **body}
+
+
+def encoding_vectors() -> dict[str, Any]:
+    kid = det("encoding/kid", 16)
+    cases: list[tuple[str, str, list[dict[str, Any]]]] = [
+        ("label only", "keyroom/v1/envelope-kdf", []),
+        (
+            "message associated data",
+            "keyroom/v1/message-ad",
+            [
+                {"u32": 1},
+                {"str": "12"},
+                {"hex": kid.hex()},
+                {"str": "42"},
+                {"str": det_uuid("encoding/uuid")},
+            ],
+        ),
+        ("empty and unicode", "keyroom/v1/test", [{"str": ""}, {"str": "héllo 🔐"}, {"hex": ""}]),
+        ("split a|bc", "keyroom/v1/test", [{"str": "a"}, {"str": "bc"}]),
+        ("split ab|c", "keyroom/v1/test", [{"str": "ab"}, {"str": "c"}]),
+        ("u32 extremes", "keyroom/v1/test", [{"u32": 0}, {"u32": 4294967295}, {"u32": 600000}]),
+    ]
+    vectors = []
+    for name, label, fields in cases:
+        raw = [
+            u32(f["u32"]) if "u32" in f else f["str"] if "str" in f else bytes.fromhex(f["hex"])
+            for f in fields
+        ]
+        vectors.append(
+            {
+                "name": name,
+                "label": label,
+                "fields": fields,
+                "expected_hex": canonical(label, *raw).hex(),
+            }
+        )
+    return doc("encoding", vectors=vectors)
+
+
+def base64url_vectors() -> dict[str, Any]:
+    samples = [
+        b"",
+        b"\x00",
+        b"\xff",
+        b"\xfb\xff",
+        b"\xfb\xff\xbf",
+        det("b64/5", 5),
+        det("b64/32", 32),
+    ]
+    valid = [{"hex": s.hex(), "text": b64u_encode(s)} for s in samples]
+    bad_texts: list[Any] = ["A", "AA==", "AB", "AAB", "A+/A", "AA AA", "AAAA\n", "ÀAAA", 5, None]
+    invalid = [{"text": t, "expect_error": "malformed"} for t in bad_texts]
+    return doc("base64url", valid=valid, invalid=invalid)
+
+
+def identity_fixture(name: str, user_id: str) -> dict[str, Any]:
+    secret = det(f"identity/{name}", 64)
+    public = import_identity_secret(secret, user_id).public_identity
+    return {"user_id": user_id, "secret_hex": secret.hex(), "public_identity": public}
+
+
+def identity_vectors() -> dict[str, Any]:
+    valid = []
+    for name, user_id in [("alice", "42"), ("bob", "7"), ("unicode", "ünï-💬")]:
+        fixture = identity_fixture(name, user_id)
+        verified = verify_public_identity(fixture["public_identity"], user_id)
+        fixture |= {
+            "name": name,
+            "fingerprint_hex": fingerprint(verified).hex(),
+            "safety_number": safety_number(verified),
+        }
+        valid.append(fixture)
+    alice, bob = valid[0]["public_identity"], valid[1]["public_identity"]
+
+    def bad(name: str, user_id: str, obj: Any, error: str) -> dict[str, Any]:
+        return {"name": name, "user_id": user_id, "public_identity": obj, "expect_error": error}
+
+    invalid = [
+        bad("flipped signature bit", "42", alice | {"sig": flip(alice["sig"])}, "bad_signature"),
+        bad("checked as another user", "43", alice, "bad_signature"),
+        bad("user field rewritten", "43", alice | {"user": "43"}, "bad_signature"),
+        bad("x25519 key swapped", "42", alice | {"x25519": bob["x25519"]}, "bad_signature"),
+        bad("ed25519 key swapped", "42", alice | {"ed25519": bob["ed25519"]}, "bad_signature"),
+        bad("version 2", "42", alice | {"v": 2}, "unsupported"),
+        bad("version as string", "42", alice | {"v": "1"}, "unsupported"),
+        bad("extra field", "42", alice | {"note": "hi"}, "malformed"),
+        bad("missing signature", "42", {k: v for k, v in alice.items() if k != "sig"}, "malformed"),
+        bad(
+            "short ed25519 key",
+            "42",
+            alice | {"ed25519": b64u_encode(b64u_decode(alice["ed25519"])[:31])},
+            "malformed",
+        ),
+        bad("padded base64", "42", alice | {"sig": alice["sig"] + "=="}, "malformed"),
+        bad("empty user id", "42", alice | {"user": ""}, "malformed"),
+        bad("not an object", "42", [alice], "malformed"),
+    ]
+    return doc("identity", valid=valid, invalid=invalid)
+
+
+def backup_vectors() -> dict[str, Any]:
+    cases = [
+        (
+            "ascii password",
+            "42",
+            "abacus zoom t-shirt yo-yo drop-down felt-tip zoology a b c",
+            None,
+        ),
+        # NFKC: fullwidth letters, the "fi" ligature and a decomposed e + acute all normalise.
+        (
+            "nfkc password",
+            "7",
+            "\uff30\uff41\uff53\uff53 \ufb01ne caf\u00e9",
+            "Pass fine cafe\u0301",
+        ),
+    ]
+    valid = []
+    for i, (name, user_id, password, unlock_password) in enumerate(cases):
+        secret = det(f"backup/{name}/secret", 64)
+        salt, iv = det(f"backup/{name}/salt", 16), det(f"backup/{name}/iv", 12)
+        iterations = 600_000 + i
+        blob = _create_backup_with_randomness(
+            secret, password, user_id, salt=salt, iv=iv, iterations=iterations
+        )
+        valid.append(
+            {
+                "name": name,
+                "user_id": user_id,
+                "password": password,
+                "unlock_password": unlock_password or password,
+                "secret_hex": secret.hex(),
+                "salt_hex": salt.hex(),
+                "iv_hex": iv.hex(),
+                "iterations": iterations,
+                "blob": blob,
+                "public_identity": import_identity_secret(secret, user_id).public_identity,
+            }
+        )
+    good = valid[0]
+    blob, pw = good["blob"], good["password"]
+    short_ct = b64u_encode(b64u_decode(blob["ct"])[:79])
+
+    def bad(name: str, obj: Any, error: str, *, password: str = pw, user: str = "42") -> dict:
+        return {
+            "name": name,
+            "user_id": user,
+            "password": password,
+            "blob": obj,
+            "expect_error": error,
+        }
+
+    invalid = [
+        bad("wrong password", blob, "wrong_password", password=pw + "x"),
+        bad("another user's id", blob, "wrong_password", user="43"),
+        bad("flipped ciphertext bit", blob | {"ct": flip(blob["ct"], 5)}, "wrong_password"),
+        bad("changed salt", blob | {"salt": flip(blob["salt"])}, "wrong_password"),
+        bad("599999 iterations", blob | {"iterations": 599_999}, "weak_kdf"),
+        bad("100000 iterations", blob | {"iterations": 100_000}, "weak_kdf"),
+        bad("1000 iterations", blob | {"iterations": 1000}, "weak_kdf"),
+        bad("absurd iterations", blob | {"iterations": 10_000_001}, "unsupported"),
+        bad("iterations as string", blob | {"iterations": "600000"}, "malformed"),
+        bad("fractional iterations", blob | {"iterations": 600000.5}, "malformed"),
+        bad("version 2", blob | {"v": 2}, "unsupported"),
+        bad("PBKDF2-SHA1", blob | {"kdf": "PBKDF2-SHA1"}, "unsupported"),
+        bad("argon2id", blob | {"kdf": "argon2id"}, "unsupported"),
+        bad("8-byte salt", blob | {"salt": b64u_encode(det("backup/salt8", 8))}, "malformed"),
+        bad("16-byte iv", blob | {"iv": b64u_encode(det("backup/iv16", 16))}, "malformed"),
+        bad("truncated ciphertext", blob | {"ct": short_ct}, "malformed"),
+        bad("missing iv", {k: v for k, v in blob.items() if k != "iv"}, "malformed"),
+        bad("extra field", blob | {"hint": "pet name"}, "malformed"),
+        bad("null", None, "malformed"),
+    ]
+    return doc("backup", valid=valid, invalid=invalid)
+
+
+def password_vectors() -> dict[str, Any]:
+    words = parse_wordlist(WORDLIST.read_text(encoding="utf-8"))
+    limit = 2**32 - 2**32 % len(words)
+    edge = [0, 7775, 7776, limit - 1, limit, 2**32 - 1, 1, 2**31, 123456789, 3000000000, 42, 5000]
+    draws = det("password/random", 4 * 12)
+    random_u32s = [int.from_bytes(draws[i : i + 4], "big") for i in range(0, len(draws), 4)]
+    vectors = []
+    for name, u32s in [("edges and rejections", edge), ("random draws", random_u32s)]:
+        it = iter(u32s)
+        password = _generate_password_with_randomness(words, lambda it=it: next(it), 10)
+        consumed = len(u32s) - sum(1 for _ in it)
+        vectors.append({"name": name, "u32s": u32s[:consumed], "count": 10, "expected": password})
+    return doc(
+        "password",
+        wordlist_sha256=hashlib.sha256(WORDLIST.read_bytes()).hexdigest(),
+        wordlist_size=len(words),
+        vectors=vectors,
+    )
+
+
+def envelope_vectors() -> dict[str, Any]:
+    ids = {
+        name: identity_fixture(f"envelope/{name}", uid)
+        for name, uid in [("sender", "42"), ("recipient", "7"), ("other", "99")]
+    }
+    unlocked = {
+        n: import_identity_secret(bytes.fromhex(f["secret_hex"]), f["user_id"])
+        for n, f in ids.items()
+    }
+    public = {n: verify_public_identity(f["public_identity"], f["user_id"]) for n, f in ids.items()}
+    room_key, key_id = det("envelope/room-key", 32), b64u_encode(det("envelope/kid", 16))
+
+    def seal(label: str, recipient: str, room_id: str = "12") -> dict[str, Any]:
+        return _seal_envelope_with_randomness(
+            room_key,
+            room_id=room_id,
+            key_id=key_id,
+            sender_id="42",
+            recipient_id=ids[recipient]["user_id"],
+            recipient_dh_public_key=public[recipient].dh_public_key,
+            signing_key=unlocked["sender"].signing_key,
+            ephemeral_secret=det(f"envelope/{label}/eph", 32),
+            iv=det(f"envelope/{label}/iv", 12),
+        )
+
+    valid = []
+    for label, recipient, room_id in [("basic", "recipient", "12"), ("to self", "sender", "3")]:
+        valid.append(
+            {
+                "name": label,
+                "room_id": room_id,
+                "key_id": key_id,
+                "room_key_hex": room_key.hex(),
+                "sender_id": "42",
+                "recipient_id": ids[recipient]["user_id"],
+                "recipient": recipient,
+                "ephemeral_secret_hex": det(f"envelope/{label}/eph", 32).hex(),
+                "iv_hex": det(f"envelope/{label}/iv", 12).hex(),
+                "envelope": seal(label, recipient, room_id),
+            }
+        )
+    env = valid[0]["envelope"]
+    recipient_dh = public["recipient"].dh_public_key
+
+    def signed_garbage(eph: bytes, ct: bytes) -> dict[str, Any]:
+        """Return an envelope the real sender signed although its ciphertext cannot open."""
+        ctx = EnvelopeContext("12", b64u_decode(key_id), "42", "7")
+        iv = b64u_decode(env["iv"])
+        sig = unlocked["sender"].signing_key.sign(
+            _envelope_signed_bytes(ctx, recipient_dh, eph, iv, ct)
+        )
+        return env | {"eph": b64u_encode(eph), "ct": b64u_encode(ct), "sig": b64u_encode(sig)}
+
+    eph = b64u_decode(env["eph"])
+    wrong_ad = EnvelopeContext("13", b64u_decode(key_id), "42", "7")
+    # Same key derivation as the real envelope, but the AD names room 13.
+    shared = x25519(unlocked["recipient"].agreement_key, eph)
+    key = _envelope_key(shared, eph, recipient_dh)
+    ct_wrong_ad = aes_gcm_encrypt(key, b64u_decode(env["iv"]), room_key, _envelope_ad(wrong_ad))
+
+    def bad(name: str, obj: Any, error: str, **ctx: str) -> dict[str, Any]:
+        context = {"room_id": "12", "sender_id": "42", "recipient_id": "7"}
+        context |= {"sender": "sender", "recipient": "recipient"}
+        return {"name": name, "envelope": obj, **(context | ctx), "expect_error": error}
+
+    invalid = [
+        bad("opened as another room", env, "bad_signature", room_id="13"),
+        bad("claimed by another sender id", env, "bad_signature", sender_id="99"),
+        bad("checked with another sender's key", env, "bad_signature", sender="other"),
+        bad("opened by another user", env, "bad_signature", recipient="other", recipient_id="99"),
+        bad("recipient id changed", env, "bad_signature", recipient_id="99"),
+        bad("flipped ciphertext bit", env | {"ct": flip(env["ct"])}, "bad_signature"),
+        bad("flipped ephemeral key bit", env | {"eph": flip(env["eph"])}, "bad_signature"),
+        bad("key id changed", env | {"kid": b64u_encode(det("other-kid", 16))}, "bad_signature"),
+        bad("signed but wrong associated data", signed_garbage(eph, ct_wrong_ad), "tampered"),
+        bad(
+            "signed low-order ephemeral key",
+            signed_garbage(bytes(32), b64u_decode(env["ct"])),
+            "tampered",
+        ),
+        bad("version 2", env | {"v": 2}, "unsupported"),
+        bad("extra field", env | {"room": "12"}, "tampered"),
+        bad("short iv", env | {"iv": b64u_encode(det("short-iv", 8))}, "tampered"),
+        bad("bad base64 signature", env | {"sig": env["sig"][:-1] + "*"}, "tampered"),
+        bad("not an object", "envelope", "tampered"),
+        bad("empty room id", env, "tampered", room_id=""),
+    ]
+    return doc("envelope", identities=ids, valid=valid, invalid=invalid)
+
+
+def message_vectors() -> dict[str, Any]:
+    ids = {
+        name: identity_fixture(f"message/{name}", uid)
+        for name, uid in [("alice", "42"), ("mallory", "99")]
+    }
+    unlocked = {
+        n: import_identity_secret(bytes.fromhex(f["secret_hex"]), f["user_id"])
+        for n, f in ids.items()
+    }
+    keys = {b64u_encode(det(f"message/kid{i}", 16)): det(f"message/key{i}", 32) for i in (1, 2)}
+    (kid1, key1), (kid2, key2) = keys.items()
+
+    def encrypt(label: str, plaintext: bytes, **over: Any) -> dict[str, Any]:
+        args: dict[str, Any] = {
+            "room_id": "12",
+            "key_id": kid1,
+            "room_key": key1,
+            "sender_id": "42",
+            "message_id": det_uuid(f"message/{label}/id"),
+            "signing_key": unlocked["alice"].signing_key,
+            "iv": det(f"message/{label}/iv", 12),
+        }
+        return _encrypt_message_with_randomness(plaintext, **(args | over))
+
+    payloads = [
+        ("plain text", {"text": "hello"}, kid1, key1),
+        ("unicode and escapes", {"text": 'héllo 🔐 "quoted"\n\ttab \\ /'}, kid1, key1),
+        ("reply in second epoch", {"text": "ok", "reply_to": det_uuid("reply")}, kid2, key2),
+    ]
+    valid = []
+    for label, payload, kid, key in payloads:
+        plaintext = encode_payload(payload)
+        valid.append(
+            {
+                "name": label,
+                "room_id": "12",
+                "key_id": kid,
+                "room_key_hex": key.hex(),
+                "sender_id": "42",
+                "message_id": det_uuid(f"message/{label}/id"),
+                "payload": payload,
+                "plaintext_hex": plaintext.hex(),
+                "iv_hex": det(f"message/{label}/iv", 12).hex(),
+                "wire": encrypt(label, plaintext, key_id=kid, room_key=key),
+            }
+        )
+    wire, mid = valid[0]["wire"], valid[0]["message_id"]
+    all_keys = {k: v.hex() for k, v in keys.items()}
+
+    def bad(name: str, obj: Any, error: str, **ctx: Any) -> dict[str, Any]:
+        context = {"room_id": "12", "sender_id": "42", "message_id": mid, "sender": "alice"}
+        context |= {"keys": all_keys}
+        return {"name": name, "wire": obj, **(context | ctx), "expect_error": error}
+
+    def signed(label: str, plaintext: bytes, **over: Any) -> dict[str, Any]:
+        return encrypt(label, plaintext, message_id=mid, **over)
+
+    forged = signed(
+        "forged", b'{"text":"pay mallory"}', signing_key=unlocked["mallory"].signing_key
+    )
+    invalid = [
+        bad("flipped ciphertext bit", wire | {"ct": flip(wire["ct"])}, "bad_signature"),
+        bad("flipped iv bit", wire | {"iv": flip(wire["iv"])}, "bad_signature"),
+        bad("replayed into another room", wire, "bad_signature", room_id="13"),
+        bad("claimed by another sender", wire, "bad_signature", sender_id="99"),
+        bad("checked with another sender's key", wire, "bad_signature", sender="mallory"),
+        bad("forged by another member", forged, "bad_signature"),
+        bad("message id swapped", wire, "bad_signature", message_id=det_uuid("other-id")),
+        bad("key id swapped to another epoch", wire | {"kid": kid2}, "bad_signature"),
+        bad(
+            "unknown key id and bad signature",
+            wire | {"kid": b64u_encode(det("unknown-kid", 16))},
+            "bad_signature",
+            keys={},
+        ),
+        bad("unknown key id", wire, "no_key", keys={kid2: key2.hex()}),
+        bad(
+            "signed with the wrong key under this id",
+            signed("wrong-key", b'{"text":"x"}', room_key=key2),
+            "tampered",
+        ),
+        bad("signed payload not JSON", signed("not-json", b"not json"), "tampered"),
+        bad("signed payload a JSON array", signed("array", b"[1,2]"), "tampered"),
+        bad("signed payload invalid UTF-8", signed("bad-utf8", b'{"text":"\xff"}'), "tampered"),
+        bad("version 2", wire | {"v": 2}, "unsupported"),
+        bad("version missing", {k: v for k, v in wire.items() if k != "v"}, "unsupported"),
+        bad("extra field", wire | {"room": "12"}, "tampered"),
+        bad("missing signature", {k: v for k, v in wire.items() if k != "sig"}, "tampered"),
+        bad("ciphertext shorter than a tag", wire | {"ct": b64u_encode(b"12345678")}, "tampered"),
+        bad(
+            "non-canonical base64 signature", wire | {"sig": non_canonical(wire["sig"])}, "tampered"
+        ),
+        bad("not an object", None, "tampered"),
+        bad("message id not a UUID", wire, "tampered", message_id="NOT-A-UUID"),
+    ]
+    return doc("message", identities=ids, valid=valid, invalid=invalid)
+
+
+def build_vectors() -> dict[str, dict[str, Any]]:
+    """Return every vector file's content by file name."""
+    return {
+        "encoding.json": encoding_vectors(),
+        "base64url.json": base64url_vectors(),
+        "identity.json": identity_vectors(),
+        "backup.json": backup_vectors(),
+        "password.json": password_vectors(),
+        "envelope.json": envelope_vectors(),
+        "message.json": message_vectors(),
+    }
+
+
+def main() -> None:
+    vectors = build_vectors()
+    if "--stdout" in sys.argv[1:]:
+        sys.stdout.write(json.dumps(vectors, ensure_ascii=False) + "\n")
+        return
+    OUT_DIR.mkdir(exist_ok=True)
+    for name, content in vectors.items():
+        text = json.dumps(content, indent=2, ensure_ascii=False) + "\n"
+        (OUT_DIR / name).write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
