@@ -1,2 +1,62 @@
-"""End-to-end encryption state (feature flag, public identities, key backups, room key epochs
-and envelopes) arrives with the E2E issues; see docs/PROTOCOL.md for the formats."""
+"""End-to-end encryption state the server keeps. It never holds a password or an unwrapped
+private key: identities are public keys, backups are ciphertext (docs/PROTOCOL.md)."""
+
+from django.conf import settings
+from django.db import models
+
+
+class KeyChangePolicy(models.TextChoices):
+    CONFIRM = "confirm", "Ask a key holder to confirm before re-sharing room keys"
+    AUTOMATIC = "automatic", "Re-share room keys automatically"
+
+
+class E2ESettings(models.Model):
+    """The instance's E2E switch and defaults: one row, edited by staff in the Django admin."""
+
+    enabled = models.BooleanField("Enable end-to-end encryption", default=False)
+    encrypt_dms_by_default = models.BooleanField(
+        "Encrypt new direct messages by default", default=True
+    )
+    encrypt_groups_by_default = models.BooleanField(
+        "Encrypt new private groups by default", default=True
+    )
+    key_change_policy = models.CharField(
+        "When a member's key changes",
+        max_length=16,
+        choices=KeyChangePolicy.choices,
+        default=KeyChangePolicy.CONFIRM,
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "end-to-end encryption settings"
+        verbose_name_plural = "end-to-end encryption settings"
+
+    def __str__(self) -> str:
+        return "End-to-end encryption settings"
+
+
+class UserIdentity(models.Model):
+    """A user's current public identity (Ed25519 + signed X25519) and their key backup.
+
+    ``generation`` counts key resets. ``password_saved`` is set when the user confirms they
+    saved the E2E password; until then their devices keep showing the banner.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="e2e_identity"
+    )
+    public = models.JSONField()
+    fingerprint = models.CharField(max_length=64)
+    backup = models.JSONField()
+    generation = models.PositiveIntegerField(default=1)
+    password_saved = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "user identity"
+        verbose_name_plural = "user identities"
+
+    def __str__(self) -> str:
+        return f"identity of user {self.user_id} (generation {self.generation})"

@@ -1,0 +1,219 @@
+"""The E2E endpoints: the switch, publishing identities, backups, resets; shapes and access."""
+
+import json
+
+import pytest
+from django.test import Client
+
+from e2e import crypto
+from e2e.models import E2ESettings, UserIdentity
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="session")
+def backup_blob() -> dict:
+    """A real key backup (600,000 PBKDF2 iterations: made once for the whole session)."""
+    made = crypto.generate_identity("1")
+    return crypto.create_backup(made.secret, "correct horse battery staple", "1")
+
+
+@pytest.fixture
+def enabled(db) -> E2ESettings:
+    return E2ESettings.objects.create(pk=1, enabled=True)
+
+
+def api(client: Client, method: str, url: str, body: dict | None = None):
+    return client.generic(
+        method, url, json.dumps(body) if body is not None else "", content_type="application/json"
+    )
+
+
+def login(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def publish(client: Client, user, backup: dict):
+    public = crypto.generate_identity(str(user.pk)).public_identity
+    return api(client, "POST", "/api/e2e/identity/", {"identity": public, "backup": backup})
+
+
+def test_state_reports_disabled_by_default(make_user):
+    """E2E is off on a fresh instance and the user has no identity."""
+    body = api(login(make_user()), "GET", "/api/e2e/").json()
+    assert body["settings"]["enabled"] is False
+    assert body["identity"] is None
+
+
+def test_publish_refused_while_disabled(make_user, backup_blob):
+    """Nobody can publish keys until an administrator enables E2E."""
+    ann = make_user()
+    response = publish(login(ann), ann, backup_blob)
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "e2e_disabled"
+    assert not UserIdentity.objects.exists()
+
+
+def test_publish_identity_once(enabled, make_user, backup_blob):
+    """A user publishes an identity with a backup once; a second publish is a conflict."""
+    ann = make_user()
+    client = login(ann)
+    assert publish(client, ann, backup_blob).status_code == 201
+    assert publish(client, ann, backup_blob).status_code == 409
+    state = api(client, "GET", "/api/e2e/").json()
+    assert state["identity"]["user"] == str(ann.pk)
+    assert state["password_saved"] is False
+
+
+def test_identity_for_another_user_is_refused(enabled, make_user, backup_blob):
+    """An identity signed over someone else's user id is refused."""
+    ann, bob = make_user(), make_user()
+    public = crypto.generate_identity(str(bob.pk)).public_identity
+    response = api(
+        login(ann), "POST", "/api/e2e/identity/", {"identity": public, "backup": backup_blob}
+    )
+    assert response.json()["error"]["code"] == "bad_identity"
+    assert not UserIdentity.objects.exists()
+
+
+def _tampered_signature(public: dict) -> dict:
+    sig = bytearray(crypto.b64u_decode(public["sig"]))
+    sig[0] ^= 1
+    return {**public, "sig": crypto.b64u_encode(bytes(sig))}
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda p: _tampered_signature(p),
+        lambda p: {**p, "v": 2},
+        lambda p: {**p, "x25519": "AAAA"},
+        lambda p: {**p, "extra": 1},
+        lambda p: "not an object",
+        lambda p: None,
+        lambda p: [p],
+    ],
+)
+def test_bad_identities_are_refused(enabled, make_user, backup_blob, mangle):
+    """Malformed, unsigned or altered identities get a clear 400 and nothing is stored."""
+    ann = make_user()
+    public = crypto.generate_identity(str(ann.pk)).public_identity
+    response = api(
+        login(ann),
+        "POST",
+        "/api/e2e/identity/",
+        {"identity": mangle(public), "backup": backup_blob},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "bad_identity"
+    assert not UserIdentity.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("mangle", "code"),
+    [
+        (lambda b: {**b, "iterations": 100_000}, "weak_kdf"),
+        (lambda b: {**b, "iterations": 1000}, "weak_kdf"),
+        (lambda b: {**b, "kdf": "PBKDF2-SHA1"}, "bad_backup"),
+        (lambda b: {**b, "salt": "AAAA"}, "bad_backup"),
+        (lambda b: {**b, "ct": b["ct"] + "AAAA"}, "bad_backup"),
+        (lambda b: {**b, "password": "hunter2"}, "bad_backup"),
+        (lambda b: "x" * 10_000, "bad_backup"),
+    ],
+)
+def test_bad_backups_are_refused(enabled, make_user, backup_blob, mangle, code):
+    """Weak KDF parameters, wrong sizes or extra fields in a backup are refused."""
+    ann = make_user()
+    public = crypto.generate_identity(str(ann.pk)).public_identity
+    response = api(
+        login(ann),
+        "POST",
+        "/api/e2e/identity/",
+        {"identity": public, "backup": mangle(backup_blob)},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == code
+    assert not UserIdentity.objects.exists()
+
+
+def test_backup_is_returned_only_to_its_owner(enabled, make_user, backup_blob):
+    """Only the owner gets their backup back; another user gets their own (or none)."""
+    ann, bob = make_user(), make_user()
+    publish(login(ann), ann, backup_blob)
+    assert api(login(ann), "GET", "/api/e2e/backup/").json()["backup"] == backup_blob
+    other = api(login(bob), "GET", "/api/e2e/backup/")
+    assert other.status_code == 404
+    assert api(Client(), "GET", "/api/e2e/backup/").status_code == 401
+
+
+def test_replace_backup_keeps_identity(enabled, make_user, backup_blob):
+    """A password change replaces the backup; the identity and generation stay."""
+    ann = make_user()
+    client = login(ann)
+    publish(client, ann, backup_blob)
+    before = UserIdentity.objects.get(user=ann)
+    new_backup = {**backup_blob, "iterations": 700_000}
+    assert api(client, "PUT", "/api/e2e/backup/", {"backup": new_backup}).status_code == 200
+    after = UserIdentity.objects.get(user=ann)
+    assert after.backup == new_backup
+    assert (after.public, after.generation) == (before.public, before.generation)
+
+
+def test_password_saved_hides_banner_state(enabled, make_user, backup_blob):
+    """Confirming the password was saved is recorded for every device."""
+    ann = make_user()
+    client = login(ann)
+    publish(client, ann, backup_blob)
+    assert api(client, "POST", "/api/e2e/password-saved/").status_code == 200
+    assert api(client, "GET", "/api/e2e/").json()["password_saved"] is True
+
+
+def test_reset_replaces_identity(enabled, make_user, backup_blob):
+    """Resetting keys stores a new identity with the next generation."""
+    ann = make_user()
+    client = login(ann)
+    publish(client, ann, backup_blob)
+    old = UserIdentity.objects.get(user=ann).public
+    new_public = crypto.generate_identity(str(ann.pk)).public_identity
+    response = api(
+        client, "POST", "/api/e2e/reset/", {"identity": new_public, "backup": backup_blob}
+    )
+    assert response.status_code == 200
+    identity = UserIdentity.objects.get(user=ann)
+    assert identity.public == new_public != old
+    assert (identity.generation, identity.password_saved) == (2, False)
+
+
+def test_identities_lookup(enabled, make_user, backup_blob):
+    """Anyone logged in can fetch others' public identities; users without keys are absent."""
+    ann, bob, cat = make_user(), make_user(), make_user()
+    publish(login(bob), bob, backup_blob)
+    body = api(login(ann), "GET", f"/api/e2e/identities/?ids={bob.pk},{cat.pk}").json()
+    assert [(i["user_id"], i["generation"]) for i in body["identities"]] == [(bob.pk, 1)]
+    assert "backup" not in json.dumps(body)
+    assert api(Client(), "GET", f"/api/e2e/identities/?ids={bob.pk}").status_code == 401
+
+
+def test_identities_lookup_rejects_bad_ids(enabled, make_user):
+    """A malformed id list is a clear 400."""
+    response = api(login(make_user()), "GET", "/api/e2e/identities/?ids=1,x")
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("GET", "/api/e2e/"),
+        ("POST", "/api/e2e/identity/"),
+        ("GET", "/api/e2e/backup/"),
+        ("PUT", "/api/e2e/backup/"),
+        ("POST", "/api/e2e/password-saved/"),
+        ("POST", "/api/e2e/reset/"),
+        ("GET", "/api/e2e/identities/?ids=1"),
+    ],
+)
+def test_anonymous_is_refused(method, url, db):
+    """Every E2E endpoint refuses anonymous callers."""
+    assert api(Client(), method, url, {}).status_code == 401
