@@ -86,25 +86,49 @@ def _add(room: Room, users: Iterable[User], *, actor: User) -> list[User]:
 
 
 def do_create_room(
-    user: User, *, kind: str, name: str, topic: str = "", invitees: Iterable[User] = ()
+    user: User,
+    *,
+    kind: str,
+    name: str,
+    topic: str = "",
+    invitees: Iterable[User] = (),
+    encrypted: bool = False,
+    uid: uuid.UUID | None = None,
 ) -> Room:
     """Create a public channel or private group owned by ``user``, with the invitees in it.
 
     ``name`` and ``topic`` must already have passed ``check_room_name`` / ``check_topic``.
+    ``encrypted`` only sets the flag; the ``e2e`` app stores the keys in the same transaction.
     """
     if kind not in (RoomKind.CHANNEL, RoomKind.GROUP):
         raise InvalidInput("A room is a public channel or a private group.")
+    if encrypted and kind != RoomKind.GROUP:
+        raise InvalidInput(
+            "Public channels cannot be end-to-end encrypted.", code="channel_not_encryptable"
+        )
     try:
         with transaction.atomic():
-            room = Room.objects.create(kind=kind, name=name, topic=topic, owner=user)
+            room = Room.objects.create(
+                kind=kind,
+                name=name,
+                topic=topic,
+                owner=user,
+                encrypted=encrypted,
+                uid=uid or uuid.uuid4(),
+            )
             _add(room, [user, *invitees], actor=user)
     except IntegrityError:
         raise InvalidInput(f"A room called “{name}” already exists.", code="name_taken") from None
     return room
 
 
-def do_open_dm(user: User, *, other: User) -> tuple[Room, bool]:
-    """Return the direct-message room of ``user`` and ``other``, creating it on first use."""
+def do_open_dm(
+    user: User, *, other: User, encrypted: bool = False, uid: uuid.UUID | None = None
+) -> tuple[Room, bool]:
+    """Return the direct-message room of ``user`` and ``other``, creating it on first use.
+
+    ``encrypted`` applies only to a new room (an existing DM is returned as it is).
+    """
     low, high = sorted((user.pk, other.pk))
     key = f"{low}:{high}"
     room = Room.objects.filter(dm_key=key).first()
@@ -112,12 +136,34 @@ def do_open_dm(user: User, *, other: User) -> tuple[Room, bool]:
         return room, False
     try:
         with transaction.atomic():
-            room = Room.objects.create(kind=RoomKind.DM, owner=user, dm_key=key)
+            room = Room.objects.create(
+                kind=RoomKind.DM,
+                owner=user,
+                dm_key=key,
+                encrypted=encrypted,
+                uid=uid or uuid.uuid4(),
+            )
             _add(room, [user, other], actor=user)
     except IntegrityError:
         # Both people opened the DM at once; the other request made it.
         return Room.objects.get(dm_key=key), False
     return room, True
+
+
+def do_set_room_encrypted(user: User, room: Room) -> Room:
+    """Turn the room's encrypted flag on for good and say so in the room.
+
+    Call inside the transaction that stores the room's first key (the ``e2e`` app does).
+    """
+    if room.kind == RoomKind.CHANNEL:
+        raise InvalidInput(
+            "Public channels cannot be end-to-end encrypted.", code="channel_not_encryptable"
+        )
+    room.encrypted = True
+    room.save(update_fields=["encrypted"])
+    _room_event(room)
+    _post_system(room, user, f"{user.shown_name} turned on end-to-end encryption")
+    return room
 
 
 def do_update_room(user: User, room: Room, *, name: str | None, topic: str | None) -> Room:

@@ -101,3 +101,14 @@ def check_plaintext_allowed(room: Room) -> None:
             "This room is end-to-end encrypted: the server accepts only encrypted messages.",
             code="encryption_required",
         )
+
+
+def check_new_room_uid(value: object) -> uuid.UUID:
+    """Return a client-made room uid (a UUID) that no room has yet."""
+    try:
+        uid = uuid.UUID(str(value))
+    except (TypeError, ValueError):
+        raise InvalidInput("room_uid must be a UUID.", code="bad_room_uid") from None
+    if Room.objects.filter(uid=uid).exists():
+        raise InvalidInput("That room uid is taken; make a new one.", code="room_uid_taken")
+    return uid

@@ -45,9 +45,18 @@ def mark_read(user: User, data: dict[str, Any]) -> Reply:
     return {}
 
 
-COMMANDS: dict[str, Callable[[User, dict[str, Any]], Reply]] = {
+Command = Callable[[User, dict[str, Any]], Reply]
+
+COMMANDS: dict[str, Command] = {
     "message.send": send_message,
     "message.edit": edit_message,
     "message.delete": delete_message,
     "room.read": mark_read,
 }
+
+
+def register_command(name: str, command: Command) -> None:
+    """Add a socket command from another app (``e2e`` adds its encrypted sends at startup)."""
+    if name in COMMANDS:
+        raise ValueError(f"socket command {name!r} is already registered")
+    COMMANDS[name] = command

@@ -23,6 +23,9 @@ class RoomKind(models.TextChoices):
 
 
 class Room(models.Model):
+    # A stable public id, made by the creating browser for encrypted rooms: room keys and
+    # messages are bound to it before the server has assigned a primary key.
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(max_length=8, choices=RoomKind.choices)
     name = models.CharField(max_length=80, blank=True)
     topic = models.CharField(max_length=250, blank=True)

@@ -50,6 +50,7 @@ def serialize_room(
 ) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": room.pk,
+        "uid": str(room.uid),
         "kind": room.kind,
         "name": room_title(room, viewer=viewer, members=members),
         "topic": room.topic,

@@ -37,3 +37,70 @@ def check_backup(value: object) -> dict[str, Any]:
         raise InvalidInput(f"The key backup is not valid ({error}).", code="bad_backup") from None
     assert isinstance(value, dict)
     return value
+
+
+MAX_ENVELOPES = 1000
+# Ciphertext of the longest message plus JSON, base64url and the signature, with room to spare.
+MAX_PAYLOAD_CHARS = 64 * 1024
+
+
+def check_key_id(value: object) -> str:
+    """Return a room key id (16 bytes as 22 base64url characters)."""
+    try:
+        crypto.parse_key_id(value)
+    except (KeyroomCryptoError, TypeError, ValueError):
+        raise InvalidInput("The key id is not valid.", code="bad_key_id") from None
+    assert isinstance(value, str)
+    return value
+
+
+def check_envelopes(value: object, *, key_id: str) -> dict[int, dict[str, Any]]:
+    """Return ``{recipient user id: envelope}`` for a list of ``{recipient_id, envelope}``.
+
+    Each envelope must have the envelope shape and carry ``key_id``; recipients are distinct.
+    Whether each recipient may receive the key is the caller's business (membership).
+    """
+    if not isinstance(value, list) or len(value) > MAX_ENVELOPES:
+        raise InvalidInput(
+            f"Send a list of at most {MAX_ENVELOPES} envelopes.", code="bad_envelopes"
+        )
+    result: dict[int, dict[str, Any]] = {}
+    for item in value:
+        if not isinstance(item, dict) or item.keys() != {"recipient_id", "envelope"}:
+            raise InvalidInput("Each envelope is {recipient_id, envelope}.", code="bad_envelopes")
+        recipient = item["recipient_id"]
+        if type(recipient) is not int or recipient <= 0 or recipient in result:
+            raise InvalidInput(
+                "Envelope recipients must be distinct user ids.", code="bad_envelopes"
+            )
+        try:
+            parsed = crypto.check_envelope_wire(item["envelope"])
+        except KeyroomCryptoError as error:
+            raise InvalidInput(
+                f"An envelope is not valid ({error}).", code="bad_envelopes"
+            ) from None
+        if parsed.key_id != key_id:
+            raise InvalidInput("An envelope carries another key id.", code="bad_envelopes")
+        result[recipient] = item["envelope"]
+    return result
+
+
+def check_encrypted_payload(value: object, *, current_key_id: str) -> dict[str, Any]:
+    """Return an encrypted message if it has the message shape and uses the room's current key.
+
+    The server cannot check the signature's meaning or the plaintext; receivers do.
+    """
+    try:
+        parsed = crypto.check_message_wire(value)
+    except KeyroomCryptoError as error:
+        raise InvalidInput(
+            f"The encrypted message is not valid ({error}).", code="bad_ciphertext"
+        ) from None
+    assert isinstance(value, dict)
+    if len(value["ct"]) > MAX_PAYLOAD_CHARS:
+        raise InvalidInput("The message is too long.", code="too_long")
+    if parsed.key_id != current_key_id:
+        raise InvalidInput(
+            "The room's key has changed: fetch the new key and send again.", code="stale_key"
+        )
+    return value

@@ -60,3 +60,59 @@ class UserIdentity(models.Model):
 
     def __str__(self) -> str:
         return f"identity of user {self.user_id} (generation {self.generation})"
+
+
+class RoomKey(models.Model):
+    """One epoch of a room's key: only its id is known here; the key itself travels sealed in
+    envelopes. ``epoch`` counts up from 1 per room."""
+
+    room = models.ForeignKey("chat.Room", on_delete=models.CASCADE, related_name="e2e_keys")
+    key_id = models.CharField(max_length=22)
+    epoch = models.PositiveIntegerField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["room", "key_id"], name="roomkey_unique_id"),
+            models.UniqueConstraint(fields=["room", "epoch"], name="roomkey_unique_epoch"),
+        ]
+
+    def __str__(self) -> str:
+        return f"key epoch {self.epoch} of room {self.room_id}"
+
+
+class KeyEnvelope(models.Model):
+    """A room key sealed by ``sender`` to ``recipient`` (docs/PROTOCOL.md section 8)."""
+
+    key = models.ForeignKey(RoomKey, on_delete=models.CASCADE, related_name="envelopes")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    envelope = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["key", "recipient"], name="envelope_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"envelope of key {self.key_id} for user {self.recipient_id}"
+
+
+class EncryptedRoom(models.Model):
+    """E2E state of an encrypted room: its current key epoch and its policies."""
+
+    room = models.OneToOneField("chat.Room", on_delete=models.CASCADE, related_name="e2e")
+    current_key = models.ForeignKey(RoomKey, on_delete=models.PROTECT, related_name="+")
+    encrypted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    encrypted_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"encryption of room {self.room_id}"

@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from e2e.models import E2ESettings, UserIdentity
+from e2e.models import E2ESettings, EncryptedRoom, KeyEnvelope, UserIdentity
 
 
 def get_e2e_settings() -> E2ESettings:
@@ -34,4 +34,28 @@ def serialize_identity(identity: UserIdentity) -> dict:
         "user_id": identity.user_id,
         "identity": identity.public,
         "generation": identity.generation,
+    }
+
+
+def get_encrypted_room(room_id: int) -> EncryptedRoom | None:
+    return EncryptedRoom.objects.filter(room_id=room_id).select_related("current_key").first()
+
+
+def list_envelopes_for_user(user_id: int, *, room_id: int) -> list[KeyEnvelope]:
+    """Return the envelopes sealed to ``user_id`` in a room, oldest epoch first."""
+    return list(
+        KeyEnvelope.objects.filter(recipient_id=user_id, key__room_id=room_id)
+        .select_related("key")
+        .order_by("key__epoch")
+    )
+
+
+def serialize_envelope(envelope: KeyEnvelope) -> dict:
+    return {
+        "room_id": envelope.key.room_id,
+        "key_id": envelope.key.key_id,
+        "epoch": envelope.key.epoch,
+        "sender_id": envelope.sender_id,
+        "recipient_id": envelope.recipient_id,
+        "envelope": envelope.envelope,
     }

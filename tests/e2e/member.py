@@ -1,0 +1,148 @@
+"""A Python E2E member for tests: the same protocol as the browser, through e2e.crypto.
+
+It talks to the server through a ``call(method, path, body) -> (status, json)`` function, so
+the same member works with Django's test client and against the live server in browser tests.
+"""
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from e2e import crypto
+
+Call = Callable[[str, str, dict | None], tuple[int, Any]]
+PASSWORD = "correct horse battery staple"
+_BACKUPS: dict[str, dict] = {}
+
+
+def shared_backup(user_id: str) -> dict:
+    """Return a well-formed backup (600,000 iterations make it slow: made once per user id)."""
+    if user_id not in _BACKUPS:
+        _BACKUPS[user_id] = crypto.create_backup(
+            crypto.generate_identity(user_id).secret, PASSWORD, user_id
+        )
+    return _BACKUPS[user_id]
+
+
+@dataclass
+class Member:
+    user_id: int
+    call: Call
+    identity: crypto.GeneratedIdentity = field(init=False)
+    pins: dict[int, crypto.VerifiedIdentity] = field(default_factory=dict)
+    room_keys: dict[str, bytes] = field(default_factory=dict)
+    room_uids: dict[int, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.identity = crypto.generate_identity(str(self.user_id))
+
+    def publish(self) -> None:
+        """Publish this member's identity (with a placeholder-password backup)."""
+        status, body = self.call(
+            "POST",
+            "/api/e2e/identity/",
+            {
+                "identity": self.identity.public_identity,
+                "backup": shared_backup(str(self.user_id)),
+            },
+        )
+        assert status == 201, body
+
+    def pin(self, user_ids: list[int]) -> None:
+        """Fetch and pin identities (trust on first use; a change is an error here)."""
+        ids = ",".join(str(i) for i in user_ids)
+        status, body = self.call("GET", f"/api/e2e/identities/?ids={ids}", None)
+        assert status == 200, body
+        for item in body["identities"]:
+            verified = crypto.verify_public_identity(item["identity"], str(item["user_id"]))
+            known = self.pins.setdefault(item["user_id"], verified)
+            if known != verified:
+                raise AssertionError(f"identity of {item['user_id']} changed")
+
+    def room_uid(self, room_id: int) -> str:
+        """Return the uid a room's keys and messages are bound to."""
+        if room_id not in self.room_uids:
+            status, body = self.call("GET", f"/api/rooms/{room_id}/", None)
+            assert status == 200, body
+            self.room_uids[room_id] = body["room"]["uid"]
+        return self.room_uids[room_id]
+
+    def envelopes(self, room_uid: str, key: crypto.RoomKey, user_ids: list[int]) -> list[dict]:
+        """Seal ``key`` for the room ``room_uid`` to each pinned user in ``user_ids``."""
+        self.pins[self.user_id] = crypto.verify_public_identity(
+            self.identity.public_identity, str(self.user_id)
+        )
+        self.room_keys[key.key_id] = key.key
+        return [
+            {
+                "recipient_id": uid,
+                "envelope": crypto.seal_envelope(
+                    key.key,
+                    room_id=room_uid,
+                    key_id=key.key_id,
+                    sender_id=str(self.user_id),
+                    recipient_id=str(uid),
+                    recipient_dh_public_key=self.pins[uid].dh_public_key,
+                    signing_key=self.identity.signing_key,
+                ),
+            }
+            for uid in user_ids
+        ]
+
+    def fetch_keys(self, room_id: int) -> dict:
+        """Open every envelope sealed to this member in the room (signatures checked)."""
+        status, body = self.call("GET", f"/api/e2e/rooms/{room_id}/keys/", None)
+        assert status == 200, body
+        for item in body["envelopes"]:
+            self.pin([item["sender_id"]])
+            opened = crypto.open_envelope(
+                item["envelope"],
+                room_id=self.room_uid(room_id),
+                sender_id=str(item["sender_id"]),
+                recipient_id=str(self.user_id),
+                sender_sign_public_key=self.pins[item["sender_id"]].sign_public_key,
+                recipient_agreement_key=self.identity.agreement_key,
+                recipient_dh_public_key=crypto.b64u_decode(self.identity.public_identity["x25519"]),
+            )
+            self.room_keys[opened.key_id] = opened.key
+        return body
+
+    def encrypt(
+        self, room_id: int, key_id: str, text: str, client_id: str | None = None
+    ) -> tuple[str, dict]:
+        client_id = client_id or str(uuid.uuid4())
+        payload = crypto.encrypt_message(
+            {"text": text},
+            room_id=self.room_uid(room_id),
+            key_id=key_id,
+            room_key=self.room_keys[key_id],
+            sender_id=str(self.user_id),
+            message_id=client_id,
+            signing_key=self.identity.signing_key,
+        )
+        return client_id, payload
+
+    def send(self, room_id: int, key_id: str, text: str) -> dict:
+        client_id, payload = self.encrypt(room_id, key_id, text)
+        status, body = self.call(
+            "POST",
+            f"/api/e2e/rooms/{room_id}/messages/",
+            {"client_id": client_id, "payload": payload},
+        )
+        assert status in (200, 201), body
+        return body["message"]
+
+    def decrypt(self, message: dict) -> str:
+        """Verify and decrypt a message as the server gave it; raise the typed crypto errors."""
+        sender = message["sender"]["id"]
+        self.pin([sender])
+        payload = crypto.decrypt_message(
+            message["payload"],
+            room_id=self.room_uid(message["room_id"]),
+            sender_id=str(sender),
+            message_id=message["client_id"],
+            sender_sign_public_key=self.pins[sender].sign_public_key,
+            keys=lambda kid: self.room_keys.get(kid),
+        )
+        return payload["text"]
