@@ -51,6 +51,12 @@ from .identity import (
     safety_number,
     verify_public_identity,
 )
+from .membership import (
+    ParsedMembership,
+    check_membership_wire,
+    sign_membership,
+    verify_membership,
+)
 from .message import (
     ParsedMessage,
     check_message_wire,
@@ -92,6 +98,7 @@ __all__ = [
     "OpenedEnvelope",
     "ParsedBackup",
     "ParsedEnvelope",
+    "ParsedMembership",
     "ParsedMessage",
     "RoomKey",
     "TamperedError",
@@ -105,6 +112,7 @@ __all__ = [
     "canonical",
     "check_backup_blob",
     "check_envelope_wire",
+    "check_membership_wire",
     "check_message_wire",
     "create_backup",
     "create_identity_with_backup",
@@ -128,8 +136,10 @@ __all__ = [
     "rewrap_backup",
     "safety_number",
     "seal_envelope",
+    "sign_membership",
     "u32",
     "unlock_backup",
     "utf8",
+    "verify_membership",
     "verify_public_identity",
 ]

@@ -24,6 +24,7 @@ class _Labels:
     envelope: str = "keyroom/v1/envelope"
     message_ad: str = "keyroom/v1/message-ad"
     message: str = "keyroom/v1/message"
+    membership: str = "keyroom/v1/membership"
 
 
 LABELS = _Labels()

@@ -28,12 +28,15 @@ from e2e.crypto import (
     open_envelope,
     parse_wordlist,
     safety_number,
+    sign_membership,
     u32,
     unlock_backup,
+    verify_membership,
     verify_public_identity,
 )
 from e2e.crypto.backup import _create_backup_with_randomness, _decrypt_backup_secret
 from e2e.crypto.envelope import _seal_envelope_with_randomness
+from e2e.crypto.membership import _membership_signed_bytes
 from e2e.crypto.message import _encrypt_message_with_randomness
 from e2e.crypto.password import _generate_password_with_randomness
 
@@ -50,6 +53,7 @@ VECTOR_FILES = [
     "password.json",
     "envelope.json",
     "message.json",
+    "membership.json",
 ]
 
 Check = tuple[str, Callable[[], None]]
@@ -273,6 +277,47 @@ def message_checks(doc: dict[str, Any]) -> Iterator[Check]:
         yield v["name"], check_bad
 
 
+def membership_checks(doc: dict[str, Any]) -> Iterator[Check]:
+    ids = _identities(doc)
+    for v in doc["valid"]:
+
+        def check(v: dict[str, Any] = v) -> None:
+            attester_unlocked, attester = ids[v["attester"]]
+            context = {
+                "room_id": v["room_id"],
+                "attester_id": v["attester_id"],
+                "member_id": v["member_id"],
+            }
+            signed = _membership_signed_bytes(
+                v["room_id"], b64u_decode(v["key_id"]), v["attester_id"], v["member_id"]
+            )
+            assert signed.hex() == v["signed_hex"]
+            wire = sign_membership(
+                **context, key_id=v["key_id"], signing_key=attester_unlocked.signing_key
+            )
+            assert wire == v["membership"]
+            key_id = verify_membership(
+                v["membership"], **context, attester_sign_public_key=attester.sign_public_key
+            )
+            assert key_id == v["key_id"]
+
+        yield v["name"], check
+    for v in doc["invalid"]:
+        yield (
+            v["name"],
+            lambda v=v: expect_error(
+                v["expect_error"],
+                lambda: verify_membership(
+                    v["membership"],
+                    room_id=v["room_id"],
+                    attester_id=v["attester_id"],
+                    member_id=v["member_id"],
+                    attester_sign_public_key=ids[v["attester"]][1].sign_public_key,
+                ),
+            ),
+        )
+
+
 CHECKERS: dict[str, Callable[[dict[str, Any]], Iterator[Check]]] = {
     "encoding": encoding_checks,
     "base64url": base64url_checks,
@@ -281,6 +326,7 @@ CHECKERS: dict[str, Callable[[dict[str, Any]], Iterator[Check]]] = {
     "password": password_checks,
     "envelope": envelope_checks,
     "message": message_checks,
+    "membership": membership_checks,
 }
 
 

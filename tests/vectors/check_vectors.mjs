@@ -19,6 +19,11 @@ import {
   verifyPublicIdentity,
 } from '../../static/js/crypto/identity.js';
 import {
+  _membershipSignedBytes,
+  signMembership,
+  verifyMembership,
+} from '../../static/js/crypto/membership.js';
+import {
   _encryptMessageWithRandomness,
   decryptMessage,
   decryptMessageBytes,
@@ -260,6 +265,42 @@ const CHECKS = {
       ]),
     ];
   },
+  async membership(doc) {
+    const ids = await identities(doc);
+    return [
+      ...doc.valid.map((v) => [
+        v.name,
+        async () => {
+          const ctx = { roomId: v.room_id, attesterId: v.attester_id, memberId: v.member_id };
+          const signed = _membershipSignedBytes({ ...ctx, keyId: b64uDecode(v.key_id) });
+          assertEqual(hex(signed), v.signed_hex, 'signed bytes');
+          const wire = await signMembership({
+            ...ctx,
+            keyId: v.key_id,
+            signingKey: ids[v.attester].signingKey,
+          });
+          assertEqual(wire, v.membership, 'membership');
+          const verified = await verifyMembership(v.membership, {
+            ...ctx,
+            attesterSignPublicKey: ids[v.attester].signPublicKey,
+          });
+          assertEqual(verified, { keyId: v.key_id }, 'verified');
+        },
+      ]),
+      ...doc.invalid.map((v) => [
+        v.name,
+        () =>
+          expectError(v.expect_error, () =>
+            verifyMembership(v.membership, {
+              roomId: v.room_id,
+              attesterId: v.attester_id,
+              memberId: v.member_id,
+              attesterSignPublicKey: ids[v.attester].signPublicKey,
+            }),
+          ),
+      ]),
+    ];
+  },
 };
 
 /**
@@ -283,4 +324,5 @@ export const VECTOR_FILES = Object.freeze([
   'password.json',
   'envelope.json',
   'message.json',
+  'membership.json',
 ]);

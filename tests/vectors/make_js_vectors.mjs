@@ -19,7 +19,7 @@ import {
   sha256,
   x25519,
 } from '../../static/js/crypto/bytes.js';
-import { canonical, u32, utf8 } from '../../static/js/crypto/encoding.js';
+import { canonical, LABELS, u32, utf8 } from '../../static/js/crypto/encoding.js';
 import {
   _envelopeAd,
   _envelopeKey,
@@ -32,6 +32,7 @@ import {
   safetyNumber,
   verifyPublicIdentity,
 } from '../../static/js/crypto/identity.js';
+import { _membershipSignedBytes, signMembership } from '../../static/js/crypto/membership.js';
 import { _encryptMessageWithRandomness, encodePayload } from '../../static/js/crypto/message.js';
 import { _generatePasswordWithRandomness, parseWordlist } from '../../static/js/crypto/password.js';
 
@@ -450,6 +451,98 @@ async function messageVectors() {
   return doc('message', { identities: ids, valid, invalid });
 }
 
+async function membershipVectors() {
+  const { ids, unlocked } = await fixtures('membership', [
+    ['attester', '42'],
+    ['other', '99'],
+  ]);
+  const kid1 = b64uEncode(await det('membership/kid1', 16));
+  const kid2 = b64uEncode(await det('membership/kid2', 16));
+  const room1 = await detUuid('membership/room1');
+  const room2 = await detUuid('membership/room2');
+  const cases = [
+    ['basic', room1, kid1, '42', '7'],
+    ['unicode member id, second epoch', room2, kid2, '42', 'ünï-💬'],
+  ];
+  const valid = [];
+  for (const [name, roomId, keyId, attesterId, memberId] of cases) {
+    const signed = _membershipSignedBytes({
+      roomId,
+      keyId: b64uDecode(keyId),
+      attesterId,
+      memberId,
+    });
+    const membership = await signMembership({
+      roomId,
+      keyId,
+      attesterId,
+      memberId,
+      signingKey: unlocked.attester.signingKey,
+    });
+    valid.push({
+      name,
+      room_id: roomId,
+      key_id: keyId,
+      attester_id: attesterId,
+      member_id: memberId,
+      attester: 'attester',
+      signed_hex: hex(signed),
+      membership,
+    });
+  }
+  const att = valid[0].membership;
+  const forged = await signMembership({
+    roomId: room1,
+    keyId: kid1,
+    attesterId: '42',
+    memberId: '7',
+    signingKey: unlocked.other.signingKey,
+  });
+  // The same field list as the envelope AD, signed under that label: domain separation.
+  const otherLabel = canonical(LABELS.envelopeAd, u32(1), room1, b64uDecode(kid1), '42', '7');
+  const crossLabel = {
+    ...att,
+    sig: b64uEncode(await ed25519Sign(unlocked.attester.signingKey, otherLabel)),
+  };
+  const shortKid = b64uEncode(await det('membership/kid15', 15));
+  const bad = (name, obj, error, ctx = {}) => ({
+    name,
+    membership: obj,
+    room_id: room1,
+    attester_id: '42',
+    member_id: '7',
+    attester: 'attester',
+    ...ctx,
+    expect_error: error,
+  });
+  const invalid = [
+    bad('flipped signature bit', { ...att, sig: flip(att.sig, 7) }, 'bad_signature'),
+    bad('verified for another room', att, 'bad_signature', { room_id: room2 }),
+    bad('verified for another member', att, 'bad_signature', { member_id: '8' }),
+    bad('claimed by another attester id', att, 'bad_signature', { attester_id: '99' }),
+    bad("checked with another attester's key", att, 'bad_signature', {
+      attester: 'other',
+      attester_id: '99',
+    }),
+    bad('forged by a non-holder', forged, 'bad_signature'),
+    bad('key id changed', { ...att, kid: kid2 }, 'bad_signature'),
+    bad('envelope-ad label signed instead', crossLabel, 'bad_signature'),
+    bad('version 2', { ...att, v: 2 }, 'unsupported'),
+    bad('version as string', { ...att, v: '1' }, 'unsupported'),
+    bad('version missing', without(att, 'v'), 'unsupported'),
+    bad('extra field', { ...att, member: '7' }, 'tampered'),
+    bad('missing signature', without(att, 'sig'), 'tampered'),
+    bad('15-byte key id', { ...att, kid: shortKid }, 'tampered'),
+    bad('truncated signature', { ...att, sig: att.sig.slice(0, -4) }, 'tampered'),
+    bad('non-canonical base64 signature', { ...att, sig: nonCanonical(att.sig) }, 'tampered'),
+    bad('padded base64 key id', { ...att, kid: `${att.kid}==` }, 'tampered'),
+    bad('not an object', [att], 'tampered'),
+    bad('null', null, 'tampered'),
+    bad('empty member id', att, 'tampered', { member_id: '' }),
+  ];
+  return doc('membership', { identities: ids, valid, invalid });
+}
+
 /**
  * Return every vector file's content by file name.
  * @returns {Promise<Record<string, object>>}
@@ -463,6 +556,7 @@ export async function buildVectors() {
     'password.json': await passwordVectors(),
     'envelope.json': await envelopeVectors(),
     'message.json': await messageVectors(),
+    'membership.json': await membershipVectors(),
   };
 }
 

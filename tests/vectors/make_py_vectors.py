@@ -19,6 +19,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from e2e.crypto import (  # noqa: E402
+    LABELS,
     b64u_decode,
     b64u_encode,
     canonical,
@@ -26,6 +27,7 @@ from e2e.crypto import (  # noqa: E402
     fingerprint,
     import_identity_secret,
     safety_number,
+    sign_membership,
     u32,
     verify_public_identity,
 )
@@ -37,6 +39,7 @@ from e2e.crypto.envelope import (  # noqa: E402
     _envelope_signed_bytes,
     _seal_envelope_with_randomness,
 )
+from e2e.crypto.membership import _membership_signed_bytes  # noqa: E402
 from e2e.crypto.message import _encrypt_message_with_randomness  # noqa: E402
 from e2e.crypto.password import _generate_password_with_randomness, parse_wordlist  # noqa: E402
 from e2e.crypto.primitives import aes_gcm_encrypt, x25519  # noqa: E402
@@ -459,6 +462,91 @@ def message_vectors() -> dict[str, Any]:
     return doc("message", identities=ids, valid=valid, invalid=invalid)
 
 
+def membership_vectors() -> dict[str, Any]:
+    ids = {
+        name: identity_fixture(f"membership/{name}", uid)
+        for name, uid in [("attester", "42"), ("other", "99")]
+    }
+    unlocked = {
+        n: import_identity_secret(bytes.fromhex(f["secret_hex"]), f["user_id"])
+        for n, f in ids.items()
+    }
+    kid1, kid2 = (b64u_encode(det(f"membership/kid{i}", 16)) for i in (1, 2))
+    room1, room2 = (det_uuid(f"membership/room{i}") for i in (1, 2))
+    cases = [
+        ("basic", room1, kid1, "42", "7"),
+        ("unicode member id, second epoch", room2, kid2, "42", "ünï-💬"),
+    ]
+    valid = []
+    for name, room_id, key_id, attester_id, member_id in cases:
+        signed = _membership_signed_bytes(room_id, b64u_decode(key_id), attester_id, member_id)
+        wire = sign_membership(
+            room_id=room_id,
+            key_id=key_id,
+            attester_id=attester_id,
+            member_id=member_id,
+            signing_key=unlocked["attester"].signing_key,
+        )
+        valid.append(
+            {
+                "name": name,
+                "room_id": room_id,
+                "key_id": key_id,
+                "attester_id": attester_id,
+                "member_id": member_id,
+                "attester": "attester",
+                "signed_hex": signed.hex(),
+                "membership": wire,
+            }
+        )
+    att = valid[0]["membership"]
+    forged = sign_membership(
+        room_id=room1,
+        key_id=kid1,
+        attester_id="42",
+        member_id="7",
+        signing_key=unlocked["other"].signing_key,
+    )
+    # The same field list as the envelope AD, signed under that label: domain separation.
+    other_label = canonical(LABELS.envelope_ad, u32(1), room1, b64u_decode(kid1), "42", "7")
+    cross_label = att | {"sig": b64u_encode(unlocked["attester"].signing_key.sign(other_label))}
+    short_kid = b64u_encode(det("membership/kid15", 15))
+
+    def bad(name: str, obj: Any, error: str, **ctx: str) -> dict[str, Any]:
+        context = {"room_id": room1, "attester_id": "42", "member_id": "7", "attester": "attester"}
+        return {"name": name, "membership": obj, **(context | ctx), "expect_error": error}
+
+    invalid = [
+        bad("flipped signature bit", att | {"sig": flip(att["sig"], 7)}, "bad_signature"),
+        bad("verified for another room", att, "bad_signature", room_id=room2),
+        bad("verified for another member", att, "bad_signature", member_id="8"),
+        bad("claimed by another attester id", att, "bad_signature", attester_id="99"),
+        bad(
+            "checked with another attester's key",
+            att,
+            "bad_signature",
+            attester="other",
+            attester_id="99",
+        ),
+        bad("forged by a non-holder", forged, "bad_signature"),
+        bad("key id changed", att | {"kid": kid2}, "bad_signature"),
+        bad("envelope-ad label signed instead", cross_label, "bad_signature"),
+        bad("version 2", att | {"v": 2}, "unsupported"),
+        bad("version as string", att | {"v": "1"}, "unsupported"),
+        bad("version missing", {k: v for k, v in att.items() if k != "v"}, "unsupported"),
+        bad("extra field", att | {"member": "7"}, "tampered"),
+        bad("missing signature", {k: v for k, v in att.items() if k != "sig"}, "tampered"),
+        bad("15-byte key id", att | {"kid": short_kid}, "tampered"),
+        bad("truncated signature", att | {"sig": att["sig"][:-4]}, "tampered"),
+        bad("non-canonical base64 signature", att | {"sig": non_canonical(att["sig"])}, "tampered"),
+        bad("padded base64 key id", att | {"kid": att["kid"] + "=="}, "tampered"),
+        bad("not an object", [att], "tampered"),
+        bad("null", None, "tampered"),
+        bad("empty member id", att, "tampered", member_id=""),
+    ]
+    return doc("membership", identities=ids, valid=valid, invalid=invalid)
+
+
 def build_vectors() -> dict[str, dict[str, Any]]:
     """Return every vector file's content by file name."""
     return {
@@ -469,6 +557,7 @@ def build_vectors() -> dict[str, dict[str, Any]]:
         "password.json": password_vectors(),
         "envelope.json": envelope_vectors(),
         "message.json": message_vectors(),
+        "membership.json": membership_vectors(),
     }
 
 

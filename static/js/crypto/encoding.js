@@ -19,6 +19,7 @@ export const LABELS = Object.freeze({
   envelope: 'keyroom/v1/envelope',
   messageAd: 'keyroom/v1/message-ad',
   message: 'keyroom/v1/message',
+  membership: 'keyroom/v1/membership',
 });
 
 /** The only wire format version. */

@@ -36,6 +36,7 @@ export {
 } from './password.js';
 export { ROOM_KEY_BYTES, KEY_ID_BYTES, generateRoomKey, parseKeyId } from './roomkeys.js';
 export { sealEnvelope, checkEnvelopeWire, openEnvelope } from './envelope.js';
+export { signMembership, checkMembershipWire, verifyMembership } from './membership.js';
 export {
   encodePayload,
   decodePayload,
