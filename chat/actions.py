@@ -235,7 +235,9 @@ def do_remove_member(user: User, room: Room, *, member: User) -> None:
             room_group(room.pk),
             {"type": "member.removed", "room_id": room.pk, "user_id": member.pk},
         )
-        _post_system(room, user, text)
+        departure = _post_system(room, user, text)
+        room.left_seq = departure.seq
+        room.save(update_fields=["left_seq"])
 
 
 def do_transfer_ownership(user: User, room: Room, *, new_owner: User) -> Room:

@@ -15,6 +15,6 @@ class RoomAdmin(admin.ModelAdmin):
     list_filter = ("kind", "encrypted")
     search_fields = ("name", "topic")
     raw_id_fields = ("owner",)
-    readonly_fields = ("encrypted", "last_seq", "dm_key")
+    readonly_fields = ("uid", "encrypted", "last_seq", "left_seq", "dm_key")
     inlines = [MembershipInline]
     # Message contents are deliberately not exposed in the admin.

@@ -19,6 +19,7 @@ from chat.checks import (
     check_client_id,
     check_id_list,
     check_message_body,
+    check_plain_add_allowed,
     check_plaintext_allowed,
     check_room_name,
     check_seq,
@@ -126,6 +127,7 @@ def join(request: HttpRequest, room_id: int) -> JsonResponse:
 def members(request: HttpRequest, room_id: int) -> JsonResponse:
     """The owner adds people to the room."""
     found = access_owned_room_by_id(request.user, room_id)
+    check_plain_add_allowed(found)
     people = _people(request.user, request.data.get("user_ids"), field="user_ids")
     added = actions.do_add_members(request.user, found, people=people)
     return JsonResponse(

@@ -112,3 +112,12 @@ def check_new_room_uid(value: object) -> uuid.UUID:
     if Room.objects.filter(uid=uid).exists():
         raise InvalidInput("That room uid is taken; make a new one.", code="room_uid_taken")
     return uid
+
+
+def check_plain_add_allowed(room: Room) -> None:
+    """Refuse adding people to an encrypted room without a key holder's attestations."""
+    if room.encrypted:
+        raise InvalidInput(
+            "People join an encrypted room through a key holder, who vouches for them.",
+            code="attestation_required",
+        )

@@ -36,6 +36,9 @@ class Room(models.Model):
     dm_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
     encrypted = models.BooleanField(default=False)
     last_seq = models.BigIntegerField(default=0)
+    # The room counter when someone last left or was removed: the ``e2e`` app compares it with
+    # the current key's to know that the key must rotate before anyone sends again.
+    left_seq = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -104,3 +104,49 @@ def check_encrypted_payload(value: object, *, current_key_id: str) -> dict[str, 
             "The room's key has changed: fetch the new key and send again.", code="stale_key"
         )
     return value
+
+
+def check_attestations(value: object, *, key_id: str) -> dict[int, dict[str, Any]]:
+    """Return ``{member id: attestation}`` for a list of ``{member_id, attestation}``.
+
+    Each must have the membership-attestation shape and name ``key_id`` (the key the attester
+    holds). Signatures are checked by the browsers against pinned identities.
+    """
+    if value is None:
+        return {}
+    if not isinstance(value, list) or len(value) > MAX_ENVELOPES:
+        raise InvalidInput("Send a list of attestations.", code="bad_attestations")
+    result: dict[int, dict[str, Any]] = {}
+    for item in value:
+        if not isinstance(item, dict) or item.keys() != {"member_id", "attestation"}:
+            raise InvalidInput(
+                "Each attestation is {member_id, attestation}.", code="bad_attestations"
+            )
+        member = item["member_id"]
+        if type(member) is not int or member <= 0 or member in result:
+            raise InvalidInput(
+                "Attested members must be distinct user ids.", code="bad_attestations"
+            )
+        try:
+            parsed = crypto.check_membership_wire(item["attestation"])
+        except KeyroomCryptoError as error:
+            raise InvalidInput(
+                f"An attestation is not valid ({error}).", code="bad_attestations"
+            ) from None
+        if parsed.key_id != key_id:
+            raise InvalidInput("An attestation names another key.", code="bad_attestations")
+        result[member] = item["attestation"]
+    return result
+
+
+def check_key_shares(value: object) -> list[tuple[str, dict[int, dict[str, Any]]]]:
+    """Return ``[(key id, {recipient: envelope})]`` from ``[{key_id, envelopes}]``."""
+    if not isinstance(value, list) or len(value) > 100:
+        raise InvalidInput("Send a list of at most 100 keys to share.", code="bad_envelopes")
+    shares = []
+    for item in value:
+        if not isinstance(item, dict) or item.keys() != {"key_id", "envelopes"}:
+            raise InvalidInput("Each share is {key_id, envelopes}.", code="bad_envelopes")
+        key_id = check_key_id(item["key_id"])
+        shares.append((key_id, check_envelopes(item["envelopes"], key_id=key_id)))
+    return shares

@@ -11,7 +11,7 @@ from chat.models import Room
 from chat.serializers import serialize_message
 from e2e import actions
 from e2e.checks import check_encrypted_payload
-from e2e.selectors import get_encrypted_room
+from e2e.selectors import get_encrypted_room, rotation_due
 
 
 def current_key_id(room: Room) -> str:
@@ -19,6 +19,11 @@ def current_key_id(room: Room) -> str:
     encrypted = get_encrypted_room(room.pk)
     if not room.encrypted or encrypted is None:
         raise InvalidInput("This room is not end-to-end encrypted.", code="not_encrypted")
+    if rotation_due(encrypted):
+        raise InvalidInput(
+            "Someone left this room, so its key must change before anyone sends again.",
+            code="rotation_due",
+        )
     return encrypted.current_key.key_id
 
 

@@ -69,6 +69,9 @@ class RoomKey(models.Model):
     room = models.ForeignKey("chat.Room", on_delete=models.CASCADE, related_name="e2e_keys")
     key_id = models.CharField(max_length=22)
     epoch = models.PositiveIntegerField()
+    # The room counter when the key was made: a departure after it (Room.left_seq) means the
+    # key must rotate before anyone sends again.
+    created_seq = models.BigIntegerField(default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -92,6 +95,9 @@ class KeyEnvelope(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
     sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # The recipient's identity generation the key was sealed to; after a key reset the old
+    # envelope is useless to them and a key holder re-shares.
+    recipient_generation = models.PositiveIntegerField(default=1)
     envelope = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -113,6 +119,29 @@ class EncryptedRoom(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     encrypted_at = models.DateTimeField(auto_now_add=True)
+    share_history = models.BooleanField("New members can read earlier messages", default=True)
 
     def __str__(self) -> str:
         return f"encryption of room {self.room_id}"
+
+
+class MembershipAttestation(models.Model):
+    """A key holder's signed statement that ``member`` belongs to the room (PROTOCOL.md):
+    browsers seal room keys only to members attested by someone they know holds the key."""
+
+    room = models.ForeignKey("chat.Room", on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    attester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    key = models.ForeignKey(RoomKey, on_delete=models.CASCADE, related_name="attestations")
+    attestation = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["key", "member"], name="attestation_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"attestation of user {self.member_id} in room {self.room_id}"

@@ -2,7 +2,15 @@
 
 from django.db.models import QuerySet
 
-from e2e.models import E2ESettings, EncryptedRoom, KeyEnvelope, UserIdentity
+from chat.models import Room
+from e2e.models import (
+    E2ESettings,
+    EncryptedRoom,
+    KeyEnvelope,
+    MembershipAttestation,
+    RoomKey,
+    UserIdentity,
+)
 
 
 def get_e2e_settings() -> E2ESettings:
@@ -38,7 +46,9 @@ def serialize_identity(identity: UserIdentity) -> dict:
 
 
 def get_encrypted_room(room_id: int) -> EncryptedRoom | None:
-    return EncryptedRoom.objects.filter(room_id=room_id).select_related("current_key").first()
+    return (
+        EncryptedRoom.objects.filter(room_id=room_id).select_related("current_key", "room").first()
+    )
 
 
 def list_envelopes_for_user(user_id: int, *, room_id: int) -> list[KeyEnvelope]:
@@ -59,3 +69,52 @@ def serialize_envelope(envelope: KeyEnvelope) -> dict:
         "recipient_id": envelope.recipient_id,
         "envelope": envelope.envelope,
     }
+
+
+def rotation_due(encrypted: EncryptedRoom) -> bool:
+    """Return whether someone left since the current key was made (it must rotate first)."""
+    return encrypted.room.left_seq > encrypted.current_key.created_seq
+
+
+def list_keys_for_room(room: Room) -> dict[str, RoomKey]:
+    return {key.key_id: key for key in RoomKey.objects.filter(room=room)}
+
+
+def list_attestations_for_room(room: Room) -> list[dict]:
+    """Return every membership attestation of the room's current members."""
+    members = room.memberships.values("user_id")
+    rows = MembershipAttestation.objects.filter(room=room, member_id__in=members).select_related(
+        "key"
+    )
+    return [
+        {
+            "member_id": row.member_id,
+            "attester_id": row.attester_id,
+            "key_id": row.key.key_id,
+            "epoch": row.key.epoch,
+            "attestation": row.attestation,
+        }
+        for row in rows.order_by("pk")
+    ]
+
+
+def list_key_needs_for_room(room: Room) -> list[dict]:
+    """Return, per member with an identity, the key ids they have no envelope for under their
+    current identity. Key holders' browsers decide (attestation, policy) whether to seal."""
+    keys = list(RoomKey.objects.filter(room=room).order_by("epoch"))
+    identities = UserIdentity.objects.filter(user__memberships__room=room)
+    have = set(
+        KeyEnvelope.objects.filter(key__room=room).values_list(
+            "key_id", "recipient_id", "recipient_generation"
+        )
+    )
+    needs = []
+    for identity in identities:
+        missing = [
+            k.key_id for k in keys if (k.pk, identity.user_id, identity.generation) not in have
+        ]
+        if missing:
+            needs.append(
+                {"user_id": identity.user_id, "generation": identity.generation, "key_ids": missing}
+            )
+    return needs

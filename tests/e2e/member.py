@@ -90,6 +90,34 @@ class Member:
             for uid in user_ids
         ]
 
+    def attest(self, room_uid: str, key_id: str, member_ids: list[int]) -> list[dict]:
+        """Sign that each of ``member_ids`` belongs to the room (under the key ``key_id``)."""
+        return [
+            {
+                "member_id": uid,
+                "attestation": crypto.sign_membership(
+                    room_id=room_uid,
+                    key_id=key_id,
+                    attester_id=str(self.user_id),
+                    member_id=str(uid),
+                    signing_key=self.identity.signing_key,
+                ),
+            }
+            for uid in member_ids
+        ]
+
+    def first_key(self, room_uid: str, key: crypto.RoomKey, others: list[int]) -> dict:
+        """Return the request fields that start a room's encryption: the key sealed to self
+        and to the ``others`` who have identities, and attestations of all the ``others``."""
+        self.pin(others)
+        return {
+            "key_id": key.key_id,
+            "envelopes": self.envelopes(
+                room_uid, key, [self.user_id, *[o for o in others if o in self.pins]]
+            ),
+            "attestations": self.attest(room_uid, key.key_id, others),
+        }
+
     def fetch_keys(self, room_id: int) -> dict:
         """Open every envelope sealed to this member in the room (signatures checked)."""
         status, body = self.call("GET", f"/api/e2e/rooms/{room_id}/keys/", None)

@@ -20,12 +20,8 @@ def caller(user) -> tuple[Client, object]:
     client.force_login(user)
 
     def call(method: str, path: str, body: dict | None):
-        response = client.generic(
-            method,
-            path,
-            json.dumps(body) if body is not None else "",
-            content_type="application/json",
-        )
+        data = json.dumps(body) if body is not None else ""
+        response = client.generic(method, path, data, content_type="application/json")
         return response.status_code, response.json()
 
     return client, call
@@ -48,19 +44,24 @@ def trio(enabled, make_user):
     return members
 
 
-def make_group(owner: Member, people: list[int], name: str = "secret") -> tuple[int, str]:
-    """Create a plaintext group, then convert it to an encrypted one."""
+def plain_group(owner: Member, people: list[int], name: str = "secret") -> int:
     status, body = owner.call("POST", "/api/rooms/", {"name": name, "invite": people})
     assert status == 201, body
-    room_id = body["room"]["id"]
+    return body["room"]["id"]
+
+
+def convert(owner: Member, room_id: int, others: list[int]) -> tuple[int, dict]:
     key = crypto.generate_room_key()
-    owner.pin(people)
-    envelopes = owner.envelopes(owner.room_uid(room_id), key, [owner.user_id, *people])
-    status, body = owner.call(
-        "POST", f"/api/e2e/rooms/{room_id}/encrypt/", {"key_id": key.key_id, "envelopes": envelopes}
-    )
+    fields = owner.first_key(owner.room_uid(room_id), key, others)
+    return owner.call("POST", f"/api/e2e/rooms/{room_id}/encrypt/", fields)
+
+
+def make_group(owner: Member, people: list[int], name: str = "secret") -> tuple[int, str]:
+    """Create a plaintext group, then convert it to an encrypted one."""
+    room_id = plain_group(owner, people, name)
+    status, body = convert(owner, room_id, people)
     assert status == 200, body
-    return room_id, key.key_id
+    return room_id, EncryptedRoom.objects.get(room_id=room_id).current_key.key_id
 
 
 def test_conversion_turns_flag_on_with_first_key(trio):
@@ -83,40 +84,40 @@ def test_members_read_python_messages(trio):
     b.fetch_keys(room_id)
     assert b.decrypt(sent) == "the plan"
     stored = Message.objects.get(pk=sent["id"])
-    assert stored.body == "" and "the plan" not in json.dumps(stored.payload)
+    assert stored.body == ""
+    assert "the plan" not in json.dumps(stored.payload)
 
 
 def test_conversion_is_atomic_on_bad_envelope(trio):
     """A conversion with one bad envelope changes nothing: no flag, no key, no system line."""
     (_, a), (bob, _), _ = trio.values()
-    _, body = a.call("POST", "/api/rooms/", {"name": "g", "invite": [bob.pk]})
-    room_id = body["room"]["id"]
+    room_id = plain_group(a, [bob.pk])
     key = crypto.generate_room_key()
-    a.pin([bob.pk])
-    envelopes = a.envelopes(a.room_uid(room_id), key, [a.user_id, bob.pk])
-    envelopes[1]["envelope"] = {**envelopes[1]["envelope"], "sig": "AAAA"}
-    status, body = a.call(
-        "POST", f"/api/e2e/rooms/{room_id}/encrypt/", {"key_id": key.key_id, "envelopes": envelopes}
-    )
+    fields = a.first_key(a.room_uid(room_id), key, [bob.pk])
+    fields["envelopes"][1]["envelope"] = {**fields["envelopes"][1]["envelope"], "sig": "AAAA"}
+    status, body = a.call("POST", f"/api/e2e/rooms/{room_id}/encrypt/", fields)
     assert (status, body["error"]["code"]) == (400, "bad_envelopes")
     assert not Room.objects.get(pk=room_id).encrypted
     assert not RoomKey.objects.exists()
-    assert not Message.objects.filter(
-        room_id=room_id, kind="system", body__contains="encryption"
-    ).exists()
+    assert not Message.objects.filter(room_id=room_id, body__contains="encryption").exists()
+
+
+def test_conversion_needs_attestations_of_all_members(trio):
+    """Starting encryption without vouching for every other member is refused."""
+    (_, a), (bob, _), (cat, _) = trio.values()
+    room_id = plain_group(a, [bob.pk, cat.pk])
+    key = crypto.generate_room_key()
+    fields = a.first_key(a.room_uid(room_id), key, [bob.pk])
+    status, body = a.call("POST", f"/api/e2e/rooms/{room_id}/encrypt/", fields)
+    assert (status, body["error"]["code"]) == (400, "not_attested")
+    assert not Room.objects.get(pk=room_id).encrypted
 
 
 def test_only_owner_may_convert(trio):
     """A member who is not the owner is refused by the server."""
-    (_, a), (bob, b), _ = trio.values()
-    _, body = a.call("POST", "/api/rooms/", {"name": "g", "invite": [bob.pk]})
-    room_id = body["room"]["id"]
-    key = crypto.generate_room_key()
-    b.pin([a.user_id])
-    envelopes = b.envelopes(b.room_uid(room_id), key, [bob.pk, a.user_id])
-    status, _ = b.call(
-        "POST", f"/api/e2e/rooms/{room_id}/encrypt/", {"key_id": key.key_id, "envelopes": envelopes}
-    )
+    (ann, a), (bob, b), _ = trio.values()
+    room_id = plain_group(a, [bob.pk])
+    status, _ = convert(b, room_id, [ann.pk])
     assert status == 403
     assert not Room.objects.get(pk=room_id).encrypted
 
@@ -125,12 +126,7 @@ def test_encryption_stays_on(trio):
     """A second conversion is refused: once encrypted, a room stays encrypted."""
     (_, a), (bob, _), _ = trio.values()
     room_id, _ = make_group(a, [bob.pk])
-    key = crypto.generate_room_key()
-    status, body = a.call(
-        "POST",
-        f"/api/e2e/rooms/{room_id}/encrypt/",
-        {"key_id": key.key_id, "envelopes": a.envelopes(a.room_uid(room_id), key, [a.user_id])},
-    )
+    status, body = convert(a, room_id, [bob.pk])
     assert (status, body["error"]["code"]) == (409, "already_encrypted")
 
 
@@ -138,31 +134,20 @@ def test_public_channel_cannot_be_encrypted(trio):
     """Public channels are refused, with the reason."""
     (_, a), _, _ = trio.values()
     _, body = a.call("POST", "/api/rooms/", {"name": "open", "private": False})
-    room_id = body["room"]["id"]
-    key = crypto.generate_room_key()
-    _status, body = a.call(
-        "POST",
-        f"/api/e2e/rooms/{room_id}/encrypt/",
-        {"key_id": key.key_id, "envelopes": a.envelopes(a.room_uid(room_id), key, [a.user_id])},
-    )
+    _, body = convert(a, body["room"]["id"], [])
     assert body["error"]["code"] == "channel_not_encryptable"
 
 
-def test_envelopes_only_to_members_with_keys(trio, make_user):
+def test_envelopes_only_to_members(trio):
     """An envelope for a non-member is refused (the key only goes to the room's members)."""
     (_, a), (bob, _), (cat, _) = trio.values()
-    _, body = a.call("POST", "/api/rooms/", {"name": "g", "invite": [bob.pk]})
-    room_id = body["room"]["id"]
+    room_id = plain_group(a, [bob.pk])
     key = crypto.generate_room_key()
-    a.pin([bob.pk, cat.pk])
-    _status, body = a.call(
-        "POST",
-        f"/api/e2e/rooms/{room_id}/encrypt/",
-        {
-            "key_id": key.key_id,
-            "envelopes": a.envelopes(a.room_uid(room_id), key, [a.user_id, cat.pk]),
-        },
-    )
+    uid = a.room_uid(room_id)
+    fields = a.first_key(uid, key, [bob.pk])
+    a.pin([cat.pk])
+    fields["envelopes"] += a.envelopes(uid, key, [cat.pk])
+    _, body = a.call("POST", f"/api/e2e/rooms/{room_id}/encrypt/", fields)
     assert body["error"]["code"] == "bad_recipient"
 
 
@@ -171,20 +156,16 @@ def test_create_encrypted_group_in_one_request(trio):
     bound to the room uid the browser chose."""
     (_, a), (bob, b), _ = trio.values()
     key, uid = crypto.generate_room_key(), str(uuid.uuid4())
-    a.pin([bob.pk])
-    status, body = a.call(
-        "POST",
-        "/api/e2e/rooms/",
-        {
-            "name": "new-secret",
-            "invite": [bob.pk],
-            "room_uid": uid,
-            "key_id": key.key_id,
-            "envelopes": a.envelopes(uid, key, [a.user_id, bob.pk]),
-        },
-    )
+    body = {
+        "name": "new-secret",
+        "invite": [bob.pk],
+        "room_uid": uid,
+        **a.first_key(uid, key, [bob.pk]),
+    }
+    status, body = a.call("POST", "/api/e2e/rooms/", body)
     assert status == 201, body
-    assert body["room"]["uid"] == uid and body["room"]["encrypted"]
+    assert body["room"]["uid"] == uid
+    assert body["room"]["encrypted"]
     sent = a.send(body["room"]["id"], key.key_id, "hello")
     b.fetch_keys(body["room"]["id"])
     assert b.decrypt(sent) == "hello"
@@ -193,17 +174,11 @@ def test_create_encrypted_group_in_one_request(trio):
 def test_create_encrypted_group_needs_own_envelope(trio):
     """Without an envelope for the creator the request is refused and no room is made."""
     (_, a), (bob, _), _ = trio.values()
-    key = crypto.generate_room_key()
+    key, uid = crypto.generate_room_key(), str(uuid.uuid4())
+    fields = a.first_key(uid, key, [bob.pk])
+    fields["envelopes"] = fields["envelopes"][1:]
     status, body = a.call(
-        "POST",
-        "/api/e2e/rooms/",
-        {
-            "name": "x",
-            "invite": [bob.pk],
-            "room_uid": str(uuid.uuid4()),
-            "key_id": key.key_id,
-            "envelopes": [],
-        },
+        "POST", "/api/e2e/rooms/", {"name": "x", "invite": [bob.pk], "room_uid": uid, **fields}
     )
     assert (status, body["error"]["code"]) == (400, "bad_recipient")
     assert not Room.objects.filter(name="x").exists()
@@ -213,24 +188,19 @@ def test_encrypted_dm(trio):
     """A new DM opened through the E2E path is encrypted from its first message."""
     (_, a), (bob, b), _ = trio.values()
     key, uid = crypto.generate_room_key(), str(uuid.uuid4())
-    a.pin([bob.pk])
     status, body = a.call(
         "POST",
         "/api/e2e/dms/",
-        {
-            "user_id": bob.pk,
-            "room_uid": uid,
-            "key_id": key.key_id,
-            "envelopes": a.envelopes(uid, key, [a.user_id, bob.pk]),
-        },
+        {"user_id": bob.pk, "room_uid": uid, **a.first_key(uid, key, [bob.pk])},
     )
-    assert status == 201 and body["room"]["kind"] == RoomKind.DM
+    assert status == 201
+    assert body["room"]["kind"] == RoomKind.DM
     sent = a.send(body["room"]["id"], key.key_id, "just us")
     b.fetch_keys(body["room"]["id"])
     assert b.decrypt(sent) == "just us"
 
 
-def test_plaintext_refused_and_stale_key_refused(trio):
+def test_plaintext_and_stale_key_refused(trio):
     """An encrypted room refuses plaintext, and ciphertext under a key that is not current."""
     (_, a), (bob, _), _ = trio.values()
     room_id, _ = make_group(a, [bob.pk])
@@ -241,7 +211,7 @@ def test_plaintext_refused_and_stale_key_refused(trio):
     other = crypto.generate_room_key()
     a.room_keys[other.key_id] = other.key
     client_id, payload = a.encrypt(room_id, other.key_id, "old key")
-    _status, body = a.call(
+    _, body = a.call(
         "POST", f"/api/e2e/rooms/{room_id}/messages/", {"client_id": client_id, "payload": payload}
     )
     assert body["error"]["code"] == "stale_key"
@@ -262,7 +232,7 @@ def test_malformed_ciphertext_refused(trio, mangle):
     (_, a), (bob, _), _ = trio.values()
     room_id, key_id = make_group(a, [bob.pk])
     client_id, payload = a.encrypt(room_id, key_id, "x")
-    status, _body = a.call(
+    status, _ = a.call(
         "POST",
         f"/api/e2e/rooms/{room_id}/messages/",
         {"client_id": client_id, "payload": mangle(payload)},
@@ -273,8 +243,8 @@ def test_malformed_ciphertext_refused(trio, mangle):
 
 def test_keys_endpoint_returns_only_own_envelopes(trio):
     """Each member gets only the envelopes sealed to them; outsiders get nothing."""
-    (_ann, a), (bob, b), (_, c) = trio.values()
-    room_id, key_id = make_group(a, [bob.pk])
+    _, (bob, b), (_, c) = trio.values()
+    room_id, key_id = make_group(trio["ann"][1], [bob.pk])
     body = b.fetch_keys(room_id)
     assert [e["recipient_id"] for e in body["envelopes"]] == [bob.pk]
     assert body["current_key_id"] == key_id
@@ -292,15 +262,14 @@ def test_encrypted_edit(trio):
     assert status == 200
     b.fetch_keys(room_id)
     assert b.decrypt(body["message"]) == "final"
-    status, body = a.call("PATCH", f"/api/messages/{sent['id']}/", {"body": "plain"})
+    _, body = a.call("PATCH", f"/api/messages/{sent['id']}/", {"body": "plain"})
     assert body["error"]["code"] == "encryption_required"
 
 
 def test_search_leaves_out_rooms_once_encrypted(trio):
     """After conversion, not even the room's earlier plaintext messages are in server search."""
     (ann, a), (bob, _), _ = trio.values()
-    _, body = a.call("POST", "/api/rooms/", {"name": "was-plain", "invite": [bob.pk]})
-    room_id = body["room"]["id"]
+    room_id = plain_group(a, [bob.pk], "was-plain")
     a.call(
         "POST",
         f"/api/rooms/{room_id}/messages/",
@@ -308,16 +277,7 @@ def test_search_leaves_out_rooms_once_encrypted(trio):
     )
     client, _ = caller(ann)
     assert "needle from before" in client.get("/search/?q=needle").content.decode()
-    key = crypto.generate_room_key()
-    a.pin([bob.pk])
-    status, _ = a.call(
-        "POST",
-        f"/api/e2e/rooms/{room_id}/encrypt/",
-        {
-            "key_id": key.key_id,
-            "envelopes": a.envelopes(a.room_uid(room_id), key, [a.user_id, bob.pk]),
-        },
-    )
+    status, _ = convert(a, room_id, [bob.pk])
     assert status == 200
     assert "needle from before" not in client.get("/search/?q=needle").content.decode()
 
@@ -327,16 +287,9 @@ def test_e2e_room_endpoints_refuse_when_disabled(trio):
     (_, a), (bob, _), _ = trio.values()
     E2ESettings.objects.filter(pk=1).update(enabled=False)
     key, uid = crypto.generate_room_key(), str(uuid.uuid4())
-    a.pin([bob.pk])
     status, body = a.call(
         "POST",
         "/api/e2e/rooms/",
-        {
-            "name": "n",
-            "invite": [bob.pk],
-            "room_uid": uid,
-            "key_id": key.key_id,
-            "envelopes": a.envelopes(uid, key, [a.user_id]),
-        },
+        {"name": "n", "invite": [bob.pk], "room_uid": uid, **a.first_key(uid, key, [bob.pk])},
     )
     assert (status, body["error"]["code"]) == (403, "e2e_disabled")

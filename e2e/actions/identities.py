@@ -1,0 +1,121 @@
+"""E2E settings and identities: the admin switch, publishing, backups, resets."""
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from accounts.models import User
+from chat.errors import Conflict, NotAllowed
+from chat.events import everyone_group, room_group, send_event, user_group
+from chat.models import Membership
+from e2e.models import E2ESettings, EncryptedRoom, UserIdentity
+from e2e.selectors import get_e2e_settings, serialize_identity, serialize_settings
+
+
+def _require_enabled() -> None:
+    if not get_e2e_settings().enabled:
+        raise NotAllowed(
+            "The administrator has not enabled end-to-end encryption.", code="e2e_disabled"
+        )
+
+
+def _state_event(identity: UserIdentity) -> None:
+    """Tell all of the user's devices about their own E2E state."""
+    send_event(
+        user_group(identity.user_id),
+        {
+            "type": "e2e.state",
+            "generation": identity.generation,
+            "password_saved": identity.password_saved,
+        },
+    )
+
+
+def _ask_for_keys(user: User) -> None:
+    """Tell the key holders of the user's encrypted rooms that the user needs the keys.
+
+    Their browsers check the user's membership attestation, and under the room policy seal
+    the keys to the user's (new) identity. No polling: this event is what wakes them.
+    """
+    room_ids = EncryptedRoom.objects.filter(room__memberships__user=user).values_list(
+        "room_id", flat=True
+    )
+    for room_id in room_ids:
+        send_event(
+            room_group(room_id), {"type": "e2e.key_needed", "room_id": room_id, "user_id": user.pk}
+        )
+
+
+def do_save_e2e_settings(found: E2ESettings) -> E2ESettings:
+    """Save the instance's E2E settings and tell every connected browser at once."""
+    with transaction.atomic():
+        found.pk = 1
+        found.save()
+        send_event(
+            everyone_group(), {"type": "e2e.settings", "settings": serialize_settings(found)}
+        )
+    return found
+
+
+def do_publish_identity(
+    user: User, *, public: dict[str, Any], fingerprint: str, backup: dict[str, Any]
+) -> UserIdentity:
+    """Store a user's first identity and key backup (checked values). Refuse a second one."""
+    _require_enabled()
+    try:
+        with transaction.atomic():
+            identity = UserIdentity.objects.create(
+                user=user, public=public, fingerprint=fingerprint, backup=backup
+            )
+            _state_event(identity)
+            _ask_for_keys(user)
+    except IntegrityError:
+        raise Conflict(
+            "You already have encryption keys; reset them to make new ones.", code="identity_exists"
+        ) from None
+    return identity
+
+
+def do_replace_backup(user: User, identity: UserIdentity, *, backup: dict[str, Any]) -> None:
+    """Replace the key backup after a password change; the identity stays the same."""
+    _require_enabled()
+    with transaction.atomic():
+        identity.backup = backup
+        identity.password_saved = True
+        identity.save(update_fields=["backup", "password_saved", "updated_at"])
+        _state_event(identity)
+
+
+def do_confirm_password_saved(user: User, identity: UserIdentity) -> None:
+    """Record that the user saved their E2E password: the banner goes on every device."""
+    if identity.password_saved:
+        return
+    with transaction.atomic():
+        identity.password_saved = True
+        identity.save(update_fields=["password_saved", "updated_at"])
+        _state_event(identity)
+
+
+def do_reset_keys(
+    user: User,
+    identity: UserIdentity,
+    *,
+    public: dict[str, Any],
+    fingerprint: str,
+    backup: dict[str, Any],
+) -> UserIdentity:
+    """Replace the user's identity with a new one; tell everyone they share a room with."""
+    _require_enabled()
+    with transaction.atomic():
+        identity.public = public
+        identity.fingerprint = fingerprint
+        identity.backup = backup
+        identity.generation += 1
+        identity.password_saved = False
+        identity.save()
+        _state_event(identity)
+        changed = {"type": "e2e.identity_changed", **serialize_identity(identity)}
+        for room_id in Membership.objects.filter(user=user).values_list("room_id", flat=True):
+            send_event(room_group(room_id), changed)
+        _ask_for_keys(user)
+    return identity

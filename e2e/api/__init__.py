@@ -1,0 +1,1 @@
+"""E2E JSON endpoints (session auth, CSRF): identities and backups, encrypted rooms."""

@@ -1,0 +1,294 @@
+"""Members come and go in encrypted rooms: attested additions, queued newcomers, rotation on
+departure, history sharing, key resets (server side; browsers check signatures again)."""
+
+import uuid
+
+import pytest
+
+from chat.models import Membership
+from e2e import crypto
+from e2e.models import E2ESettings, KeyEnvelope, UserIdentity
+from tests.e2e.member import Member
+from tests.e2e.test_rooms import caller, make_group
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people(db, make_user):
+    """ann (owner), bob and cat with identities; dan without keys yet."""
+    E2ESettings.objects.create(pk=1, enabled=True)
+    result = {}
+    for name in ("ann", "bob", "cat", "dan"):
+        user = make_user(name)
+        member = Member(user.pk, caller(user)[1])
+        if name != "dan":
+            member.publish()
+        result[name] = member
+    return result
+
+
+def add(owner: Member, room_id: int, key_id: str, newcomers: list[int], *, keys=None):
+    """Add newcomers through the E2E path: attest each, seal the given keys to those with
+    identities (default: the current key)."""
+    uid = owner.room_uid(room_id)
+    owner.pin(newcomers)
+    with_identity = [n for n in newcomers if n in owner.pins]
+    shares = []
+    for kid in keys or [key_id]:
+        key = crypto.RoomKey(kid, owner.room_keys[kid])
+        if with_identity:
+            shares.append({"key_id": kid, "envelopes": owner.envelopes(uid, key, with_identity)})
+    return owner.call(
+        "POST",
+        f"/api/e2e/rooms/{room_id}/members/",
+        {
+            "user_ids": newcomers,
+            "attestations": owner.attest(uid, key_id, newcomers),
+            "shares": shares,
+        },
+    )
+
+
+def rotate(holder: Member, room_id: int, old_key_id: str, recipients: list[int]):
+    key = crypto.generate_room_key()
+    holder.pin(recipients)
+    status, body = holder.call(
+        "POST",
+        f"/api/e2e/rooms/{room_id}/rotate/",
+        {
+            "replaces_key_id": old_key_id,
+            "key_id": key.key_id,
+            "envelopes": holder.envelopes(holder.room_uid(room_id), key, recipients),
+        },
+    )
+    return status, body, key.key_id
+
+
+def test_added_member_reads_at_once(people):
+    """Someone added by a key holder gets the key with the addition and reads immediately."""
+    ann, bob, cat = people["ann"], people["bob"], people["cat"]
+    room_id, key_id = make_group(ann, [bob.user_id])
+    status, body = add(ann, room_id, key_id, [cat.user_id])
+    assert status == 200, body
+    sent = ann.send(room_id, key_id, "welcome cat")
+    cat.fetch_keys(room_id)
+    assert cat.decrypt(sent) == "welcome cat"
+
+
+def test_plain_add_to_encrypted_room_is_refused(people):
+    """The plain chat endpoint cannot add people to an encrypted room (no attestation)."""
+    ann, bob, cat = people["ann"], people["bob"], people["cat"]
+    room_id, _ = make_group(ann, [bob.user_id])
+    status, body = ann.call("POST", f"/api/rooms/{room_id}/members/", {"user_ids": [cat.user_id]})
+    assert (status, body["error"]["code"]) == (400, "attestation_required")
+    assert not Membership.objects.filter(room_id=room_id, user_id=cat.user_id).exists()
+
+
+def test_addition_without_attestation_is_refused(people):
+    """An addition must carry an attestation for every newcomer."""
+    ann, bob, cat = people["ann"], people["bob"], people["cat"]
+    room_id, _key_id = make_group(ann, [bob.user_id])
+    status, body = ann.call(
+        "POST",
+        f"/api/e2e/rooms/{room_id}/members/",
+        {"user_ids": [cat.user_id], "attestations": [], "shares": []},
+    )
+    assert (status, body["error"]["code"]) == (400, "not_attested")
+    assert not Membership.objects.filter(room_id=room_id, user_id=cat.user_id).exists()
+
+
+def test_queued_newcomer_gets_key_after_setting_up(people):
+    """A newcomer without keys is attested now and sealed to once they publish an identity."""
+    ann, bob, dan = people["ann"], people["bob"], people["dan"]
+    room_id, key_id = make_group(ann, [bob.user_id])
+    status, body = add(ann, room_id, key_id, [dan.user_id])
+    assert status == 200, body
+    assert not KeyEnvelope.objects.filter(recipient_id=dan.user_id).exists()
+    dan.publish()
+    _, access = bob.call("GET", f"/api/e2e/rooms/{room_id}/access/", None)
+    need = next(n for n in access["needs"] if n["user_id"] == dan.user_id)
+    attestation = next(a for a in access["attestations"] if a["member_id"] == dan.user_id)
+    bob.fetch_keys(room_id)
+    bob.pin([attestation["attester_id"], dan.user_id])
+    assert (
+        crypto.verify_membership(
+            attestation["attestation"],
+            room_id=bob.room_uid(room_id),
+            attester_id=str(attestation["attester_id"]),
+            member_id=str(dan.user_id),
+            attester_sign_public_key=bob.pins[attestation["attester_id"]].sign_public_key,
+        )
+        == key_id
+    )
+    key = crypto.RoomKey(need["key_ids"][0], bob.room_keys[need["key_ids"][0]])
+    status, body = bob.call(
+        "POST",
+        f"/api/e2e/rooms/{room_id}/share/",
+        {
+            "shares": [
+                {
+                    "key_id": key.key_id,
+                    "envelopes": bob.envelopes(bob.room_uid(room_id), key, [dan.user_id]),
+                }
+            ]
+        },
+    )
+    assert status == 200, body
+    dan.fetch_keys(room_id)
+    assert dan.decrypt(ann.send(room_id, key_id, "hi dan")) == "hi dan"
+
+
+def test_member_inserted_in_database_cannot_be_sealed_to(people):
+    """A member the server added without an attestation is refused a key by the server too."""
+    ann, bob, cat = people["ann"], people["bob"], people["cat"]
+    room_id, key_id = make_group(ann, [bob.user_id])
+    Membership.objects.create(room_id=room_id, user_id=cat.user_id)
+    ann.pin([cat.user_id])
+    key = crypto.RoomKey(key_id, ann.room_keys[key_id])
+    status, body = ann.call(
+        "POST",
+        f"/api/e2e/rooms/{room_id}/share/",
+        {
+            "shares": [
+                {
+                    "key_id": key_id,
+                    "envelopes": ann.envelopes(ann.room_uid(room_id), key, [cat.user_id]),
+                }
+            ]
+        },
+    )
+    assert (status, body["error"]["code"]) == (400, "not_attested")
+
+
+def test_only_key_holders_share(people):
+    """Someone without the key cannot hand out envelopes for it."""
+    ann, bob, dan = people["ann"], people["bob"], people["dan"]
+    room_id, key_id = make_group(ann, [bob.user_id, dan.user_id])
+    dan.publish()
+    fake = crypto.RoomKey(key_id, b"\0" * 32)
+    dan.pin([bob.user_id])
+    status, body = dan.call(
+        "POST",
+        f"/api/e2e/rooms/{room_id}/share/",
+        {
+            "shares": [
+                {
+                    "key_id": key_id,
+                    "envelopes": dan.envelopes(dan.room_uid(room_id), fake, [bob.user_id]),
+                }
+            ]
+        },
+    )
+    assert (status, body["error"]["code"]) == (403, "not_key_holder")
+
+
+def test_departure_forces_rotation_and_locks_out_the_leaver(people):
+    """After a removal the old key is refused until a holder rotates; the removed member gets
+    no new key and cannot read what follows."""
+    ann, bob, cat = people["ann"], people["bob"], people["cat"]
+    room_id, key_id = make_group(ann, [bob.user_id, cat.user_id])
+    cat.fetch_keys(room_id)
+    assert ann.call("DELETE", f"/api/rooms/{room_id}/members/{cat.user_id}/", None)[0] == 200
+    client_id, payload = ann.encrypt(room_id, key_id, "after removal")
+    _, body = ann.call(
+        "POST", f"/api/e2e/rooms/{room_id}/messages/", {"client_id": client_id, "payload": payload}
+    )
+    assert body["error"]["code"] == "rotation_due"
+    status, body, _ = rotate(ann, room_id, key_id, [ann.user_id, cat.user_id])
+    assert (status, body["error"]["code"]) == (400, "bad_recipient")
+    status, body, new_key_id = rotate(ann, room_id, key_id, [ann.user_id, bob.user_id])
+    assert status == 200, body
+    sent = ann.send(room_id, new_key_id, "cat cannot read this")
+    bob.fetch_keys(room_id)
+    assert bob.decrypt(sent) == "cat cannot read this"
+    assert not KeyEnvelope.objects.filter(key__key_id=new_key_id, recipient_id=cat.user_id)
+    assert cat.call("GET", f"/api/e2e/rooms/{room_id}/keys/", None)[0] == 404
+    with pytest.raises(crypto.NoKeyError):
+        cat.decrypt(sent)
+
+
+def test_rotation_needs_current_key_and_holder(people):
+    """Only a holder of the current key rotates, and only from the key it saw as current."""
+    ann, bob, dan = people["ann"], people["bob"], people["dan"]
+    room_id, key_id = make_group(ann, [bob.user_id, dan.user_id])
+    dan.publish()
+    status, body, _ = rotate(dan, room_id, key_id, [dan.user_id])
+    assert (status, body["error"]["code"]) == (403, "not_key_holder")
+    status, _, _ = rotate(ann, room_id, key_id, [ann.user_id, bob.user_id])
+    assert status == 200
+    status, body, _ = rotate(ann, room_id, key_id, [ann.user_id])
+    assert (status, body["error"]["code"]) == (409, "already_rotated")
+
+
+def test_history_sharing_off_keeps_earlier_keys_from_newcomers(people):
+    """With history sharing off, a newcomer can be given only keys from their epoch on."""
+    ann, bob, cat = people["ann"], people["bob"], people["cat"]
+    room_id, first_key = make_group(ann, [bob.user_id])
+    assert ann.call("POST", f"/api/e2e/rooms/{room_id}/policy/", {"share_history": False})[0] == 200
+    _, _, second_key = rotate(ann, room_id, first_key, [ann.user_id, bob.user_id])
+    status, body = add(ann, room_id, second_key, [cat.user_id], keys=[first_key, second_key])
+    assert (status, body["error"]["code"]) == (400, "history_not_shared")
+    status, body = add(ann, room_id, second_key, [cat.user_id], keys=[second_key])
+    assert status == 200, body
+
+
+def test_history_sharing_on_gives_earlier_keys(people):
+    """With history sharing on (the default), a newcomer can be given every earlier key."""
+    ann, bob, cat = people["ann"], people["bob"], people["cat"]
+    room_id, first_key = make_group(ann, [bob.user_id])
+    old = ann.send(room_id, first_key, "before cat")
+    _, _, second_key = rotate(ann, room_id, first_key, [ann.user_id, bob.user_id])
+    status, body = add(ann, room_id, second_key, [cat.user_id], keys=[first_key, second_key])
+    assert status == 200, body
+    cat.fetch_keys(room_id)
+    assert cat.decrypt(old) == "before cat"
+
+
+def test_key_reset_makes_old_envelopes_stale(people):
+    """After a member resets keys, their envelopes no longer count and holders see the need."""
+    ann, bob = people["ann"], people["bob"]
+    room_id, key_id = make_group(ann, [bob.user_id])
+    new = Member(bob.user_id, bob.call)
+    status, _ = bob.call(
+        "POST",
+        "/api/e2e/reset/",
+        {
+            "identity": new.identity.public_identity,
+            "backup": UserIdentity.objects.get(user_id=bob.user_id).backup,
+        },
+    )
+    assert status == 200
+    _, access = ann.call("GET", f"/api/e2e/rooms/{room_id}/access/", None)
+    assert {"user_id": bob.user_id, "generation": 2, "key_ids": [key_id]} in access["needs"]
+    ann.pins.pop(bob.user_id)  # ann confirms the new identity (the browser asks first)
+    ann.pin([bob.user_id])
+    key = crypto.RoomKey(key_id, ann.room_keys[key_id])
+    status, body = ann.call(
+        "POST",
+        f"/api/e2e/rooms/{room_id}/share/",
+        {
+            "shares": [
+                {
+                    "key_id": key_id,
+                    "envelopes": ann.envelopes(ann.room_uid(room_id), key, [bob.user_id]),
+                }
+            ]
+        },
+    )
+    assert status == 200, body
+    new.fetch_keys(room_id)
+    assert new.decrypt(ann.send(room_id, key_id, "re-shared")) == "re-shared"
+
+
+def test_sender_can_retry_with_same_client_id_after_rotation(people):
+    """A send refused for rotation can be retried under the new key with the same id."""
+    ann, bob = people["ann"], people["bob"]
+    room_id, key_id = make_group(ann, [bob.user_id])
+    client_id = str(uuid.uuid4())
+    _, _, new_key = rotate(ann, room_id, key_id, [ann.user_id, bob.user_id])
+    _, payload = ann.encrypt(room_id, new_key, "retry", client_id=client_id)
+    status, _ = ann.call(
+        "POST", f"/api/e2e/rooms/{room_id}/messages/", {"client_id": client_id, "payload": payload}
+    )
+    assert status == 201
