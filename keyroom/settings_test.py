@@ -16,7 +16,8 @@ WHITENOISE_AUTOREFRESH = True
 # A live daphne server (browser tests) runs in another process: it needs an on-disk database.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {
-        "NAME": str(DATA_DIR / f"test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.sqlite3")
+        # One file per test run, so runs side by side do not clobber each other.
+        "NAME": str(DATA_DIR / f"test_{os.getpid()}.sqlite3")
     }
 else:
-    DATABASES["default"]["TEST"] = {"NAME": "keyroom_test"}
+    DATABASES["default"]["TEST"] = {"NAME": f"keyroom_test_{os.getpid()}"}

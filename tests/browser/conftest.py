@@ -13,6 +13,7 @@ import pytest
 from channels.testing.live import make_application, set_database_connection
 from daphne.testing import DaphneProcess
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+from django.db import connections
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -35,9 +36,14 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 
 
 @pytest.fixture(scope="session")
-def live_server(django_db_setup: None, django_db_blocker) -> Iterator[str]:
-    """Start daphne on 127.0.0.1 (a secure context for WebCrypto); yield its base URL."""
+def keyroom_server(django_db_setup: None, django_db_blocker) -> Iterator[str]:
+    """Start daphne on 127.0.0.1 (a secure context for WebCrypto); yield its base URL.
+
+    (Not named ``live_server``: pytest-django's autouse helpers expect their own fixture.)
+    """
     with django_db_blocker.unblock():
+        # SQLite corrupts a database whose open connection is carried across fork().
+        connections.close_all()
         process = DaphneProcess(
             "127.0.0.1",
             partial(make_application, static_wrapper=ASGIStaticFilesHandler),
@@ -53,6 +59,6 @@ def live_server(django_db_setup: None, django_db_blocker) -> Iterator[str]:
 
 
 @pytest.fixture
-def server(live_server: str, transactional_db: None) -> str:
+def server(keyroom_server: str, transactional_db: None) -> str:
     """Return the live server's URL for a test that writes to the database."""
-    return live_server
+    return keyroom_server

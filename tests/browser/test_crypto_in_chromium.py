@@ -7,7 +7,6 @@ exposes the results as ``window.keyroomCryptoResults``.
 """
 
 import json
-import os
 import threading
 from collections.abc import Iterator
 from functools import partial
@@ -15,22 +14,11 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 pytestmark = [pytest.mark.browser]
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("KEYROOM_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 VECTOR_FILES = sorted(p.name for p in (ROOT / "tests" / "vectors" / "py").glob("*.json"))
 
 
@@ -61,14 +49,9 @@ def static_server() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def crypto_browser() -> Iterator[Browser]:
-    """Launch Debian's Chromium headless for this module."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+def crypto_browser(browser: Browser) -> Browser:
+    """Debian's Chromium, headless, from pytest-playwright (launch args in conftest.py)."""
+    return browser
 
 
 def test_python_vectors_hold_in_chromium(crypto_browser: Browser, static_server: str) -> None:

@@ -1,0 +1,107 @@
+// The composer: Enter sends, Shift+Enter adds a line, a counter near the length limit, and an
+// error line. It never clears what was typed unless the message was handed on.
+
+import { setMessage } from "./dom.js";
+
+const COUNTER_FROM = 0.8; // show the counter from 80% of the limit
+
+/** Return the length the server counts (code points of the stripped text). */
+export function messageLength(text) {
+  return [...text.trim()].length;
+}
+
+export class ComposerUI {
+  /** ``onSend(text)`` is called with text that passed the local checks. */
+  constructor({ form, input, counter, error, maxChars, onSend }) {
+    this.form = form;
+    this.input = input;
+    this.counter = counter;
+    this.error = error;
+    this.maxChars = maxChars;
+    this.onSend = onSend;
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.submit();
+    });
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        this.submit();
+      }
+    });
+    input.addEventListener("input", () => {
+      this.updateCounter();
+      if (!this.error.hidden && messageLength(input.value) <= this.maxChars) this.showError("");
+      this.fitHeight();
+    });
+  }
+
+  show(visible) {
+    this.form.hidden = !visible;
+  }
+
+  focus() {
+    this.input.focus();
+  }
+
+  isEmpty() {
+    return !this.input.value.trim();
+  }
+
+  submit() {
+    const text = this.input.value;
+    const length = messageLength(text);
+    if (!length) {
+      this.showError("");
+      return;
+    }
+    if (length > this.maxChars) {
+      this.showError(
+        `A message can be at most ${this.maxChars} characters; this one has ${length}. Shorten it to send.`,
+      );
+      this.input.focus();
+      return;
+    }
+    this.showError("");
+    this.setText("");
+    this.onSend(text.trim());
+  }
+
+  /** Put text back (a send that cannot succeed as is) with the reason. */
+  restore(text, message) {
+    this.setText(text);
+    this.showError(message);
+    this.input.focus();
+  }
+
+  setText(text) {
+    this.input.value = text;
+    this.updateCounter();
+    this.fitHeight();
+  }
+
+  showError(message) {
+    setMessage(this.error, message);
+    this.input.setAttribute("aria-invalid", message ? "true" : "false");
+  }
+
+  updateCounter() {
+    const length = messageLength(this.input.value);
+    const show = length >= this.maxChars * COUNTER_FROM;
+    this.counter.hidden = !show;
+    if (!show) return;
+    const left = this.maxChars - length;
+    this.counter.classList.toggle("over", left < 0);
+    this.counter.textContent =
+      left >= 0
+        ? `${left} character${left === 1 ? "" : "s"} left`
+        : `${-left} character${left === -1 ? "" : "s"} over the limit of ${this.maxChars}`;
+  }
+
+  /** Grow with the text where CSS field-sizing is not supported. */
+  fitHeight() {
+    if (CSS.supports("field-sizing", "content")) return;
+    this.input.style.height = "auto";
+    this.input.style.height = `${Math.min(this.input.scrollHeight + 2, window.innerHeight * 0.4)}px`;
+  }
+}

@@ -1,0 +1,111 @@
+// Outgoing changes of the open room: sends with a pending state (client_id made once, reused
+// on retry: the server dedupes), edits and deletes. Nothing the user typed is ever dropped: a
+// failed send stays on screen with Retry/Edit/Discard, or goes back into the composer.
+// (End-to-end encryption hooks in here: encrypt the body before it leaves.)
+
+import { deleteMessage, editMessage, postMessage } from "./api.js";
+import { showBanner } from "./banners_ui.js";
+import { messageLength } from "./composer_ui.js";
+import { confirmDialog } from "./dialogs_ui.js";
+import { newClientId } from "./ids.js";
+import { isTransient } from "./socket.js";
+
+export class Outbox {
+  /** ``view``: the RoomView (room, store, ui, composer, command(), receive()). */
+  constructor(view) {
+    this.view = view;
+  }
+
+  send(text) {
+    const pending = this.view.store.addPending(newClientId(), text);
+    this.view.statusAfterLoad();
+    this.view.ui.showPending(pending, this.view.config.user.name);
+    this.view.ui.scrollToBottom();
+    this.deliver(pending);
+  }
+
+  /** Send (or resend: same client_id, the server dedupes) a pending message. */
+  async deliver(pending) {
+    pending.state = "sending";
+    pending.error = "";
+    this.view.ui.showPending(pending, this.view.config.user.name);
+    const data = { client_id: pending.client_id, body: pending.body };
+    try {
+      const reply = await this.view.command(
+        { type: "message.send", room_id: this.view.room.id, ...data },
+        () => postMessage(this.view.room.id, data),
+      );
+      if (reply.message) this.view.receive(reply.message, { stream: false });
+    } catch (error) {
+      if (!this.view.store.getPending(pending.client_id)) return; // confirmed meanwhile
+      pending.state = "failed";
+      pending.error = error.message;
+      pending.retryable = isTransient(error);
+      if (!pending.retryable && this.view.composer.isEmpty()) {
+        // It cannot go as it is: give the text back to the composer with the reason.
+        this.discard(pending.client_id);
+        this.view.composer.restore(pending.body, error.message);
+        return;
+      }
+      this.view.ui.showPending(pending, this.view.config.user.name);
+    }
+  }
+
+  retry(clientId) {
+    const pending = this.view.store.getPending(clientId);
+    if (pending) this.deliver(pending);
+  }
+
+  editPending(clientId) {
+    const pending = this.view.store.getPending(clientId);
+    if (!pending) return;
+    this.discard(clientId);
+    const draft = this.view.composer.input.value.trim();
+    this.view.composer.restore(draft ? `${pending.body}\n${draft}` : pending.body, "");
+  }
+
+  discard(clientId) {
+    this.view.store.dropPending(clientId);
+    this.view.ui.removePending(clientId);
+    this.view.statusAfterLoad();
+  }
+
+  async saveEdit(message, body) {
+    const text = body.trim();
+    const max = this.view.config.message_max_chars;
+    if (!text) throw new Error("A message cannot be empty. To remove it, delete it.");
+    if (messageLength(text) > max) {
+      throw new Error(`A message can be at most ${max} characters; this one has ${messageLength(text)}.`);
+    }
+    if (text === message.body) return;
+    const reply = await this.view.command(
+      { type: "message.edit", message_id: message.id, body: text },
+      () => editMessage(message.id, text),
+    );
+    if (reply.message) this.view.receive(reply.message, { stream: false });
+  }
+
+  async confirmDelete(message) {
+    const ok = await confirmDialog({
+      title: "Delete this message?",
+      text: "Everyone in the room will see that a message was deleted. This cannot be undone.",
+      confirmLabel: "Delete",
+    });
+    if (!ok) return;
+    try {
+      const reply = await this.view.command({ type: "message.delete", message_id: message.id }, () =>
+        deleteMessage(message.id),
+      );
+      if (reply.message) this.view.receive(reply.message, { stream: false });
+      // Keep focus in the list, on the placeholder left behind.
+      document.getElementById(`msg-${message.seq}`)?.focus({ preventScroll: true });
+    } catch (error) {
+      showBanner({ id: "delete", tone: "error", text: `The message was not deleted: ${error.message}` });
+    }
+  }
+
+  /** Resend what failed for a reason a retry can fix (after a reconnect). */
+  retryFailed() {
+    for (const pending of this.view.store.retryablePending()) this.deliver(pending);
+  }
+}

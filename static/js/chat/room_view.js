@@ -1,0 +1,302 @@
+// The open room: loads history (newest page, older pages on scroll-up, up to a linked
+// message), applies incoming messages, read marks, membership changes and resync. Outgoing
+// changes go through outbox.js. Socket events reach it through dispatch.js.
+
+import { joinRoom, listChanges, listMessages, markRead } from "./api.js";
+import { showBanner } from "./banners_ui.js";
+import { ComposerUI } from "./composer_ui.js";
+import { byId, el, setMessage } from "./dom.js";
+import { MessageStore } from "./messages_data.js";
+import { MessageListUI } from "./messages_ui.js";
+import { Outbox } from "./outbox.js";
+import { CurrentRoom } from "./room_data.js";
+import { initRoomHeader } from "./room_header_ui.js";
+import { initRoomInfo } from "./room_info_ui.js";
+
+const RESYNC_BATCH = 500; // the server's limit for ?after_rev=
+const MAX_PAGES_TO_TARGET = 200;
+
+export class RoomView {
+  constructor({ config, socket, rooms }) {
+    this.config = config;
+    this.userId = config.user.id;
+    this.socket = socket;
+    this.rooms = rooms;
+    this.room = new CurrentRoom(config.room, { userId: this.userId, isAdmin: config.is_admin });
+    this.store = new MessageStore();
+    this.outbox = new Outbox(this);
+    this.status = byId("history-status");
+    this.scroller = byId("message-scroller");
+    this.sentinel = byId("history-sentinel");
+    this.loadingOlder = false;
+    this.resyncing = false;
+    this.resyncAgain = false;
+    this.readSent = 0;
+    const target = Number(new URLSearchParams(window.location.search).get("m"));
+    this.targetSeq = Number.isInteger(target) && target > 0 ? target : null;
+
+    this.ui = new MessageListUI({
+      list: byId("message-list"),
+      scroller: this.scroller,
+      announcer: byId("message-announcer"),
+      jumpButton: byId("jump-latest"),
+      userId: this.userId,
+      handlers: {
+        current: (id) => this.store.get(id),
+        onSaveEdit: (message, body) => this.outbox.saveEdit(message, body),
+        onDelete: (message) => this.outbox.confirmDelete(message),
+        onRetry: (clientId) => this.outbox.retry(clientId),
+        onEditPending: (clientId) => this.outbox.editPending(clientId),
+        onDiscard: (clientId) => this.outbox.discard(clientId),
+      },
+    });
+    this.composer = new ComposerUI({
+      form: byId("composer"),
+      input: byId("composer-input"),
+      counter: byId("composer-counter"),
+      error: byId("composer-error"),
+      maxChars: config.message_max_chars,
+      onSend: (text) => this.outbox.send(text),
+    });
+    initRoomHeader(this.room);
+    initRoomInfo({ room: this.room, rooms: this.rooms, userId: this.userId });
+    this.room.subscribe(() => this.showFooter());
+    byId("join-button").addEventListener("click", () => this.join());
+    document.addEventListener("visibilitychange", () => this.markRead());
+  }
+
+  start() {
+    this.showFooter();
+    this.loadNewest();
+    // Ready to type on a desktop; on a touch screen focus would pop up the keyboard unasked.
+    const finePointer = window.matchMedia("(pointer: fine)").matches;
+    if (this.room.isMember && !this.targetSeq && finePointer) this.composer.focus();
+  }
+
+  /** Whether this user is looking at ``roomId`` now (its new messages are read on arrival). */
+  isReading(roomId) {
+    return roomId === this.room.id && this.room.isMember && document.visibilityState === "visible";
+  }
+
+  showFooter() {
+    const member = this.room.isMember;
+    this.composer.show(member);
+    byId("join-bar").hidden = member || this.room.kind !== "channel";
+    byId("left-bar").hidden = member || this.room.kind === "channel";
+  }
+
+  /** Send a command over the socket, or over HTTP while the socket is down. */
+  command(socketCommand, viaHttp) {
+    return this.socket.isOpen() ? this.socket.send(socketCommand) : viaHttp();
+  }
+
+  // History ---------------------------------------------------------------------------------
+
+  setStatus(text, { retry = null } = {}) {
+    this.status.replaceChildren(
+      text,
+      retry ? el("button", { type: "button", class: "button small", text: "Try again", onclick: retry }) : "",
+    );
+    this.status.hidden = !text;
+  }
+
+  statusAfterLoad() {
+    if (!this.store.initialLoaded || this.loadingOlder) return;
+    if (this.store.hasMore) this.setStatus("");
+    else if (this.store.newestSeq()) this.setStatus(`This is the beginning of ${this.room.title}.`);
+    else if (!this.store.pending.size) this.setStatus("No messages yet. Say hello!");
+    else this.setStatus("");
+  }
+
+  async loadNewest() {
+    // If the socket was subscribed before this request, the page and the events overlap and
+    // nothing falls between them; otherwise resync once both are there.
+    const subscribedBefore = this.socket.isOpen();
+    this.setStatus("Loading messages…");
+    this.scroller.setAttribute("aria-busy", "true");
+    let page;
+    try {
+      page = await listMessages(this.room.id);
+    } catch (error) {
+      this.setStatus(`Could not load messages: ${error.message}`, { retry: () => this.loadNewest() });
+      this.scroller.setAttribute("aria-busy", "false");
+      return;
+    }
+    this.store.notePage(page, { newest: true });
+    for (const message of page.messages) {
+      const result = this.store.apply(message, { stream: false });
+      if (result.change !== "ignored") this.place(message);
+    }
+    this.store.initialLoaded = true;
+    this.statusAfterLoad();
+    if (this.targetSeq) await this.showTarget();
+    else this.ui.scrollToBottom();
+    this.scroller.setAttribute("aria-busy", "false");
+    this.observeHistory();
+    if (!subscribedBefore && this.socket.isOpen()) this.resync();
+    this.markRead();
+  }
+
+  async showTarget() {
+    let pages = 0;
+    while (!this.store.getBySeq(this.targetSeq) && this.store.hasMore && pages < MAX_PAGES_TO_TARGET) {
+      pages += 1;
+      if (!(await this.loadOlder())) break;
+    }
+    if (!this.ui.highlight(this.targetSeq)) {
+      this.ui.scrollToBottom();
+      showBanner({ id: "target", tone: "warning", text: "That message is no longer in this room." });
+    }
+  }
+
+  observeHistory() {
+    const observer = new IntersectionObserver(
+      async (entries) => {
+        if (!entries.some((entry) => entry.isIntersecting)) return;
+        await this.loadOlder();
+        observer.unobserve(this.sentinel);
+        // Observing again reports the current state: load on if the sentinel is still in view.
+        if (this.store.hasMore) observer.observe(this.sentinel);
+      },
+      { root: this.scroller, rootMargin: "300px 0px 0px 0px" },
+    );
+    if (this.store.hasMore) observer.observe(this.sentinel);
+  }
+
+  /** Load the page before the oldest loaded message. Return whether it worked. */
+  async loadOlder() {
+    if (this.loadingOlder || !this.store.hasMore || this.store.oldestSeq === null) return false;
+    this.loadingOlder = true;
+    this.setStatus("Loading older messages…");
+    this.scroller.setAttribute("aria-busy", "true");
+    try {
+      const page = await listMessages(this.room.id, { before: this.store.oldestSeq });
+      this.store.notePage(page);
+      const older = [];
+      for (const message of page.messages) {
+        const result = this.store.apply(message, { stream: false });
+        if (result.change === "added") older.push(message);
+        else if (result.change === "updated") this.place(message);
+      }
+      this.ui.prependOlder(older);
+      this.loadingOlder = false;
+      this.statusAfterLoad();
+      return true;
+    } catch (error) {
+      this.setStatus(`Could not load older messages: ${error.message}`, {
+        retry: () => this.loadOlder(),
+      });
+      return false;
+    } finally {
+      this.loadingOlder = false;
+      this.scroller.setAttribute("aria-busy", "false");
+    }
+  }
+
+  place(message) {
+    this.ui.upsert(message, this.store.following(message.seq));
+  }
+
+  // Incoming --------------------------------------------------------------------------------
+
+  /** Take a message from an event, a resync or a command reply (``stream`` false). */
+  receive(message, { stream = true } = {}) {
+    if (message.room_id !== this.room.id) return;
+    const wasNearBottom = this.ui.nearBottom();
+    const result = this.store.apply(message, { stream });
+    if (result.gap) this.resync();
+    if (result.change === "ignored") return;
+    if (result.confirmedPending) this.ui.removePending(result.confirmedPending);
+    this.place(message);
+    if (result.change === "added") {
+      this.statusAfterLoad();
+      this.ui.arrived(message, { wasNearBottom: wasNearBottom || message.sender.id === this.userId });
+      this.markRead();
+    }
+  }
+
+  /** The socket (re)connected: catch up on what the channel layer may have dropped. */
+  connected() {
+    if (this.store.initialLoaded) this.resync();
+  }
+
+  async resync() {
+    if (this.resyncing) {
+      this.resyncAgain = true;
+      return;
+    }
+    this.resyncing = true;
+    try {
+      do {
+        this.resyncAgain = false;
+        let batch;
+        do {
+          const data = await listChanges(this.room.id, this.store.maxRev);
+          batch = data.messages;
+          for (const message of batch) this.receive(message);
+          // Every change up to last_seq is committed and was in this answer or before it.
+          if (batch.length < RESYNC_BATCH) this.store.noteRev(data.last_seq);
+        } while (batch.length >= RESYNC_BATCH);
+      } while (this.resyncAgain);
+      this.outbox.retryFailed();
+      this.markRead();
+    } catch (error) {
+      if (error.status === 404) this.left(this.room.id);
+    } finally {
+      this.resyncing = false;
+    }
+  }
+
+  markRead() {
+    if (!this.isReading(this.room.id)) return;
+    this.rooms.clearUnread(this.room.id);
+    const seq = this.store.newestSeq();
+    if (seq <= this.readSent) return;
+    this.readSent = seq;
+    this.command({ type: "room.read", room_id: this.room.id, seq }, () =>
+      markRead(this.room.id, seq),
+    ).catch(() => {
+      this.readSent = 0;
+    });
+  }
+
+  roomUpdated(room) {
+    if (room.id === this.room.id) this.room.set(room);
+  }
+
+  memberAdded(roomId, user) {
+    if (roomId === this.room.id) this.room.addMember(user);
+  }
+
+  memberRemoved(roomId, userId) {
+    if (roomId === this.room.id) this.room.removeMember(userId);
+  }
+
+  /** This user was added to (or joined) a room. */
+  joined(room) {
+    if (room.id !== this.room.id) return;
+    this.room.set(room, { forViewer: true });
+    this.resync();
+  }
+
+  /** This user left or was removed from a room. */
+  left(roomId) {
+    if (roomId !== this.room.id) return;
+    this.room.setMember(false);
+    this.room.removeMember(this.userId);
+  }
+
+  async join() {
+    const error = byId("join-error");
+    setMessage(error, "");
+    try {
+      const data = await joinRoom(this.room.id);
+      this.room.set(data.room, { forViewer: true });
+      this.rooms.add(data.room);
+      this.composer.focus();
+      this.resync();
+    } catch (err) {
+      setMessage(error, err.message);
+    }
+  }
+}

@@ -1,0 +1,97 @@
+// The sidebar's rooms (no DOM): a map of room dicts from /api/rooms/ and socket events.
+
+export const KIND_LABELS = {
+  channel: "Public channel",
+  group: "Private group",
+  dm: "Direct message",
+};
+
+/** Return what to call a room: a DM is named after the other member when members are known
+ * (``room.updated`` events carry a name computed for the owner, not for this user). */
+export function roomTitle(room, userId) {
+  if (room.kind === "dm") {
+    const other = (room.members || []).find((m) => m.id !== userId);
+    if (other) return other.name;
+  }
+  return room.name || "Direct message";
+}
+
+export class RoomsStore {
+  constructor(rooms, { userId }) {
+    this.userId = userId;
+    this.rooms = new Map();
+    this.listeners = new Set();
+    this.replaceAll(rooms || []);
+  }
+
+  subscribe(listener) {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  emit() {
+    for (const listener of this.listeners) listener(this);
+  }
+
+  get(roomId) {
+    return this.rooms.get(roomId) || null;
+  }
+
+  has(roomId) {
+    return this.rooms.has(roomId);
+  }
+
+  title(room) {
+    return roomTitle(room, this.userId);
+  }
+
+  replaceAll(rooms) {
+    this.rooms = new Map(rooms.map((room) => [room.id, { ...room }]));
+    this.emit();
+  }
+
+  /** Add a room the user just joined (or was added to). */
+  add(room) {
+    const known = this.rooms.get(room.id);
+    this.rooms.set(room.id, { ...known, ...room, unread: known?.unread ?? room.unread ?? 0 });
+    this.emit();
+  }
+
+  /** Apply a ``room.updated`` event: new name/topic/owner, keeping this user's unread count. */
+  update(room) {
+    const known = this.rooms.get(room.id);
+    if (!known) return;
+    const members = room.members ?? known.members;
+    this.rooms.set(room.id, { ...known, ...room, members, unread: known.unread });
+    this.emit();
+  }
+
+  remove(roomId) {
+    if (this.rooms.delete(roomId)) this.emit();
+  }
+
+  incrementUnread(roomId) {
+    const room = this.rooms.get(roomId);
+    if (!room) return;
+    room.unread = (room.unread || 0) + 1;
+    this.emit();
+  }
+
+  clearUnread(roomId) {
+    const room = this.rooms.get(roomId);
+    if (!room || !room.unread) return;
+    room.unread = 0;
+    this.emit();
+  }
+
+  /** Return the rooms in sidebar groups, each sorted by title. */
+  grouped() {
+    const groups = { channel: [], group: [], dm: [] };
+    for (const room of this.rooms.values()) (groups[room.kind] || groups.group).push(room);
+    const collator = new Intl.Collator(undefined, { sensitivity: "base" });
+    for (const list of Object.values(groups)) {
+      list.sort((a, b) => collator.compare(this.title(a), this.title(b)));
+    }
+    return groups;
+  }
+}
