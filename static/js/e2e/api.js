@@ -1,0 +1,34 @@
+// The E2E endpoints (e2e/urls.py), on the chat app's fetch wrapper (CSRF, errors as ApiError).
+import { request } from "../chat/api.js";
+
+const id = (value) => Number(value);
+
+export const getState = () => request("GET", "/api/e2e/");
+export const publishIdentity = (identity, backup) =>
+  request("POST", "/api/e2e/identity/", { identity, backup });
+export const getBackup = () => request("GET", "/api/e2e/backup/");
+export const replaceBackup = (backup) => request("PUT", "/api/e2e/backup/", { backup });
+export const confirmPasswordSaved = () => request("POST", "/api/e2e/password-saved/");
+export const resetIdentity = (identity, backup) =>
+  request("POST", "/api/e2e/reset/", { identity, backup });
+export const getIdentities = (userIds) =>
+  request("GET", `/api/e2e/identities/?ids=${userIds.map(id).join(",")}`);
+
+export const createEncryptedRoom = (data) => request("POST", "/api/e2e/rooms/", data);
+export const openEncryptedDm = (data) => request("POST", "/api/e2e/dms/", data);
+export const encryptRoom = (roomId, data) =>
+  request("POST", `/api/e2e/rooms/${id(roomId)}/encrypt/`, data);
+export const getRoomKeys = (roomId) => request("GET", `/api/e2e/rooms/${id(roomId)}/keys/`);
+export const getRoomAccess = (roomId) => request("GET", `/api/e2e/rooms/${id(roomId)}/access/`);
+export const shareKeys = (roomId, shares) =>
+  request("POST", `/api/e2e/rooms/${id(roomId)}/share/`, { shares });
+export const addEncryptedMembers = (roomId, data) =>
+  request("POST", `/api/e2e/rooms/${id(roomId)}/members/`, data);
+export const rotateKey = (roomId, data) =>
+  request("POST", `/api/e2e/rooms/${id(roomId)}/rotate/`, data);
+export const setRoomPolicy = (roomId, shareHistory) =>
+  request("POST", `/api/e2e/rooms/${id(roomId)}/policy/`, { share_history: shareHistory });
+export const postEncryptedMessage = (roomId, data) =>
+  request("POST", `/api/e2e/rooms/${id(roomId)}/messages/`, data);
+export const editEncryptedMessage = (messageId, payload) =>
+  request("PATCH", `/api/e2e/messages/${id(messageId)}/`, { payload });

@@ -1,0 +1,183 @@
+// The signed-in user's E2E state on this page: the admin switch, the user's own identity and,
+// once unlocked, its non-extractable private keys (from this device's store). No DOM here:
+// banner_ui.js, the dialogs and the Encryption page drive it and listen to `sessionEvents`.
+import {
+  createIdentityWithBackup,
+  generatePassword,
+  parseWordlist,
+  rewrapBackup,
+  unlockBackup,
+} from "../crypto/index.js";
+import * as api from "./api.js";
+import {
+  clearPendingPassword,
+  loadPendingPassword,
+  savePendingPassword,
+  Store,
+  wipeAllStores,
+} from "./store.js";
+
+/** Fired as "change" whenever `session.state` or the settings change. */
+export const sessionEvents = new EventTarget();
+
+let wordlist = null;
+
+/** Fetch the shipped EFF wordlist once (static/e2e/eff_large_wordlist.txt). */
+export async function loadWordlist(url) {
+  if (!wordlist) {
+    const response = await fetch(url, { credentials: "same-origin" });
+    if (!response.ok) throw new Error("Could not load the password word list.");
+    wordlist = parseWordlist(await response.text());
+  }
+  return wordlist;
+}
+
+function sameIdentity(a, b) {
+  return Boolean(a && b) && a.ed25519 === b.ed25519 && a.x25519 === b.x25519;
+}
+
+/**
+ * The E2E session. `state` is one of:
+ *   "disabled"  the administrator has not enabled E2E
+ *   "none"      enabled, and this user has no keys yet (the browser generates them)
+ *   "locked"    the user has keys, but not on this device: the E2E password unlocks them
+ *   "unlocked"  private keys are available here (`keys`)
+ */
+export class Session {
+  constructor(userId, wordlistUrl) {
+    this.userId = Number(userId);
+    this.wordlistUrl = wordlistUrl;
+    this.state = "disabled";
+    this.settings = { enabled: false };
+    this.identity = null; // the published public identity
+    this.generation = 0;
+    this.passwordSaved = true;
+    this.keys = null; // {signingKey, agreementKey, publicIdentity}
+    this.store = null;
+  }
+
+  async load() {
+    this.store = this.store || (await Store.open(this.userId));
+    const state = await api.getState();
+    this.settings = state.settings;
+    this.identity = state.identity;
+    this.generation = state.generation;
+    this.passwordSaved = state.password_saved;
+    const local = await this.store.get("identity", "self");
+    if (local && !sameIdentity(local.publicIdentity, this.identity)) {
+      // Keys were reset on another device: the keys here are no longer this user's identity.
+      await this.store.delete("identity", "self");
+      this.keys = null;
+    } else if (local) {
+      this.keys = local;
+    }
+    this.#settle();
+    return this;
+  }
+
+  #settle() {
+    const before = this.state;
+    if (!this.settings.enabled) this.state = "disabled";
+    else if (!this.identity) this.state = "none";
+    else this.state = this.keys ? "unlocked" : "locked";
+    sessionEvents.dispatchEvent(new CustomEvent("change", { detail: { before, state: this.state } }));
+  }
+
+  /** Apply settings pushed live (e2e.settings) without reloading. */
+  applySettings(settings) {
+    this.settings = settings;
+    this.#settle();
+  }
+
+  /** Apply the user's own state pushed live from another device (e2e.state). */
+  async applyState({ generation, password_saved: saved }) {
+    this.passwordSaved = saved;
+    if (saved && this.store) await clearPendingPassword(this.store);
+    if (generation !== this.generation) return this.load();
+    this.#settle();
+    return this;
+  }
+
+  async #remember(unlocked, generation) {
+    this.keys = {
+      signingKey: unlocked.signingKey,
+      agreementKey: unlocked.agreementKey,
+      publicIdentity: unlocked.publicIdentity,
+      generation,
+    };
+    await this.store.put("identity", "self", this.keys);
+  }
+
+  /** Make this user's first keys with a generated password; return the password. */
+  async setUp() {
+    const password = generatePassword(await loadWordlist(this.wordlistUrl));
+    const made = await createIdentityWithBackup(String(this.userId), password);
+    const published = await api.publishIdentity(made.publicIdentity, made.backup);
+    await this.#remember(made, published.generation);
+    await savePendingPassword(this.store, password);
+    this.identity = made.publicIdentity;
+    this.generation = published.generation;
+    this.passwordSaved = false;
+    this.#settle();
+    return password;
+  }
+
+  /** The generated password not yet confirmed as saved (this device only), or null. */
+  pendingPassword() {
+    return loadPendingPassword(this.store);
+  }
+
+  /** Record that the user saved the password: the banner goes on every device. */
+  async confirmSaved() {
+    await api.confirmPasswordSaved();
+    await clearPendingPassword(this.store);
+    this.passwordSaved = true;
+    this.#settle();
+  }
+
+  /** Unlock the keys on this device; throws WrongPasswordError for a wrong password. */
+  async unlock(password) {
+    const { backup, generation } = await api.getBackup();
+    const unlocked = await unlockBackup(backup, password.trim(), String(this.userId));
+    if (!sameIdentity(unlocked.publicIdentity, this.identity)) {
+      throw new Error("The keys in your backup do not match your published identity.");
+    }
+    await this.#remember(unlocked, generation);
+    this.#settle();
+  }
+
+  /** Replace the E2E password; the identity stays, so rooms keep working. */
+  async changePassword(current, next) {
+    const { backup } = await api.getBackup();
+    const rewrapped = await rewrapBackup(backup, current.trim(), next.trim(), String(this.userId));
+    await api.replaceBackup(rewrapped);
+    await clearPendingPassword(this.store);
+    this.passwordSaved = true;
+    this.#settle();
+  }
+
+  /** Generate a fresh password from the word list (for "use a generated password"). */
+  async generatePassword() {
+    return generatePassword(await loadWordlist(this.wordlistUrl));
+  }
+
+  /** Replace the identity with a new one and a new generated password; return the password. */
+  async reset() {
+    const password = await this.generatePassword();
+    const made = await createIdentityWithBackup(String(this.userId), password);
+    const result = await api.resetIdentity(made.publicIdentity, made.backup);
+    await this.#remember(made, result.generation);
+    await savePendingPassword(this.store, password);
+    this.identity = made.publicIdentity;
+    this.generation = result.generation;
+    this.passwordSaved = false;
+    this.#settle();
+    return password;
+  }
+}
+
+/** Forget every key on this device (called before logging out). */
+export async function forgetDevice(session) {
+  if (session && session.store) session.store.close();
+  await wipeAllStores();
+}
