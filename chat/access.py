@@ -1,9 +1,11 @@
 """Permissioned fetches. Each returns the object or raises ``NotFound`` for missing and for
 not-allowed alike, so nobody learns that a room or message they may not see exists."""
 
+from django.db.models import Exists, OuterRef
+
 from accounts.models import User
 from chat.errors import NotAllowed, NotFound
-from chat.models import Message, Room, RoomKind
+from chat.models import Membership, Message, Room, RoomKind
 
 
 def _parse_id(value: object) -> int:
@@ -22,10 +24,18 @@ def access_room_by_id(user: User, room_id: object, *, for_write: bool = False) -
     With ``for_write`` (posting, inviting, leaving) membership is required.
     """
     pk = _parse_id(room_id)
-    room = Room.objects.filter(pk=pk).select_related("owner").first()
-    if room is None or not user.is_authenticated:
+    if not user.is_authenticated:
         raise NotFound
-    if is_member(user, room):
+    member = Membership.objects.filter(room_id=OuterRef("pk"), user_id=user.pk)
+    room = (
+        Room.objects.filter(pk=pk)
+        .select_related("owner")
+        .annotate(viewer_is_member=Exists(member))
+        .first()
+    )
+    if room is None:
+        raise NotFound
+    if room.viewer_is_member:
         return room
     if room.kind == RoomKind.CHANNEL and not for_write:
         return room

@@ -4,8 +4,7 @@ that emits events (through ``chat.events.send_event``, after commit)."""
 import uuid
 from collections.abc import Iterable
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -18,8 +17,14 @@ from chat.serializers import serialize_message, serialize_room, serialize_user
 
 def _next_seq(room: Room) -> int:
     """Take the room's next counter value. Locks the room row until the transaction ends."""
-    Room.objects.filter(pk=room.pk).update(last_seq=F("last_seq") + 1)
-    room.last_seq = Room.objects.filter(pk=room.pk).values_list("last_seq", flat=True).get()
+    table = connection.ops.quote_name(Room._meta.db_table)
+    with connection.cursor() as cursor:
+        # One statement (SQLite >= 3.35 and PostgreSQL both have RETURNING).
+        cursor.execute(
+            f"UPDATE {table} SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq",  # noqa: S608
+            [room.pk],
+        )
+        room.last_seq = cursor.fetchone()[0]
     return room.last_seq
 
 
@@ -265,13 +270,7 @@ def do_send_message(
     Return ``(message, created)``. ``body`` is checked text; ``payload`` an already-validated
     ciphertext envelope (the ``e2e`` app checks it) for encrypted rooms.
     """
-    existing = (
-        Message.objects.filter(room=room, client_id=client_id).select_related("sender").first()
-    )
-    if existing is not None:
-        if existing.sender_id != user.pk:
-            raise Conflict("That message id is already taken.", code="duplicate_client_id")
-        return existing, False
+    # A retry is rare: the unique (room, client_id) constraint finds it, not a query per send.
     try:
         with transaction.atomic():
             message = _post(

@@ -6,7 +6,7 @@ import json
 import logging
 from typing import Any
 
-from channels.db import aclose_old_connections, database_sync_to_async
+from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
@@ -41,15 +41,15 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.close(code=4401)
             return
         self.rooms: set[int] = set(await _room_ids(self.user.pk))
-        self.groups_joined: list[str] = [everyone_group(), user_group(self.user.pk)]
-        self.groups_joined += [room_group(room_id) for room_id in self.rooms]
+        self.groups_joined: set[str] = {everyone_group(), user_group(self.user.pk)}
+        self.groups_joined |= {room_group(room_id) for room_id in self.rooms}
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
         await self.send(text_data=json.dumps({"type": "hello", "user_id": self.user.pk}))
 
     async def disconnect(self, code: int) -> None:
-        for group in getattr(self, "groups_joined", []):
+        for group in getattr(self, "groups_joined", set()):
             await self.channel_layer.group_discard(group, self.channel_name)
         raise StopConsumer
 
@@ -78,7 +78,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 return
             if name not in COMMANDS:
                 raise ChatError(f"Unknown command {name!r}.", code="unknown_command")
-            await aclose_old_connections()
+            # database_sync_to_async closes stale connections itself, in its own thread.
             result = await _run(name, self.user, data)
             await self.reply({"type": "ack", "ref": ref, **result})
         except ChatError as error:
@@ -102,6 +102,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
     # Events from chat.events.send_event -------------------------------------------------
 
     async def push(self, event: dict[str, Any]) -> None:
+        if event.get("group") not in self.groups_joined:
+            return  # sent to a room this socket has left since (a removed member gets nothing)
         await self.send(text_data=event["text"])
 
     async def room_joined(self, event: dict[str, Any]) -> None:
@@ -109,7 +111,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if room_id not in self.rooms:
             self.rooms.add(room_id)
             group = room_group(room_id)
-            self.groups_joined.append(group)
+            self.groups_joined.add(group)
             await self.channel_layer.group_add(group, self.channel_name)
         await self.send(text_data=event["text"])
 
@@ -117,7 +119,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
         room_id = event["data"]["room_id"]
         self.rooms.discard(room_id)
         group = room_group(room_id)
-        if group in self.groups_joined:
-            self.groups_joined.remove(group)
+        self.groups_joined.discard(group)
         await self.channel_layer.group_discard(group, self.channel_name)
         await self.send(text_data=event["text"])

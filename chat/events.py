@@ -36,7 +36,9 @@ def send_event(group: str, event: dict[str, Any], *, handler: str = "push") -> N
     touches no database; membership events use handlers that also change subscriptions.
     """
     text = json.dumps(event, cls=DjangoJSONEncoder, separators=(",", ":"))
-    message = {"type": handler, "text": text, "event": event["type"]}
+    # ``group`` lets a consumer drop what it receives after leaving the group: some layers
+    # (Redis pub/sub) may already hold messages for it when it unsubscribes.
+    message = {"type": handler, "text": text, "event": event["type"], "group": group}
     if handler != "push":
         message["data"] = event
 
