@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that print figures (docs/BENCHMARKS.md). Tests never assert timings."""
