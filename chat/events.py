@@ -5,13 +5,18 @@ event never describes a row that a reader could not yet fetch. The payload is se
 once here; consumers forward the text as is (no per-member work).
 """
 
+import asyncio
 import json
+import logging
+import os
 from typing import Any
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+
+logger = logging.getLogger(__name__)
 
 
 def room_group(room_id: int) -> str:
@@ -42,9 +47,57 @@ def send_event(group: str, event: dict[str, Any], *, handler: str = "push") -> N
     if handler != "push":
         message["data"] = event
 
-    def _send() -> None:
-        layer = get_channel_layer()
-        if layer is not None:
-            async_to_sync(layer.group_send)(group, message)
+    transaction.on_commit(lambda: _publish(group, message))
 
-    transaction.on_commit(_send)
+
+class _Publisher:
+    """Send events from the database thread without waiting for the event loop.
+
+    Inside daphne, actions run in a worker thread (``database_sync_to_async``). Blocking that
+    thread until each ``group_send`` finished would hold up the next command and the reply;
+    instead events go on a queue that one task per event loop drains in order, so events keep
+    the order their actions committed in. Outside an event loop (management commands, plain
+    tests) ``group_send`` runs at once.
+    """
+
+    def __init__(self) -> None:
+        self.queues: dict[asyncio.AbstractEventLoop, asyncio.Queue] = {}
+
+    def publish(self, group: str, message: dict[str, Any]) -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        loop = _server_loop()
+        if loop is None:
+            async_to_sync(layer.group_send)(group, message)
+            return
+        loop.call_soon_threadsafe(self._enqueue, loop, layer, group, message)
+
+    def _enqueue(
+        self, loop: asyncio.AbstractEventLoop, layer: Any, group: str, message: dict[str, Any]
+    ) -> None:
+        queue = self.queues.get(loop)
+        if queue is None:
+            queue = self.queues[loop] = asyncio.Queue()
+            loop.create_task(self._drain(queue))
+        queue.put_nowait((layer, group, message))
+
+    @staticmethod
+    async def _drain(queue: asyncio.Queue) -> None:
+        while True:
+            layer, group, message = await queue.get()
+            try:
+                await layer.group_send(group, message)
+            except Exception:
+                logger.exception("could not send a %s event", message.get("event"))
+
+
+def _server_loop() -> asyncio.AbstractEventLoop | None:
+    """Return the running server's event loop if this is one of its worker threads."""
+    if getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) != os.getpid():
+        return None
+    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+    return loop if loop is not None and loop.is_running() else None
+
+
+_publish = _Publisher().publish
