@@ -57,10 +57,13 @@ test: lint test-js test-python test-browser
 bench: $(VENV)/.deps-test
 	$(PY) bench/fanout.py
 
-# Production settings must pass Django's deployment checklist.
+# Production settings must pass Django's deployment checklist, and the static files must
+# collect (hashed names, ES module imports rewritten) the way `make run` and deploys do it.
 check-deploy: $(VENV)/.deps-run
 	SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
 	SECURE_HTTPS=true ALLOWED_HOSTS=chat.example.com $(PY) manage.py check --deploy --fail-level WARNING
+	tmp=$$(mktemp -d) && STATIC_ROOT=$$tmp $(PY) manage.py collectstatic --noinput --verbosity 0 \
+	  && echo "collectstatic: $$(find $$tmp -name '*.js' | wc -l) JS files collected" && rm -rf $$tmp
 
 clean:
 	rm -rf $(VENV) var/static

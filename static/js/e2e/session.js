@@ -65,12 +65,15 @@ export class Session {
     this.passwordSaved = state.password_saved;
     const local = await this.store.get("identity", "self");
     if (local && !sameIdentity(local.publicIdentity, this.identity)) {
-      // Keys were reset on another device: the keys here are no longer this user's identity.
+      // Keys were reset on another device: the keys here are no longer this user's identity,
+      // and a password generated here for them is no longer the password of the backup.
       await this.store.delete("identity", "self");
+      await clearPendingPassword(this.store);
       this.keys = null;
     } else if (local) {
       this.keys = local;
     }
+    if (this.passwordSaved) await clearPendingPassword(this.store);
     this.#settle();
     return this;
   }

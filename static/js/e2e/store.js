@@ -25,7 +25,12 @@ function openDatabase(userId) {
       if (!request.result.objectStoreNames.contains(name)) request.result.createObjectStore(name);
     }
   };
-  return promised(request);
+  return promised(request).then((db) => {
+    // Let a wipe (logout in another tab, or another user logging in) delete the database
+    // instead of waiting forever on this open connection.
+    db.onversionchange = () => db.close();
+    return db;
+  });
 }
 
 /** A user's E2E store: small async get/put/delete/all per object store. */
