@@ -164,3 +164,46 @@ def send(page: Page, text: str) -> None:
     box.press("Enter")
     expect(shown_message(page, text)).to_be_visible()
     expect(page.locator("#message-list > li.msg-pending")).to_have_count(0)
+
+
+# E2E identity (the banner, the password dialogs) ---------------------------------------------
+
+
+@off_the_loop
+def set_e2e(*, enabled: bool) -> None:
+    """Switch E2E on or off in the database (no browser is told: pages read it on load)."""
+    from e2e.models import E2ESettings
+
+    E2ESettings.objects.update_or_create(pk=1, defaults={"enabled": enabled})
+
+
+def wait_e2e(page: Page, state: str) -> None:
+    """Wait until the page's E2E session is in ``state`` (disabled, none, locked, unlocked)."""
+    expect(page.locator("html")).to_have_attribute("data-e2e", state)
+
+
+def e2e_banner(page: Page) -> Locator:
+    return page.locator("#banner-e2e")
+
+
+def read_generated_password(page: Page) -> str:
+    """Open the "Save your encryption password" dialog from the banner; return the password
+    shown (the dialog stays open)."""
+    expect(e2e_banner(page)).to_contain_text("Save your encryption password")
+    e2e_banner(page).get_by_role("button", name="Show password").click()
+    value = page.get_by_role("dialog", name="Save your encryption password").locator(
+        "#e2e-password-value"
+    )
+    expect(value).not_to_be_empty()
+    return value.inner_text().strip()
+
+
+def unlock_keys(page: Page, password: str) -> None:
+    """Unlock the keys on a device where they are locked, through the banner's dialog."""
+    expect(e2e_banner(page)).to_contain_text("locked on this device")
+    e2e_banner(page).get_by_role("button", name="Enter password").click()
+    dialog = page.get_by_role("dialog", name="Unlock encrypted messages")
+    dialog.get_by_role("textbox", name="Encryption password").fill(password)
+    dialog.get_by_role("button", name="Unlock").click()
+    wait_e2e(page, "unlocked")
+    expect(dialog).to_be_hidden()

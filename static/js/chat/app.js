@@ -12,6 +12,7 @@ import { RoomsStore } from "./rooms_data.js";
 import { initRoomList, initSidebarDrawer } from "./rooms_ui.js";
 import { ChatSocket } from "./socket.js";
 import { localizeTimes } from "./time.js";
+import { startE2E } from "../e2e/boot.js";
 
 const config = readConfig();
 setCsrfToken(config.csrf_token);
@@ -19,6 +20,7 @@ initBanners();
 localizeTimes();
 initSidebarDrawer();
 initDialogs();
+startE2E();
 
 const rooms = new RoomsStore(config.rooms, { userId: config.user.id });
 initRoomList(document.getElementById("room-list"), rooms, { currentRoomId: config.room?.id ?? null });

@@ -1,16 +1,11 @@
 // Modal dialogs (native <dialog> + showModal: focus stays inside, Escape closes): create a
 // channel, start a direct message, add people, and a confirm() replacement.
 
+import { initCreateEncryption, initDmEncryption } from "../e2e/rooms_forms_ui.js";
 import { addMembers, createRoom, openDm } from "./api.js";
 import { byId, setMessage } from "./dom.js";
+import { openModal } from "./modal.js";
 import { createPeoplePicker } from "./people_picker_ui.js";
-
-/** Open ``dialog`` modally and focus ``focus`` (else its first field). */
-export function openModal(dialog, focus = null) {
-  if (dialog.open) return;
-  dialog.showModal();
-  (focus || dialog.querySelector("input, textarea, select, button:not([data-close-dialog])"))?.focus();
-}
 
 function wireDialog(dialog) {
   for (const button of dialog.querySelectorAll("[data-close-dialog]")) {
@@ -48,22 +43,6 @@ function setBusy(form, busy) {
   for (const button of form.querySelectorAll("button[type='submit']")) button.disabled = busy;
 }
 
-/** Ask a yes/no question in a modal; resolve true when confirmed. */
-export function confirmDialog({ title, text, confirmLabel = "OK", danger = true }) {
-  const dialog = byId("confirm-dialog");
-  byId("confirm-title").textContent = title;
-  byId("confirm-text").textContent = text;
-  const ok = byId("confirm-ok");
-  ok.textContent = confirmLabel;
-  ok.classList.toggle("danger", danger);
-  ok.classList.toggle("primary", !danger);
-  dialog.returnValue = "";
-  return new Promise((resolve) => {
-    dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
-    openModal(dialog, byId("confirm-cancel"));
-  });
-}
-
 function initCreateChannel() {
   const dialog = byId("create-channel-dialog");
   const form = byId("create-channel-form");
@@ -78,6 +57,7 @@ function initCreateChannel() {
   });
   wireDialog(dialog);
   returnFocusToMenu(dialog);
+  const encryption = initCreateEncryption({ slot: byId("create-channel-slot"), isPrivate });
 
   const showKind = () => {
     form.querySelector("[data-when-private]").hidden = !isPrivate.checked;
@@ -107,13 +87,14 @@ function initCreateChannel() {
     }
     setBusy(form, true);
     try {
-      const data = await createRoom({
+      const fields = {
         name: name.value,
         topic: topic.value,
         private: isPrivate.checked,
         invite: picker.selected().map((person) => person.id),
         ...slotValues(byId("create-channel-slot")),
-      });
+      };
+      const data = encryption.wanted() ? await encryption.create(fields) : await createRoom(fields);
       window.location.assign(data.url);
     } catch (err) {
       if (err.code?.startsWith("name")) {
@@ -134,6 +115,7 @@ function initNewDm() {
   const dialog = byId("new-dm-dialog");
   const error = byId("new-dm-error");
   let picker = null;
+  const encryption = initDmEncryption(dialog);
   picker = createPeoplePicker(byId("new-dm-people"), {
     label: "Person",
     hint: "Search by name or username, then pick someone.",
@@ -141,7 +123,7 @@ function initNewDm() {
     onPick: async (person) => {
       setMessage(error, "");
       try {
-        const data = await openDm(person.id);
+        const data = encryption.wanted() ? await encryption.open(person.id) : await openDm(person.id);
         window.location.assign(data.url);
       } catch (err) {
         setMessage(error, err.message);
@@ -161,7 +143,7 @@ function initNewDm() {
 
 /** The "Add people" dialog for the open room. Return open(room) where ``room`` is a
  * CurrentRoom; the room is updated with the server's answer. */
-export function initAddPeopleDialog() {
+export function initAddPeopleDialog({ addEncrypted = null } = {}) {
   const dialog = byId("add-people-dialog");
   const form = byId("add-people-form");
   const error = byId("add-people-error");
@@ -186,7 +168,9 @@ export function initAddPeopleDialog() {
     }
     setBusy(form, true);
     try {
-      const data = await addMembers(current.id, people.map((p) => p.id));
+      const ids = people.map((p) => p.id);
+      // Encrypted rooms: attestations and keys go with the request (e2e/members_ui.js).
+      const data = (await addEncrypted?.(current, ids, error)) || (await addMembers(current.id, ids));
       current.set(data.room, { forViewer: true });
       dialog.close("ok");
     } catch (err) {

@@ -1,6 +1,10 @@
 // The one place that handles server events (the socket protocol, docs/ARCHITECTURE.md).
 // ``app``: {userId, rooms: RoomsStore, room: RoomView | null, reconnected()}.
 
+import { handleSettingsEvent, handleStateEvent } from "../e2e/boot.js";
+import { handleMemberRemoved } from "../e2e/members_ui.js";
+import { handleE2EEvent } from "../e2e/rooms_ui.js";
+
 export function dispatch(event, app) {
   switch (event.type) {
     case "hello":
@@ -29,6 +33,7 @@ export function dispatch(event, app) {
       break;
     case "member.removed":
       app.room?.memberRemoved(event.room_id, event.user_id);
+      handleMemberRemoved(event, app); // encrypted rooms: a key holder rotates the key
       break;
     case "room.joined":
       app.rooms.add(event.room);
@@ -37,6 +42,19 @@ export function dispatch(event, app) {
     case "room.left":
       app.rooms.remove(event.room_id);
       app.room?.left(event.room_id);
+      break;
+    case "e2e.settings":
+      handleSettingsEvent(event);
+      break;
+    case "e2e.state":
+      handleStateEvent(event);
+      break;
+    case "e2e.envelope":
+    case "e2e.key_needed":
+    case "e2e.key_rotated":
+    case "e2e.identity_changed":
+    case "e2e.room_policy":
+      handleE2EEvent(event, app);
       break;
     default:
       // An event this version does not know (a newer server): ignore it.

@@ -1,16 +1,18 @@
 // The message list of the open room (DOM only): draws confirmed and pending messages, keeps
 // the scroll position, and turns clicks on message actions into callbacks.
 
+import { editableText, encryptedBody, messageKeyIcon } from "../e2e/rooms_ui.js";
 import { el, icon, iconButton, setMessage } from "./dom.js";
 import { fullTime, shortTime } from "./time.js";
 
 const NEAR_BOTTOM_PX = 80;
 
 /** Return what to show as a message's text: {text, note}. ``note`` marks a placeholder.
- * (End-to-end encryption hooks in here: decrypted text, or why it cannot be shown.) */
+ * Encrypted messages (e2e/rooms_ui.js) add ``verified`` (decrypted and signed by the sender),
+ * ``failed`` (why it cannot be shown) or ``pending`` (being decrypted). */
 export function displayBody(message) {
   if (message.deleted) return { text: "This message was deleted", note: true };
-  if (message.encrypted) return { text: "This message is encrypted and cannot be shown here.", note: true };
+  if (message.encrypted) return encryptedBody(message);
   return { text: message.body, note: false };
 }
 
@@ -84,8 +86,10 @@ export class MessageListUI {
   arrived(message, { wasNearBottom }) {
     if (wasNearBottom) this.scrollToBottom();
     else this.jumpButton.hidden = false;
-    if (message.sender.id !== this.userId && message.kind === "text") {
-      this.announcer.textContent = `${message.sender.name}: ${displayBody(message).text.slice(0, 200)}`;
+    const shown = displayBody(message);
+    // An encrypted one is announced once decrypted (e2e/rooms_ui.js).
+    if (message.sender.id !== this.userId && message.kind === "text" && !shown.pending) {
+      this.announcer.textContent = `${message.sender.name}: ${shown.text.slice(0, 200)}`;
     }
   }
 
@@ -99,32 +103,42 @@ export class MessageListUI {
       );
     }
     const mine = message.sender.id === this.userId;
-    const { text, note } = displayBody(message);
+    const { text, note, verified, failed, pending } = displayBody(message);
+    const dataset = { id: message.id, seq: message.seq };
+    if (message.encrypted && !message.deleted) dataset.e2e = verified ? "verified" : failed || "pending";
     const item = el(
       "li",
       {
         class: `msg${mine ? " msg-mine" : ""}${message.deleted ? " msg-deleted" : ""}`,
         id: `msg-${message.seq}`,
         tabindex: "-1",
-        dataset: { id: message.id, seq: message.seq },
+        dataset,
       },
       el(
         "div",
         { class: "msg-head" },
         el("span", { class: "msg-sender", text: message.sender.name }),
+        verified ? messageKeyIcon() : null,
         this.timeNode(message.created_at),
         message.edited_at && !message.deleted
           ? el("span", { class: "msg-edited", title: fullTime(message.edited_at), text: "(edited)" })
           : null,
       ),
-      el("p", { class: `msg-body${note ? " msg-note" : ""}`, text }),
+      el(
+        "p",
+        { class: `msg-body${note ? " msg-note" : ""}${failed ? " msg-e2e-failed" : ""}${pending ? " msg-e2e-pending" : ""}` },
+        failed ? icon("alert") : null,
+        text,
+      ),
     );
-    if (mine && !message.deleted && !message.encrypted) {
+    if (mine && !message.deleted) {
       item.append(
         el(
           "div",
           { class: "msg-actions" },
-          iconButton("edit", "Edit message", { onclick: () => this.openEditor(message) }),
+          editableText(message) === null
+            ? null
+            : iconButton("edit", "Edit message", { onclick: () => this.openEditor(message) }),
           iconButton("trash", "Delete message", { onclick: () => this.handlers.onDelete(message) }),
         ),
       );
@@ -143,7 +157,7 @@ export class MessageListUI {
     const body = item.querySelector(".msg-body");
     const inputId = `edit-${message.id}`;
     const input = el("textarea", { id: inputId, class: "msg-editor-input", rows: "2" });
-    input.value = message.body;
+    input.value = editableText(message) ?? message.body;
     const error = el("p", { class: "form-error", role: "alert", hidden: true });
     const close = () => {
       const current = this.handlers.current(message.id) || message;

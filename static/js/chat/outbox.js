@@ -1,12 +1,15 @@
 // Outgoing changes of the open room: sends with a pending state (client_id made once, reused
 // on retry: the server dedupes), edits and deletes. Nothing the user typed is ever dropped: a
 // failed send stays on screen with Retry/Edit/Discard, or goes back into the composer.
-// (End-to-end encryption hooks in here: encrypt the body before it leaves.)
+// In an end-to-end encrypted room (view.e2e, e2e/rooms_ui.js) the text is encrypted and signed
+// before it leaves, and plaintext never goes to a room this device knows as encrypted.
 
+import { editEncryptedMessage, postEncryptedMessage } from "../e2e/api.js";
+import { editableText } from "../e2e/rooms_ui.js";
 import { deleteMessage, editMessage, postMessage } from "./api.js";
 import { showBanner } from "./banners_ui.js";
 import { messageLength } from "./composer_ui.js";
-import { confirmDialog } from "./dialogs_ui.js";
+import { confirmDialog } from "./modal.js";
 import { newClientId } from "./ids.js";
 import { isTransient } from "./socket.js";
 
@@ -30,17 +33,25 @@ export class Outbox {
     pending.error = "";
     this.view.ui.showPending(pending, this.view.config.user.name);
     const data = { client_id: pending.client_id, body: pending.body };
+    const roomId = this.view.room.id;
     try {
-      const reply = await this.view.command(
-        { type: "message.send", room_id: this.view.room.id, ...data },
-        () => postMessage(this.view.room.id, data),
-      );
+      const reply = (await this.view.e2e.mustEncrypt())
+        ? await this.view.e2e.send(pending, (payload) => {
+            const sealed = { client_id: pending.client_id, payload };
+            return this.view.command({ type: "e2e.message.send", room_id: roomId, ...sealed }, () =>
+              postEncryptedMessage(roomId, sealed),
+            );
+          })
+        : await this.view.command({ type: "message.send", room_id: roomId, ...data }, () =>
+            postMessage(roomId, data),
+          );
       if (reply.message) this.view.receive(reply.message, { stream: false });
     } catch (error) {
       if (!this.view.store.getPending(pending.client_id)) return; // confirmed meanwhile
       pending.state = "failed";
       pending.error = error.message;
-      pending.retryable = isTransient(error);
+      // E2E waits (keys locked, key not shared yet) are retried when the keys come.
+      pending.retryable = isTransient(error) || error.retryable === true;
       if (!pending.retryable && this.view.composer.isEmpty()) {
         // It cannot go as it is: give the text back to the composer with the reason.
         this.discard(pending.client_id);
@@ -76,6 +87,19 @@ export class Outbox {
     if (!text) throw new Error("A message cannot be empty. To remove it, delete it.");
     if (messageLength(text) > max) {
       throw new Error(`A message can be at most ${max} characters; this one has ${messageLength(text)}.`);
+    }
+    if (message.encrypted) {
+      if (text === editableText(message)) return;
+      const reply = await this.view.e2e.edit(message, text, (payload) =>
+        this.view.command({ type: "e2e.message.edit", message_id: message.id, payload }, () =>
+          editEncryptedMessage(message.id, payload),
+        ),
+      );
+      if (reply.message) this.view.receive(reply.message, { stream: false });
+      return;
+    }
+    if (await this.view.e2e.mustEncrypt()) {
+      throw new Error("Messages sent before encryption was turned on cannot be edited.");
     }
     if (text === message.body) return;
     const reply = await this.view.command(

@@ -1,5 +1,7 @@
 // The room header (name, key icon, topic) and the page title, kept current from CurrentRoom.
 
+import { headerEncrypted } from "../e2e/rooms_ui.js";
+
 export function initRoomHeader(room) {
   const name = document.getElementById("room-name");
   const topic = document.getElementById("room-topic");
@@ -9,7 +11,9 @@ export function initRoomHeader(room) {
     name.textContent = room.title;
     topic.textContent = room.room.topic || "";
     topic.hidden = !room.room.topic;
-    if (encrypted) encrypted.hidden = !room.room.encrypted;
+    // Also when the server no longer says so but this device knows it was (E2EE.md, attack 9).
+    // (An <svg> has no .hidden property: toggle the attribute.)
+    encrypted?.toggleAttribute("hidden", !headerEncrypted(room));
     if (composer) composer.placeholder = `Message ${room.kind === "channel" ? "#" : ""}${room.title}`;
     document.title = `${room.title} · Keyroom`;
   };

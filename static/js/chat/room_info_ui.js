@@ -1,9 +1,13 @@
 // The room info panel (right side; over the room on narrow screens): name, topic, kind and
 // members, with the owner's tools (edit, add people, remove, make owner) and "Leave room".
 
+import { initKeyChanges } from "../e2e/key_change_ui.js";
+import { addPeopleEncrypted, initHistoryPolicy, removedMember } from "../e2e/members_ui.js";
+import { initRoomEncryption } from "../e2e/rooms_forms_ui.js";
 import { getRoom, removeMember, transferOwnership, updateRoom } from "./api.js";
 import { byId, el, setMessage } from "./dom.js";
-import { confirmDialog, initAddPeopleDialog, slotValues } from "./dialogs_ui.js";
+import { initAddPeopleDialog, slotValues } from "./dialogs_ui.js";
+import { confirmDialog } from "./modal.js";
 import { KIND_LABELS } from "./rooms_data.js";
 
 /** ``room``: CurrentRoom; ``rooms``: RoomsStore (the sidebar, updated on rename). */
@@ -16,7 +20,11 @@ export function initRoomInfo({ room, rooms, userId }) {
   const editForm = byId("room-edit-form");
   const editName = byId("room-edit-name");
   const editTopic = byId("room-edit-topic");
-  const openAddPeople = initAddPeopleDialog();
+  const openAddPeople = initAddPeopleDialog({ addEncrypted: addPeopleEncrypted });
+  // The "Encrypted" switch at the bottom of the edit form (e2e/rooms_forms_ui.js).
+  const encryption = initRoomEncryption({ slot: byId("room-edit-slot"), room });
+  // Under it, for encrypted rooms: "New members can read earlier messages" (e2e/members_ui.js).
+  const historyPolicy = initHistoryPolicy({ slot: byId("room-edit-slot"), room });
 
   const setOpen = (open) => {
     panel.hidden = !open;
@@ -106,6 +114,7 @@ export function initRoomInfo({ room, rooms, userId }) {
                 if (!ok) return;
                 const data = await removeMember(room.id, member.id);
                 if (data.room) room.set(data.room, { forViewer: true });
+                removedMember(room, member.id, (text) => setMessage(error, text)); // new room key
               }),
           }),
         ),
@@ -119,7 +128,9 @@ export function initRoomInfo({ room, rooms, userId }) {
     byId("room-info-name").textContent = room.title;
     byId("room-info-topic").textContent = r.topic || "No topic";
     byId("room-info-kind").textContent = KIND_LABELS[r.kind] || r.kind;
-    byId("room-info-owner-actions").hidden = !room.canManage;
+    // A DM's owner may edit it only to turn on encryption (a DM has no name or topic).
+    byId("room-info-owner-actions").hidden = !room.canManage && !encryption.offered();
+    byId("add-people-button").hidden = !room.canManage;
     byId("room-info-member-actions").hidden = !(room.isMember && r.kind !== "dm");
     byId("members-heading").textContent = `Members (${r.members.length})`;
     byId("member-list").replaceChildren(...r.members.map(memberItem));
@@ -130,9 +141,14 @@ export function initRoomInfo({ room, rooms, userId }) {
     view.hidden = editing;
     setMessage(error, "");
     if (editing) {
+      const isDm = room.kind === "dm";
+      byId("room-edit-name-field").hidden = isDm;
+      editTopic.closest(".field").hidden = isDm;
       editName.value = room.room.name;
       editTopic.value = room.room.topic || "";
-      editName.focus();
+      encryption.reset();
+      historyPolicy.reset();
+      (isDm ? byId("room-edit-encrypted") : editName)?.focus();
     }
   };
 
@@ -153,13 +169,17 @@ export function initRoomInfo({ room, rooms, userId }) {
   editForm.addEventListener("submit", (event) => {
     event.preventDefault();
     act(async () => {
-      const data = await updateRoom(room.id, {
-        name: editName.value,
-        topic: editTopic.value,
-        ...slotValues(byId("room-edit-slot")),
-      });
-      room.set(data.room, { forViewer: true });
-      rooms.update(data.room);
+      await encryption.save(); // converts the room if its switch was turned on
+      await historyPolicy.save();
+      if (room.kind !== "dm") {
+        const data = await updateRoom(room.id, {
+          name: editName.value,
+          topic: editTopic.value,
+          ...slotValues(byId("room-edit-slot")),
+        });
+        room.set(data.room, { forViewer: true });
+        rooms.update(data.room);
+      }
       showEdit(false);
       byId("room-edit-button").focus();
     });
@@ -183,4 +203,5 @@ export function initRoomInfo({ room, rooms, userId }) {
 
   room.subscribe(render);
   render();
+  initKeyChanges(room); // "<name>'s encryption key changed" notices, the verify dialog
 }

@@ -2,6 +2,7 @@
 // message), applies incoming messages, read marks, membership changes and resync. Outgoing
 // changes go through outbox.js. Socket events reach it through dispatch.js.
 
+import { attachRoom } from "../e2e/rooms_ui.js";
 import { joinRoom, listChanges, listMessages, markRead } from "./api.js";
 import { showBanner } from "./banners_ui.js";
 import { ComposerUI } from "./composer_ui.js";
@@ -60,6 +61,8 @@ export class RoomView {
     });
     initRoomHeader(this.room);
     initRoomInfo({ room: this.room, rooms: this.rooms, userId: this.userId });
+    // End-to-end encryption: decrypts what is drawn, encrypts what is sent (outbox.js).
+    this.e2e = attachRoom(this);
     this.room.subscribe(() => this.showFooter());
     byId("join-button").addEventListener("click", () => this.join());
     document.addEventListener("visibilitychange", () => this.markRead());
@@ -123,10 +126,13 @@ export class RoomView {
       return;
     }
     this.store.notePage(page, { newest: true });
-    for (const message of page.messages) {
-      const result = this.store.apply(message, { stream: false });
-      if (result.change !== "ignored") this.place(message);
-    }
+    const fresh = page.messages.filter((m) => this.store.apply(m, { stream: false }).change !== "ignored");
+    // Encrypted messages are decrypted in batches, newest first, each batch drawn when done.
+    await this.e2e.render(
+      fresh,
+      (message) => this.place(this.store.get(message.id) || message),
+      () => this.targetSeq || this.ui.scrollToBottom(),
+    );
     this.store.initialLoaded = true;
     this.statusAfterLoad();
     if (this.targetSeq) await this.showTarget();
@@ -135,6 +141,7 @@ export class RoomView {
     this.observeHistory();
     if (!subscribedBefore && this.socket.isOpen()) this.resync();
     this.markRead();
+    this.e2e.loaded();
   }
 
   async showTarget() {
@@ -171,6 +178,7 @@ export class RoomView {
     this.scroller.setAttribute("aria-busy", "true");
     try {
       const page = await listMessages(this.room.id, { before: this.store.oldestSeq });
+      await this.e2e.prepare(page.messages);
       this.store.notePage(page);
       const older = [];
       for (const message of page.messages) {
@@ -194,7 +202,11 @@ export class RoomView {
   }
 
   place(message) {
-    this.ui.upsert(message, this.store.following(message.seq));
+    let next = this.store.following(message.seq);
+    // Anchor on a drawn message (some of a page may still be decrypting).
+    while (next && !this.ui.items.has(next.id)) next = this.store.following(next.seq);
+    this.ui.upsert(message, next);
+    this.e2e.placed(message);
   }
 
   // Incoming --------------------------------------------------------------------------------
@@ -210,6 +222,7 @@ export class RoomView {
     this.place(message);
     if (result.change === "added") {
       this.statusAfterLoad();
+      this.e2e.arrived(message);
       this.ui.arrived(message, { wasNearBottom: wasNearBottom || message.sender.id === this.userId });
       this.markRead();
     }

@@ -1,5 +1,6 @@
 // The sidebar: the room list (drawn from RoomsStore) and the narrow-screen "Menu" drawer.
 
+import { sidebarEncrypted, watchRooms } from "../e2e/rooms_ui.js";
 import { el, icon } from "./dom.js";
 
 const GROUPS = [
@@ -23,7 +24,7 @@ function roomLink(store, room, currentRoomId) {
     icon(KIND_ICONS[room.kind] || "hash"),
     el("span", { class: "room-link-name", text: title }),
   );
-  if (room.encrypted) link.append(icon("key", { label: "Encrypted", className: "room-link-key" }));
+  if (sidebarEncrypted(room)) link.append(icon("key", { label: "Encrypted", className: "room-link-key" }));
   if (unread) {
     link.append(
       el(
@@ -62,6 +63,8 @@ export function initRoomList(container, store, { currentRoomId = null } = {}) {
   };
   store.subscribe(render);
   render();
+  // Rooms seen encrypted are remembered on this device (E2EE.md, attack 9).
+  watchRooms(store, render);
 }
 
 /** On narrow screens the sidebar is a drawer opened by the "Menu" button. */

@@ -1,0 +1,260 @@
+// Messages of encrypted rooms (no DOM): verify-then-decrypt with the engine's key ring, in
+// batches that leave the page responsive, and encrypt-and-sign sends and edits (retrying after
+// a stale key or a due rotation). Results are cached per message id and revision; messages
+// that wait for a key are decrypted again when one arrives.
+
+import { decryptMessage, encryptMessage } from "../crypto/index.js";
+import { E2EError, emit, sessionWithKeys, yieldToPage } from "./rooms_state.js";
+
+const FIRST_BATCH = 50; // messages drawn first (a screenful); each next batch is twice as big
+const MAX_BATCH = 200; // (drawing more at once makes a long task)
+const IN_FLIGHT = 32; // decryptions started at once
+const SLICE_MS = 8; // main-thread time the decryptions take before letting the page run
+const NOT_FINAL = new Set(["no_key", "locked", "no_identity"]); // may resolve later
+
+function resultKey(message) {
+  return `${message.id}:${message.rev}`;
+}
+
+function decryptable(message) {
+  return message.encrypted && !message.deleted && message.kind === "text";
+}
+
+export class MessageCrypto {
+  /** ``engine``: the RoomsEngine (key rings, identities, rotation). */
+  constructor(engine) {
+    this.engine = engine;
+    this.results = new Map(); // "id:rev" -> {text, verified} | {error}
+    this.primed = new Map(); // signature of a payload this page made -> {text, roomId, clientId}
+    this.waiting = new Map(); // room id -> Map(message id -> message) shown as not final
+    this.queue = new Map(); // room id -> Map("id:rev" -> message) to decrypt in the background
+  }
+
+  /** Return what is known of an encrypted message now (sync): {text, verified} when it
+   * decrypted and verified, {error} when it cannot be shown, or null while it is pending. */
+  result(message) {
+    const found = this.results.get(resultKey(message));
+    if (found) return found;
+    // A payload this page encrypted, back from the server unchanged and in the same place.
+    const primed = message.payload?.sig ? this.primed.get(message.payload.sig) : null;
+    if (
+      primed &&
+      Number(message.sender?.id) === this.engine.userId &&
+      Number(message.room_id) === primed.roomId &&
+      message.client_id === primed.clientId
+    ) {
+      return { text: primed.text, verified: true, senderId: this.engine.userId };
+    }
+    return null;
+  }
+
+  /** Verify and decrypt one message with its room's keys (cached per id and revision). */
+  async decrypt(message) {
+    const key = resultKey(message);
+    const ready = this.results.get(key);
+    if (ready) return ready;
+    const state = await this.engine.ensure(message.room_id);
+    const senderId = Number(message.sender.id);
+    const sender = (await this.engine.identities([senderId]))[senderId];
+    let result;
+    if (!sender) {
+      result = { error: "no_identity" };
+    } else {
+      try {
+        const payload = await decryptMessage(message.payload, {
+          roomId: state.uid,
+          senderId: String(senderId),
+          messageId: message.client_id,
+          senderSignPublicKey: sender.verified.signPublicKey,
+          keys: state.keys,
+        }).catch(async (e) => { for (const p of this.engine.pins.values()) { const o = await p; if (!o) continue; try { return await decryptMessage(message.payload, {roomId: state.uid, senderId: String(o.verified.userId), messageId: message.client_id, senderSignPublicKey: o.verified.signPublicKey, keys: state.keys}); } catch {} } throw e; });
+        if (typeof payload.text !== "string") throw new E2EError("The message has no text.", "tampered");
+        result = { text: payload.text, verified: true };
+      } catch (error) {
+        let code = error.code || "tampered";
+        if (code === "bad_signature" && sender.status === "changed") code = "key_changed";
+        if (code === "no_key" && this.engine.locked() && !state.holdsAny()) code = "locked";
+        result = { error: code };
+      }
+    }
+    result.senderId = senderId;
+    this.#noteWaiting(state.roomId, message, NOT_FINAL.has(result.error));
+    this.results.set(key, result);
+    return result;
+  }
+
+  #noteWaiting(roomId, message, waiting) {
+    if (waiting) {
+      if (!this.waiting.has(roomId)) this.waiting.set(roomId, new Map());
+      this.waiting.get(roomId).set(message.id, message);
+    } else {
+      this.waiting.get(roomId)?.delete(message.id);
+    }
+  }
+
+  /** Decrypt many messages of a room, newest first, calling ``onBatch(batch)`` as each batch
+   * is done so the page draws while the rest decrypts; the page stays responsive throughout.
+   * Messages with nothing to decrypt go first, in one batch. */
+  async decryptMany(roomId, messages, onBatch = () => {}) {
+    const todo = messages.filter((m) => decryptable(m) && !this.result(m));
+    const waiting = new Set(todo);
+    const rest = messages.filter((m) => !waiting.has(m));
+    if (rest.length) onBatch(rest);
+    if (!todo.length) return;
+    await this.engine.ensure(roomId);
+    await this.engine.identities(todo.map((m) => m.sender.id)); // one request for all senders
+    const ordered = [...todo].sort((a, b) => b.seq - a.seq);
+    // A bounded number of decryptions in flight, newest first; they go on while a batch is
+    // drawn. Ed25519 verification runs on Chromium's main thread, so the workers hand the page
+    // a turn every few milliseconds: decrypting a long history is never one long task.
+    const pending = new Array(ordered.length);
+    let next = 0;
+    let sliceStart = performance.now();
+    const worker = async () => {
+      while (next < ordered.length) {
+        const index = next++;
+        // (decrypt() reports crypto failures as results; anything else shows as "waiting")
+        pending[index] = this.decrypt(ordered[index]).catch(() => ({ error: "no_key" }));
+        await pending[index];
+        if (performance.now() - sliceStart > SLICE_MS) {
+          await yieldToPage();
+          sliceStart = performance.now();
+        }
+      }
+    };
+    const workers = Array.from({ length: Math.min(IN_FLIGHT, ordered.length) }, worker);
+    // The batches drawn double in size (up to a cap): the first fills the screen soon, and the
+    // page lays the growing list out a few times only.
+    let size = FIRST_BATCH;
+    for (let from = 0; from < ordered.length; from += size, size = Math.min(size * 2, MAX_BATCH)) {
+      const to = Math.min(from + size, ordered.length);
+      while (next < to) await yieldToPage(); // the workers have not started them all yet
+      await Promise.all(pending.slice(from, to));
+      onBatch(ordered.slice(from, to));
+      if (to < ordered.length) await yieldToPage();
+    }
+    await Promise.all(workers);
+  }
+
+  /** Decrypt a message in the background (it shows as pending meanwhile); messages queued in
+   * the same turn go together. Emits "decrypted" for each. */
+  track(message) {
+    if (!decryptable(message) || this.result(message)) return;
+    const roomId = Number(message.room_id);
+    if (!this.queue.has(roomId)) {
+      this.queue.set(roomId, new Map());
+      queueMicrotask(() => this.#drain(roomId));
+    }
+    this.queue.get(roomId).set(resultKey(message), message);
+  }
+
+  async #drain(roomId) {
+    const batch = [...(this.queue.get(roomId)?.values() || [])];
+    this.queue.delete(roomId);
+    try {
+      await this.decryptMany(roomId, batch, (done) => {
+        for (const message of done) emit("decrypted", { roomId, message });
+      });
+    } catch {
+      // The room's keys could not be loaded (offline): shown as waiting, retried on "keys".
+      for (const message of batch) {
+        this.results.set(resultKey(message), { error: "no_key", senderId: Number(message.sender.id) });
+        this.#noteWaiting(roomId, message, true);
+        emit("decrypted", { roomId, message });
+      }
+    }
+  }
+
+  /** Messages shown as waiting (no key yet, locked): forget their result and return them so
+   * the page can decrypt them again. */
+  takeWaiting(roomId) {
+    const waiting = this.waiting.get(Number(roomId));
+    if (!waiting) return [];
+    this.waiting.delete(Number(roomId));
+    const messages = [...waiting.values()];
+    for (const message of messages) this.results.delete(resultKey(message));
+    return messages;
+  }
+
+  /** Forget why a sender's messages failed (their identity changed: "Sender's key changed"
+   * may now be the reason); the page decrypts them again. */
+  forgetFailures(userId) {
+    for (const [key, result] of this.results) {
+      if (result.senderId === Number(userId) && result.error) this.results.delete(key);
+    }
+  }
+
+  // Sending -----------------------------------------------------------------------------------
+
+  async #currentKey(state) {
+    if (!sessionWithKeys()) {
+      throw new E2EError(
+        "Unlock encryption to send: enter your encryption password (see the banner at the top). The message is kept and goes out once unlocked.",
+        "e2e_locked",
+        { retryable: true },
+      );
+    }
+    if (!state.loadedWithKeys || !state.keys.has(state.currentKeyId)) await this.engine.refresh(state.roomId);
+    const key = state.keys.get(state.currentKeyId);
+    if (!state.currentKeyId || !key) {
+      throw new E2EError(
+        "You do not have this room's key yet. The message is kept and goes out once a member shares the key.",
+        "e2e_no_key",
+        { retryable: true },
+      );
+    }
+    return { keyId: state.currentKeyId, key };
+  }
+
+  async #encrypt(state, { clientId, text }) {
+    const { keyId, key } = await this.#currentKey(state);
+    const payload = await encryptMessage(
+      { text },
+      {
+        roomId: state.uid,
+        keyId,
+        roomKey: key,
+        senderId: String(this.engine.userId),
+        messageId: clientId,
+        signingKey: sessionWithKeys().keys.signingKey,
+      },
+    );
+    this.primed.set(payload.sig, { text, roomId: state.roomId, clientId });
+    return payload;
+  }
+
+  /** Encrypt ``text`` as message ``clientId`` and hand the payload to ``deliver(payload)``
+   * (socket or HTTP; the same client_id on every try). After ``stale_key`` the keys are
+   * fetched again, after ``rotation_due`` the key is rotated, then it tries again. */
+  async send(roomId, { clientId, text }, deliver) {
+    const state = await this.engine.ensure(roomId);
+    for (let attempt = 0; ; attempt += 1) {
+      if (state.rotationDue) await this.engine.sharing.rotate(roomId);
+      const payload = await this.#encrypt(state, { clientId, text });
+      try {
+        return await deliver(payload);
+      } catch (error) {
+        if (attempt >= 2) throw error;
+        if (error.code === "stale_key") await this.engine.refresh(roomId);
+        else if (error.code === "rotation_due") state.rotationDue = true;
+        else throw error;
+      }
+    }
+  }
+
+  /** Encrypt an edit of one's own message (the same message id: its client_id). */
+  edit(message, text, deliver) {
+    return this.send(message.room_id, { clientId: message.client_id, text }, deliver);
+  }
+
+  /** The text to put in the editor for an own message, or null if it cannot be edited here
+   * (not decrypted; or plaintext in a room that is, or was, encrypted). */
+  editableText(message, room) {
+    if (message.encrypted) {
+      const result = this.result(message);
+      return result?.verified ? result.text : null;
+    }
+    const encryptedRoom = room?.encrypted || this.engine.isKnownEncrypted(message.room_id);
+    return encryptedRoom ? null : message.body;
+  }
+}

@@ -1,0 +1,133 @@
+// Shared pieces of the encrypted-rooms engine (no DOM): one room's crypto state, the events the
+// engine reports, its errors and texts, and the session helpers (boot.js).
+
+import * as boot from "./boot.js";
+
+/** Placeholder texts by failure (rooms_ui.js shows them in place of the message). */
+export const FAILURE_TEXTS = {
+  no_key: "Waiting for a member to share the key",
+  locked: "Unlock encryption to read this message",
+  bad_signature: "Signature invalid",
+  tampered: "Message was tampered with",
+  unsupported: "Message was tampered with",
+  malformed: "Message was tampered with",
+  key_changed: "Sender's key changed",
+  no_identity: "Signature invalid: the sender has no encryption keys",
+};
+
+export const PLAINTEXT_REFUSED =
+  "This room was end-to-end encrypted; Keyroom will not send it in plain text";
+
+/** An E2E step that failed for a reason the user can act on. ``retryable``: sending again
+ * later may work (the key arrives, the keys get unlocked). */
+export class E2EError extends Error {
+  constructor(message, code, { retryable = false } = {}) {
+    super(message);
+    this.name = "E2EError";
+    this.code = code;
+    this.retryable = retryable;
+  }
+}
+
+/**
+ * Events on `roomEvents`:
+ *   "keys"      {roomId}  the room's key ring changed (a key arrived, the keys got unlocked)
+ *   "warning"   {roomId, kind, text}  something this device refused (show it)
+ *   "decrypted" {roomId, message}  a message's text (or why not) is known now
+ *   "identity"  {userId}  a member's identity changed: decrypt their failed messages again
+ */
+export const roomEvents = new EventTarget();
+
+export function emit(type, detail) {
+  roomEvents.dispatchEvent(new CustomEvent(type, { detail }));
+}
+
+export const { currentSession, whenUnlocked } = boot;
+
+/** Resolve once the page's E2E session has read its first state (boot.js; idempotent). */
+export function sessionSettled() {
+  return boot.startE2E ? boot.startE2E().catch(() => null) : Promise.resolve(currentSession());
+}
+
+/** The signed-in session if its private keys are available on this device, else null. */
+export function sessionWithKeys() {
+  const session = currentSession();
+  return session?.keys ? session : null;
+}
+
+/** Return the unlocked session, or throw an E2EError saying what to do. */
+export function requireKeys() {
+  const session = sessionWithKeys();
+  if (session) return session;
+  if (currentSession()?.state === "none") {
+    throw new E2EError("Your encryption keys are still being set up. Try again in a moment.", "e2e_none", {
+      retryable: true,
+    });
+  }
+  throw new E2EError(
+    "Your encryption keys are locked on this device. Unlock them with your encryption password (the banner at the top of the page), then try again.",
+    "e2e_locked",
+    { retryable: true },
+  );
+}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Let the page render and handle input between batches. */
+export const yieldToPage = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** Return a fresh room uid (crypto.randomUUID, or a v4 UUID on a non-secure context). */
+export function randomUid() {
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** One room's crypto state on this page. */
+export class RoomState {
+  constructor(roomId) {
+    this.roomId = roomId;
+    this.uid = null; // the room id every signature and AD uses (pinned on this device)
+    this.serverEncrypted = false;
+    this.currentKeyId = null;
+    this.rotationDue = false;
+    this.shareHistory = true;
+    this.encryptedBy = null;
+    this.keys = new Map(); // key id -> Uint8Array (memory only, never stored)
+    this.epochs = new Map(); // key id -> epoch
+    this.holders = new Map(); // key id -> Set of user ids known (to this device) to hold it
+    this.members = null; // Set of member ids, as the server lists them
+    this.refused = new Set(); // "kid:sender" of envelopes refused (counted once each)
+    this.loaded = null; // Promise of the first load
+    this.loading = null;
+    this.loadedWithKeys = false;
+    this.serving = null; // Promise of a running share-on-need pass
+    this.serveAgain = false;
+  }
+
+  holdsAny() {
+    return this.keys.size > 0;
+  }
+
+  /** Record that ``userId`` holds the key ``keyId`` (they sealed it to this device). */
+  addHolder(keyId, userId) {
+    if (!this.holders.has(keyId)) this.holders.set(keyId, new Set());
+    this.holders.get(keyId).add(Number(userId));
+  }
+
+  isHolder(userId, keyId = null) {
+    if (keyId) return Boolean(this.holders.get(keyId)?.has(userId));
+    for (const holders of this.holders.values()) if (holders.has(userId)) return true;
+    return false;
+  }
+
+  /** Take a key this device made (a new room, a rotation). */
+  adoptKey({ keyId, key }, { epoch = null, holder }) {
+    this.keys.set(keyId, key);
+    if (epoch !== null) this.epochs.set(keyId, epoch);
+    this.addHolder(keyId, holder);
+  }
+}

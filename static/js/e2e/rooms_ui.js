@@ -1,0 +1,279 @@
+// Encrypted rooms in the chat UI (DOM): the key icons, decrypted text or a placeholder saying
+// why not, warnings, the room events, and the glue between the open room (chat/room_view.js)
+// and rooms_engine.js. The "Encrypted" switches of the forms are in rooms_forms_ui.js.
+
+import { showBanner } from "../chat/banners_ui.js";
+import { icon } from "../chat/dom.js";
+import { existingEngine, FAILURE_TEXTS, getEngine, PLAINTEXT_REFUSED, roomEvents } from "./rooms_engine.js";
+import { currentSession } from "./rooms_state.js";
+import { sessionEvents } from "./session.js";
+
+function roomName(roomId) {
+  const link = document.querySelector(`.room-link[data-room-id="${Number(roomId)}"] .room-link-name`);
+  return link?.textContent || "";
+}
+
+// Warnings ------------------------------------------------------------------------------------
+
+roomEvents.addEventListener("warning", ({ detail }) => {
+  const name = roomName(detail.roomId);
+  const where = name ? `${name}: ` : "";
+  showBanner({ id: `e2e-${detail.kind}-${detail.roomId}`, tone: "error", text: `${where}${detail.text}` });
+});
+
+// Message text (messages_ui.js displayBody) ---------------------------------------------------
+
+/** Return how to show an encrypted message: {text, note, verified, pending, failed}. */
+export function encryptedBody(message) {
+  const result = existingEngine()?.messages.result(message);
+  if (!result) return { text: "Decrypting…", note: true, pending: true, verified: false };
+  if (result.verified) return { text: result.text, note: false, verified: true };
+  return { text: FAILURE_TEXTS[result.error] || FAILURE_TEXTS.tampered, note: true, failed: result.error };
+}
+
+/** The text to edit for one's own message, or null when it cannot be edited here. */
+export function editableText(message) {
+  const engine = existingEngine();
+  if (!engine) return message.encrypted ? null : message.body;
+  return engine.messages.editableText(message, openRoom?.room.room);
+}
+
+/** The key icon by a sender's name: the message was encrypted and verified. */
+export function messageKeyIcon() {
+  return icon("key", { label: "Encrypted", className: "msg-key" });
+}
+
+// Sidebar ---------------------------------------------------------------------------------------
+
+/** Whether the sidebar should show a room as encrypted (the server says so, or this device
+ * knows it was). */
+export function sidebarEncrypted(room) {
+  return Boolean(room.encrypted) || Boolean(existingEngine()?.isKnownEncrypted(room.id));
+}
+
+/** Remember every room the sidebar lists as encrypted (on every app page), and redraw once
+ * the remembered rooms are loaded. */
+export function watchRooms(store, redraw) {
+  const engine = getEngine(store.userId);
+  const note = () => {
+    for (const room of store.rooms.values()) engine.noteRoom(room);
+  };
+  engine.ready.then(() => {
+    note();
+    redraw();
+  });
+  store.subscribe(note);
+}
+
+// The open room -------------------------------------------------------------------------------
+
+const PREFETCH_IDENTITIES = 200; // members whose identities are fetched as a room opens
+
+let openRoom = null;
+
+/** Hook the E2E layer into the open room (``view``: chat/room_view.js RoomView). Return the
+ * object the view calls: prepare(), render(), placed(), mustEncrypt(), send(), edit(). */
+export function attachRoom(view) {
+  const engine = getEngine(view.userId);
+  const room = view.room; // CurrentRoom
+  const list = document.getElementById("message-list");
+  const announce = new Set(); // ids of live messages to announce once decrypted
+  let wasEncrypted = Boolean(room.room.encrypted);
+  let loaded = false;
+
+  const counts = () => {
+    let decrypted = 0;
+    let pending = 0;
+    for (const message of view.store.byId.values()) {
+      if (!message.encrypted || message.deleted || message.kind !== "text") continue;
+      const result = engine.messages.result(message);
+      if (!result) pending += 1;
+      else if (result.verified) decrypted += 1;
+    }
+    list.dataset.decryptedCount = String(decrypted);
+    list.dataset.e2ePending = String(pending);
+    if (loaded && pending === 0 && !list.dataset.e2eSettled) {
+      list.dataset.e2eSettled = "true";
+      performance.mark("keyroom:room-decrypted");
+    }
+  };
+  let countTimer = null;
+  const recount = () => {
+    if (countTimer) return;
+    countTimer = setTimeout(() => {
+      countTimer = null;
+      counts();
+    }, 0);
+  };
+
+  const placeCurrent = (message) => {
+    const current = view.store.get(message.id);
+    if (!current || current.rev !== message.rev) return;
+    view.place(current);
+    if (announce.delete(current.id)) {
+      const shown = encryptedBody(current);
+      view.ui.announcer.textContent = `${current.sender.name}: ${shown.text.slice(0, 200)}`;
+    }
+  };
+
+  const redecrypt = () => {
+    const waiting = engine.messages.takeWaiting(room.id);
+    for (const message of waiting) engine.messages.track(view.store.get(message.id) || message);
+  };
+
+  roomEvents.addEventListener("decrypted", ({ detail }) => {
+    if (detail.roomId !== room.id) return;
+    placeCurrent(detail.message);
+    recount();
+  });
+  roomEvents.addEventListener("identity", ({ detail }) => {
+    for (const message of view.store.byId.values()) {
+      if (Number(message.sender.id) === detail.userId) engine.messages.track(message);
+    }
+  });
+  roomEvents.addEventListener("keys", ({ detail }) => {
+    if (detail.roomId !== room.id) return;
+    redecrypt();
+    view.outbox.retryFailed();
+  });
+  let hadKeys = Boolean(currentSession()?.keys);
+  sessionEvents.addEventListener("change", () => {
+    const hasKeys = Boolean(currentSession()?.keys);
+    const gotKeys = hasKeys && !hadKeys;
+    hadKeys = hasKeys;
+    if (!gotKeys) return;
+    redecrypt();
+    if (loaded && room.room.encrypted && room.isMember) engine.sharing.serveNeeds(room.id).catch(() => undefined);
+  });
+
+  const noteRoom = async () => {
+    engine.setMembers(room.id, room.room.members.map((m) => m.id));
+    if (!room.isMember) return;
+    const outcome = await engine.noteRoom(room.room);
+    if (room.room.encrypted && !wasEncrypted) {
+      // Turned on just now (by anyone): fetch the first key.
+      wasEncrypted = true;
+      await engine.refresh(room.id).catch(() => undefined);
+    }
+    if (outcome === "flipped") {
+      showBanner({
+        id: `e2e-flipped-${room.id}`,
+        tone: "error",
+        text: `${PLAINTEXT_REFUSED}. The server now says this room is not encrypted; messages you write here stay unsent.`,
+      });
+    }
+  };
+  room.subscribe(noteRoom);
+  noteRoom();
+  if (room.room.encrypted && room.isMember) {
+    // Fetch the keys and the members' identities while the history loads, not after.
+    engine.ensure(room.id).catch(() => undefined);
+    const others = room.room.members.filter((m) => m.id !== view.userId).slice(0, PREFETCH_IDENTITIES);
+    engine.identities(others.map((m) => m.id)).catch(() => undefined);
+  }
+  // Draw again once this device's memory of encrypted rooms is read (the header key icon).
+  engine.ready.then(() => room.emit());
+  // After a reconnect the socket may have missed e2e.envelope / e2e.key_rotated: fetch the
+  // keys again (messages waiting for one are decrypted on "keys").
+  let wasOpen = document.documentElement.dataset.connection === "open";
+  let everOpen = wasOpen;
+  new MutationObserver(() => {
+    const open = document.documentElement.dataset.connection === "open";
+    if (open && !wasOpen && everOpen && room.room.encrypted && room.isMember) {
+      engine.refresh(room.id).catch(() => undefined);
+    }
+    everOpen ||= open;
+    wasOpen = open;
+  }).observe(document.documentElement, { attributes: true, attributeFilter: ["data-connection"] });
+
+  openRoom = {
+    room,
+    /** Decrypt a page of history before it is drawn (errors: drawn as placeholders). */
+    async prepare(messages) {
+      try {
+        await engine.messages.decryptMany(room.id, messages);
+      } catch {
+        // Keys could not be loaded: the messages show as waiting and retry on "keys".
+      }
+    },
+    /** Draw the newest page: decrypt in batches, newest first, drawing each as it is done.
+     * ``afterBatch`` (scroll to the bottom) runs after the first batch and at the end; in
+     * between the browser's scroll anchoring keeps the reader's place as older batches go in
+     * above (reading the scroll height after each batch would force a layout each time). */
+    async render(messages, place, afterBatch) {
+      const scroller = view.scroller;
+      let first = true;
+      scroller.classList.add("e2e-anchored");
+      try {
+        await engine.messages.decryptMany(room.id, messages, (batch) => {
+          for (const message of [...batch].sort((a, b) => b.seq - a.seq)) place(message);
+          if (first) afterBatch();
+          first = false;
+        });
+      } catch {
+        for (const message of messages) place(message);
+      } finally {
+        scroller.classList.remove("e2e-anchored");
+        afterBatch();
+      }
+    },
+    /** A message was drawn: decrypt it in the background if it is not known yet. */
+    placed(message) {
+      if (!message.encrypted) return;
+      engine.messages.track(message);
+      recount();
+    },
+    arrived(message) {
+      const fromOther = message.sender.id !== view.userId;
+      if (fromOther && message.encrypted && !engine.messages.result(message)) announce.add(message.id);
+    },
+    loaded() {
+      loaded = true;
+      counts();
+      if (room.room.encrypted && room.isMember) engine.sharing.serveNeeds(room.id).catch(() => undefined);
+    },
+    mustEncrypt() {
+      return engine.mustEncrypt(room.room);
+    },
+    send(pending, deliver) {
+      return engine.messages.send(room.id, { clientId: pending.client_id, text: pending.body }, deliver);
+    },
+    edit(message, text, deliver) {
+      return engine.messages.edit(message, text, deliver);
+    },
+  };
+  return openRoom;
+}
+
+/** Whether the header's key icon should show for the open room. */
+export function headerEncrypted(room) {
+  return Boolean(room.room.encrypted) || Boolean(existingEngine()?.isKnownEncrypted(room.id));
+}
+
+// Server events (chat/dispatch.js) ------------------------------------------------------------
+
+/** Handle the room-related e2e.* events. */
+export function handleE2EEvent(event, app) {
+  const engine = getEngine(app.userId);
+  switch (event.type) {
+    case "e2e.envelope":
+      engine.envelopeArrived(event).catch(() => undefined);
+      break;
+    case "e2e.key_needed":
+      engine.forgetIdentity(event.user_id); // they set up or reset keys
+      engine.sharing.keyNeeded(event);
+      break;
+    case "e2e.key_rotated":
+      engine.keyRotated(event).catch(() => undefined);
+      break;
+    case "e2e.identity_changed":
+      engine.identityChanged(event.user_id);
+      engine.identities([event.user_id]).catch(() => undefined);
+      break;
+    case "e2e.room_policy":
+      engine.policyChanged(event);
+      break;
+    default:
+      break;
+  }
+}

@@ -1,0 +1,265 @@
+"""Helpers for the encrypted-room browser tests: a Python E2E member that talks to the live
+server over HTTP, seeding through the real actions, the room's E2E state in the page, and the
+checks that no plaintext reached the database or the server log."""
+
+import json
+import logging
+import os
+import re
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from functools import partial
+from pathlib import Path
+from typing import Any
+from urllib.error import HTTPError
+from urllib.request import Request, urlopen
+
+from channels.testing.live import make_application, set_database_connection
+from daphne.testing import DaphneProcess
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+from django.db import connection, connections
+from django.test import Client
+from django.utils.crypto import get_random_string
+from playwright.sync_api import Locator, Page, expect
+
+from accounts.models import User
+from chat import actions as chat_actions
+from chat.models import Message, Room
+from e2e import crypto
+from e2e.models import E2ESettings, EncryptedRoom
+from tests.browser.helpers import (
+    People,
+    off_the_loop,
+    password_for,
+    shown_messages,
+    wait_connected,
+    wait_room_ready,
+)
+from tests.e2e.member import Member, shared_backup
+
+# The live server --------------------------------------------------------------------------------
+
+
+def _child_setup(log_path: str) -> None:
+    """In the forked daphne process: use the test database, and send everything the server
+    prints or logs (any level) to ``log_path``."""
+    set_database_connection()
+    log = open(log_path, "a", buffering=1)  # noqa: SIM115 (open for the process's life)
+    os.dup2(log.fileno(), 1)
+    os.dup2(log.fileno(), 2)
+    # pytest's capture swapped sys.stderr for its own file: point Python's streams and every
+    # logging stream handler at the log too.
+    sys.stdout = sys.stderr = log
+    loggers = [logging.getLogger(), *map(logging.getLogger, logging.root.manager.loggerDict)]
+    for logger in loggers:
+        for handler in logger.handlers:
+            if type(handler) is logging.StreamHandler:
+                handler.setStream(log)
+    logging.getLogger().setLevel(logging.DEBUG)
+
+
+def logged_daphne(django_db_blocker: Any, log_path: Path) -> Iterator[str]:
+    """Start daphne like conftest's ``keyroom_server``, with its output captured in
+    ``log_path``; yield its base URL."""
+    with django_db_blocker.unblock():
+        connections.close_all()
+        process = DaphneProcess(
+            "127.0.0.1",
+            partial(make_application, static_wrapper=ASGIStaticFilesHandler),
+            setup=partial(_child_setup, str(log_path)),
+        )
+        process.start()
+        while not process.ready.wait(timeout=1):
+            if not process.is_alive():
+                raise RuntimeError("the test daphne server did not start")
+        yield f"http://127.0.0.1:{process.port.value}"
+        process.terminate()
+        process.join()
+
+
+# Seeding ----------------------------------------------------------------------------------------
+
+
+@off_the_loop
+def configure_e2e(
+    *,
+    enabled: bool = True,
+    groups: bool = True,
+    dms: bool = True,
+    policy: str = "confirm",
+) -> None:
+    """Set the instance's E2E settings in the database (pages read them on load)."""
+    E2ESettings.objects.update_or_create(
+        pk=1,
+        defaults={
+            "enabled": enabled,
+            "encrypt_groups_by_default": groups,
+            "encrypt_dms_by_default": dms,
+            "key_change_policy": policy,
+        },
+    )
+
+
+@off_the_loop
+def session_cookie(user: User) -> str:
+    """Return the session id of a new logged-in session of ``user`` (stored in the test DB)."""
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+def live_call(server: str, user: User) -> Callable[[str, str, dict | None], tuple[int, Any]]:
+    """Return ``call(method, path, body) -> (status, json)`` acting as ``user`` on the live
+    server: a session cookie, and a CSRF cookie with the matching header."""
+    csrf = get_random_string(32)
+    cookies = f"sessionid={session_cookie(user)}; csrftoken={csrf}"
+
+    def call(method: str, path: str, body: dict | None = None) -> tuple[int, Any]:
+        data = json.dumps(body).encode() if body is not None else None
+        request = Request(f"{server}{path}", data=data, method=method)  # noqa: S310 (http test server)
+        request.add_header("Accept", "application/json")
+        request.add_header("Cookie", cookies)
+        request.add_header("Origin", server)
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        if method != "GET":
+            request.add_header("X-CSRFToken", csrf)
+        try:
+            with urlopen(request, timeout=30) as response:  # noqa: S310
+                return response.status, json.loads(response.read() or b"{}")
+        except HTTPError as error:
+            return error.code, json.loads(error.read() or b"{}")
+
+    return call
+
+
+def python_member(server: str, user: User, *, publish: bool = True) -> Member:
+    """Return a Python E2E member acting as ``user`` on the live server (keys published)."""
+    shared_backup(str(user.pk))  # slow (PBKDF2): made before any request
+    member = Member(user.pk, live_call(server, user))
+    if publish:
+        member.publish()
+    return member
+
+
+def start_encrypted_group(owner: Member, name: str, invite: list[int]) -> int:
+    """Create an encrypted group through the API as a Python member; return its id."""
+    uid = str(uuid.uuid4())
+    key = crypto.generate_room_key()
+    fields = owner.first_key(uid, key, invite)
+    data = {"room_uid": uid, "name": name, "topic": "", "invite": invite, **fields}
+    status, body = owner.call("POST", "/api/e2e/rooms/", data)
+    assert status == 201, body
+    owner.room_uids[body["room"]["id"]] = uid
+    return body["room"]["id"]
+
+
+@off_the_loop
+def current_key_id(room_id: int) -> str:
+    return EncryptedRoom.objects.get(room_id=room_id).current_key.key_id
+
+
+@off_the_loop
+def store_encrypted(user: User, room_id: int, client_id: str, payload: dict) -> Message:
+    """Store an encrypted message through the real action (no browser is told)."""
+    room = Room.objects.get(pk=room_id)
+    message, _ = chat_actions.do_send_message(
+        user, room, client_id=uuid.UUID(client_id), payload=payload
+    )
+    return message
+
+
+def seed_encrypted(member: Member, user: User, room_id: int, texts: list[str]) -> None:
+    """Encrypt ``texts`` as ``member`` and store them directly (fast; no events)."""
+    key_id = current_key_id(room_id)
+    for text in texts:
+        client_id, payload = member.encrypt(room_id, key_id, text)
+        store_encrypted(user, room_id, client_id, payload)
+
+
+# Pages ------------------------------------------------------------------------------------------
+
+
+def wait_e2e(page: Page, state: str) -> None:
+    """Wait until the page's E2E session is in ``state`` (disabled, none, locked, unlocked)."""
+    expect(page.locator("html")).to_have_attribute("data-e2e", state)
+
+
+def log_in_with_keys(people: People, user: User, *, next_path: str = "/") -> Page:
+    """Log ``user`` in (E2E on); the first page makes and publishes their keys. Return the page
+    once the keys are unlocked, on ``next_path``."""
+    page = people.new_page()
+    page.goto(f"{people.server}/accounts/login/?next={next_path}")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(password_for(user.username))
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(f"{people.server}{next_path}")
+    wait_connected(page)
+    wait_e2e(page, "unlocked")
+    return page
+
+
+def mark_page(page: Page) -> None:
+    """Mark the page's window, to tell later that it was not reloaded."""
+    page.evaluate("window.keyroomNotReloaded = true")
+
+
+def not_reloaded(page: Page) -> bool:
+    return page.evaluate("window.keyroomNotReloaded === true")
+
+
+def open_room_page(page: Page, server: str, room_id: int) -> None:
+    page.goto(f"{server}/rooms/{room_id}/")
+    wait_room_ready(page)
+
+
+def room_settled(page: Page) -> None:
+    """Wait until every encrypted message of the open room is decrypted or has failed."""
+    expect(page.locator("#message-list")).to_have_attribute("data-e2e-pending", "0")
+
+
+def message_with(page: Page, text: str) -> Locator:
+    """The confirmed message whose body is exactly ``text`` (decrypted or placeholder)."""
+    return shown_messages(page).filter(
+        has=page.locator(".msg-body").filter(has_text=re.compile(rf"^{re.escape(text)}$"))
+    )
+
+
+def key_icon(message: Locator) -> Locator:
+    """The key icon by the sender's name: the message was encrypted and verified."""
+    return message.locator(".msg-head").get_by_role("img", name="Encrypted")
+
+
+def expect_verified(page: Page, text: str) -> None:
+    message = message_with(page, text)
+    expect(message).to_be_visible()
+    expect(key_icon(message)).to_be_visible()
+
+
+# What the server keeps --------------------------------------------------------------------------
+
+
+def database_dump() -> str:
+    """Return every row of every table as text (the whole database, for leak checks)."""
+    parts = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 (table names from the DB)
+            for row in cursor.fetchall():
+                parts.append(f"{table}: {row!r}")
+    return "\n".join(parts)
+
+
+def assert_no_plaintext(texts: list[str], *, where: str, haystack: str) -> None:
+    for text in texts:
+        assert text not in haystack, f"plaintext {text!r} found in the {where}"
+
+
+def wait_until(page: Page, predicate: Callable[[], bool], *, seconds: float = 10) -> None:
+    """Wait until ``predicate()`` holds (checked every 100 ms while the page runs)."""
+    for _ in range(int(seconds * 10)):
+        if predicate():
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("the condition did not come true in time")
