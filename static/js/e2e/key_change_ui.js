@@ -1,0 +1,170 @@
+// Key changes (DOM; E2EE.md attack 1): a notice in the open room when a member's encryption key
+// changed ("<name>'s encryption key changed", louder if you had verified them), and the verify
+// dialog (templates/e2e/verify_dialog.html) comparing safety numbers, with "Mark as verified"
+// and "Trust new key and share room keys". Under the "confirm" key-change policy no room key is
+// sealed to a changed identity until someone here confirms it; under "automatic" the engine
+// accepts it on its own (rooms_engine.js sealableIdentities) and the notice still shows.
+
+import { removeBanner, showBanner } from "../chat/banners_ui.js";
+import { setMessage } from "../chat/dom.js";
+import { acceptChangedIdentity, pinEvents, safetyNumberOf, setVerified } from "./pins.js";
+import { getEngine } from "./rooms_engine.js";
+import { currentSession, roomEvents } from "./rooms_state.js";
+
+const bannerId = (userId) => `e2e-keychanged-${Number(userId)}`;
+
+let openRoom = null; // CurrentRoom of the page
+
+function memberOf(userId) {
+  return openRoom?.room.members?.find((m) => Number(m.id) === Number(userId)) || null;
+}
+
+function automatic() {
+  return currentSession()?.settings?.key_change_policy === "automatic";
+}
+
+/** Show the key-changed notice for ``userId`` if they are in the open room. ``wasVerified``:
+ * this device had marked them verified (the louder warning). */
+function showNotice(userId, wasVerified) {
+  const member = memberOf(userId);
+  if (!member) return;
+  const text = wasVerified
+    ? `You verified ${member.name} before; their key has changed. Compare safety numbers before trusting it.`
+    : `${member.name}'s encryption key changed.`;
+  showBanner({
+    id: bannerId(userId),
+    tone: wasVerified ? "error" : "warning",
+    text: automatic() || wasVerified ? text : `${text} Their room keys are shared with the new key once you trust it.`,
+    actions: [{ label: "Compare safety numbers", onClick: () => openVerify(userId) }],
+  });
+}
+
+/** Look the open room's members up (cached by the engine) and show a notice for each whose
+ * key changed since this device pinned it. */
+async function checkMembers(ids = null) {
+  if (!openRoom?.room.encrypted) return;
+  const engine = getEngine(openRoom.userId);
+  const wanted = (ids || openRoom.room.members.map((m) => m.id)).filter((id) => Number(id) !== engine.userId);
+  const found = await engine.identities(wanted);
+  for (const [id, item] of Object.entries(found)) {
+    if (item.status === "changed") showNotice(id, Boolean(item.pin?.verified));
+  }
+}
+
+// The verify dialog -----------------------------------------------------------------------------
+
+let dialogUserId = null;
+
+async function fillDialog(userId) {
+  const engine = getEngine(openRoom.userId);
+  const member = memberOf(userId) || { name: "This person" };
+  const dialog = document.getElementById("e2e-verify-dialog");
+  const byId = (id) => document.getElementById(id);
+  setMessage(byId("e2e-verify-error"), "");
+  byId("e2e-verify-title").textContent = `Compare safety numbers with ${member.name}`;
+  engine.forgetIdentity(userId);
+  const item = (await engine.identities([userId]))[userId];
+  if (!item) throw new Error(`${member.name} has no encryption keys yet.`);
+  const changed = item.status === "changed";
+  const theirs = changed ? item.current : item.identity;
+  byId("e2e-verify-theirs-label").textContent = changed
+    ? `${member.name}'s new safety number`
+    : `${member.name}'s safety number`;
+  byId("e2e-verify-theirs").textContent = await safetyNumberOf(theirs, userId);
+  byId("e2e-verify-previous-block").hidden = !changed;
+  if (changed) {
+    byId("e2e-verify-previous-label").textContent = `${member.name}'s previous safety number (for reference)`;
+    byId("e2e-verify-previous").textContent = await safetyNumberOf(item.identity, userId);
+  }
+  const session = currentSession();
+  const mine = session?.keys?.publicIdentity || session?.identity;
+  byId("e2e-verify-mine").textContent = mine ? await safetyNumberOf(mine, engine.userId) : "—";
+  const warning = byId("e2e-verify-warning");
+  warning.hidden = !(changed && item.pin?.verified);
+  warning.textContent = warning.hidden
+    ? ""
+    : `You verified ${member.name} before; their key has changed. Compare safety numbers before trusting it.`;
+  byId("e2e-verify-trust").hidden = !changed;
+  const mark = byId("e2e-verify-mark");
+  mark.textContent = !changed && item.pin?.verified ? "Verified" : "Mark as verified";
+  mark.disabled = !changed && Boolean(item.pin?.verified);
+  dialog.dataset.changed = String(changed);
+}
+
+async function openVerify(userId) {
+  const dialog = document.getElementById("e2e-verify-dialog");
+  if (!dialog || !openRoom) return;
+  dialogUserId = Number(userId);
+  if (!dialog.open) dialog.showModal();
+  document.getElementById("e2e-verify-mark").focus();
+  try {
+    await fillDialog(userId);
+  } catch (error) {
+    setMessage(document.getElementById("e2e-verify-error"), error.message);
+  }
+}
+
+/** Accept ``userId``'s new key on this device and seal them the keys they lack in the rooms this
+ * page knows (the open room first). */
+async function trustNewKey(userId) {
+  const engine = getEngine(openRoom.userId);
+  await engine.ready;
+  await acceptChangedIdentity(engine.store, Number(userId));
+  engine.identityChanged(userId); // look them up afresh; retry their messages
+  const rooms = [openRoom.id, ...[...engine.rooms.keys()].filter((id) => id !== openRoom.id)];
+  for (const roomId of rooms) {
+    await engine.sharing.serveNeeds(roomId, { delay: false });
+  }
+}
+
+function wireDialog() {
+  const dialog = document.getElementById("e2e-verify-dialog");
+  if (!dialog || dialog.dataset.wired) return;
+  dialog.dataset.wired = "true";
+  for (const button of dialog.querySelectorAll("[data-close-dialog]")) {
+    button.addEventListener("click", () => dialog.close("cancel"));
+  }
+  const status = document.getElementById("e2e-verify-status");
+  const error = document.getElementById("e2e-verify-error");
+  const run = (button, label, work) =>
+    button.addEventListener("click", async () => {
+      if (dialogUserId === null) return;
+      const userId = dialogUserId;
+      setMessage(error, "");
+      setMessage(status, label);
+      button.disabled = true;
+      try {
+        await work(userId);
+        removeBanner(bannerId(userId));
+        dialog.close("ok");
+      } catch (err) {
+        setMessage(error, `That did not work: ${err.message}`);
+      } finally {
+        setMessage(status, "");
+        button.disabled = false;
+      }
+    });
+  run(document.getElementById("e2e-verify-trust"), "Sharing the room keys…", trustNewKey);
+  run(document.getElementById("e2e-verify-mark"), "Saving…", async (userId) => {
+    const engine = getEngine(openRoom.userId);
+    // Numbers compared for the new key: it is trusted and verified at once.
+    if (dialog.dataset.changed === "true") await trustNewKey(userId);
+    await setVerified(engine.store, Number(userId), true);
+    engine.forgetIdentity(userId);
+  });
+}
+
+/** Start the key-change notices for the open room (``room``: CurrentRoom). */
+export function initKeyChanges(room) {
+  openRoom = room;
+  wireDialog();
+  pinEvents.addEventListener("keychanged", ({ detail }) => showNotice(detail.userId, Boolean(detail.verified)));
+  roomEvents.addEventListener("identity", ({ detail }) => {
+    checkMembers([detail.userId]).catch(() => undefined);
+  });
+  room.subscribe(() => checkMembers().catch(() => undefined));
+  checkMembers().catch(() => undefined);
+}
+
+/** Open the verify dialog for a member (e.g. from the member list). */
+export { openVerify };

@@ -1,0 +1,309 @@
+"""Members come and go in encrypted rooms, in Chromium: people added by the owner read at once
+(with or without the room's history), a removed member gets no later key, a member's key change
+shows a notice and is re-shared only as the key-change policy says, and members or identities
+the server slips in get nothing from the browser."""
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, Request, expect
+
+from accounts.models import User
+from chat.models import Membership, Message, Room
+from e2e import crypto
+from e2e.models import KeyEnvelope, RoomKey, UserIdentity
+from tests.browser.e2e_helpers import (
+    configure_e2e,
+    expect_verified,
+    log_in_with_keys,
+    message_with,
+    open_room_page,
+    python_member,
+    room_settled,
+    wait_until,
+)
+from tests.browser.helpers import People, make_account, off_the_loop, send, wait_room_ready
+from tests.e2e.member import shared_backup
+
+pytestmark = pytest.mark.browser
+
+WAITING = "Waiting for a member to share the key"
+
+
+@pytest.fixture
+def people(browser: Browser, server: str) -> Iterator[People]:
+    """Browser contexts per person; fail the test on any JavaScript or console error."""
+    configure_e2e()
+    crowd = People(browser, server)
+    yield crowd
+    crowd.close()
+    assert crowd.errors == []
+
+
+def start_group(page: Page, name: str, usernames: list[str]) -> int:
+    """Create an encrypted private group from the create dialog; return its id."""
+    page.get_by_role("button", name="Create channel").click()
+    dialog = page.get_by_role("dialog", name="Create a channel")
+    dialog.get_by_label("Name").fill(name)
+    expect(dialog.get_by_role("switch", name="Encrypted")).to_be_checked()
+    for username in usernames:
+        dialog.get_by_role("combobox", name="Invite people").fill(username)
+        dialog.get_by_role("option", name=re.compile(username)).click()
+    dialog.get_by_role("button", name="Create", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/rooms/\d+/$"))
+    wait_room_ready(page)
+    return int(page.url.rstrip("/").rsplit("/", 1)[1])
+
+
+def add_person(page: Page, username: str) -> None:
+    """Room info -> Add people -> pick ``username`` -> Add."""
+    if page.locator("#room-info").is_hidden():
+        page.get_by_role("button", name="Room info").click()
+    page.locator("#add-people-button").click()
+    dialog = page.get_by_role("dialog", name="Add people")
+    dialog.get_by_role("combobox", name="People to add").fill(username)
+    dialog.get_by_role("option", name=re.compile(username)).click()
+    dialog.get_by_role("button", name="Add", exact=True).click()
+    expect(dialog).to_be_hidden()
+
+
+def set_history_sharing(page: Page, on: bool) -> None:
+    """Room info -> Edit -> "New members can read earlier messages" -> Save."""
+    page.get_by_role("button", name="Room info").click()
+    page.get_by_role("button", name="Edit", exact=True).click()
+    switch = page.get_by_role("switch", name="New members can read earlier messages")
+    expect(switch).to_be_enabled()
+    switch.set_checked(on)
+    page.locator("#room-edit-form").get_by_role("button", name="Save").click()
+    expect(page.locator("#room-edit-form")).to_be_hidden()
+
+
+def record_posts(page: Page) -> list[Request]:
+    posts: list[Request] = []
+    page.on("request", lambda r: posts.append(r) if r.method == "POST" else None)
+    return posts
+
+
+def sealed_to(posts: list[Request]) -> set[int]:
+    """Every recipient the page sealed an envelope to in /share/ or /members/ requests."""
+    found = set()
+    for request in posts:
+        if re.search(r"/api/e2e/rooms/\d+/(share|members)/$", request.url):
+            for share in request.post_data_json.get("shares", []):
+                found |= {e["recipient_id"] for e in share["envelopes"]}
+    return found
+
+
+@off_the_loop
+def envelopes_for(user: User, room_id: int, *, generation: int | None = None) -> int:
+    rows = KeyEnvelope.objects.filter(recipient=user, key__room_id=room_id)
+    if generation is not None:
+        rows = rows.filter(recipient_generation=generation)
+    return rows.count()
+
+
+@off_the_loop
+def generation_of(user: User) -> int:
+    return UserIdentity.objects.get(user=user).generation
+
+
+def test_a_member_added_while_the_adder_is_online_reads_at_once(
+    people: People, server: str
+) -> None:
+    """The owner adds someone with keys to an encrypted room: one request carries the
+    attestation and the keys, and the newcomer reads the earlier messages at once."""
+    ann, _bob, dan = (
+        make_account("ann", "Ann Archer"),
+        make_account("bob"),
+        make_account("dan", "Dan Dale"),
+    )
+    ann_page = log_in_with_keys(people, ann)
+    dan_page = log_in_with_keys(people, dan)
+    room_id = start_group(ann_page, "growing", ["bob"])
+    send(ann_page, "said before Dan joined")
+    posts = record_posts(ann_page)
+
+    add_person(ann_page, "dan")
+    adds = [r for r in posts if r.url.endswith(f"/api/e2e/rooms/{room_id}/members/")]
+    assert len(adds) == 1
+    assert adds[0].post_data_json["attestations"][0]["member_id"] == dan.pk
+    assert sealed_to(adds) == {dan.pk}
+    assert envelopes_for(dan, room_id) == 1
+
+    open_room_page(dan_page, server, room_id)
+    expect_verified(dan_page, "said before Dan joined")
+    send(ann_page, "and after")
+    expect_verified(dan_page, "and after")
+
+
+def test_without_history_sharing_a_newcomer_reads_only_later_messages(
+    people: People, server: str
+) -> None:
+    """With "New members can read earlier messages" off, a newcomer reads what is sent after
+    they join, and earlier messages stay placeholders."""
+    ann, _bob, dan = (
+        make_account("ann", "Ann Archer"),
+        make_account("bob"),
+        make_account("dan", "Dan Dale"),
+    )
+    ann_page = log_in_with_keys(people, ann)
+    dan_page = log_in_with_keys(people, dan)
+    room_id = start_group(ann_page, "no-history", ["bob"])
+    send(ann_page, "for the founders only")
+    set_history_sharing(ann_page, False)
+    assert not Room.objects.get(pk=room_id).e2e.share_history
+
+    add_person(ann_page, "dan")
+    send(ann_page, "welcome Dan")
+    open_room_page(dan_page, server, room_id)
+    expect_verified(dan_page, "welcome Dan")
+    room_settled(dan_page)
+    expect(message_with(dan_page, WAITING)).to_have_count(1)
+    expect(message_with(dan_page, "for the founders only")).to_have_count(0)
+
+
+@off_the_loop
+def stored_message(room_id: int, seq_after: int = 0) -> dict:
+    """The latest text message of the room, as the API would give it."""
+    row = Message.objects.filter(room_id=room_id, kind="text").order_by("-seq").first()
+    return {
+        "room_id": room_id,
+        "client_id": str(row.client_id),
+        "payload": row.payload,
+        "sender": {"id": row.sender_id},
+    }
+
+
+def test_a_removed_member_gets_no_key_for_later_messages(people: People, server: str) -> None:
+    """Right after the owner removes a member, the owner's browser rotates the key: the
+    removed member (a Python client holding the old keys) has no envelope for the new epoch and
+    cannot decrypt the next message."""
+    ann, bob = make_account("ann", "Ann Archer"), make_account("bob", "Bob Baker")
+    pym = make_account("pym", "Py Member")
+    member = python_member(server, pym)
+    ann_page = log_in_with_keys(people, ann)
+    log_in_with_keys(people, bob)
+    room_id = start_group(ann_page, "shrinking", ["bob", "pym"])
+    send(ann_page, "all of us")
+    member.room_uids[room_id] = str(Room.objects.get(pk=room_id).uid)
+    member.fetch_keys(room_id)
+    assert member.decrypt(stored_message(room_id)) == "all of us"
+
+    ann_page.get_by_role("button", name="Room info").click()
+    ann_page.get_by_role("button", name="Remove Py Member").click()
+    ann_page.get_by_role("dialog", name="Remove Py Member?").get_by_role(
+        "button", name="Remove"
+    ).click()
+    # The remover's browser rotates at once, before anyone sends.
+    wait_until(ann_page, lambda: RoomKey.objects.filter(room_id=room_id, epoch=2).exists())
+    new_key = RoomKey.objects.get(room_id=room_id, epoch=2)
+    assert set(new_key.envelopes.values_list("recipient__username", flat=True)) == {"ann", "bob"}
+
+    send(ann_page, "after Py left")
+    expect_verified(ann_page, "after Py left")
+    with pytest.raises(crypto.NoKeyError):
+        member.decrypt(stored_message(room_id))
+
+
+def reset_python_keys(member) -> None:
+    member.identity = crypto.generate_identity(str(member.user_id))
+    status, body = member.call(
+        "POST",
+        "/api/e2e/reset/",
+        {"identity": member.identity.public_identity, "backup": shared_backup(str(member.user_id))},
+    )
+    assert status == 200, body
+
+
+def test_a_key_reset_waits_for_a_holder_to_trust_it(people: People, server: str) -> None:
+    """Under the default "confirm" policy a member's key reset shows a notice in the shared
+    room, and no key is sealed to the new identity until the holder trusts it."""
+    ann, pym = make_account("ann", "Ann Archer"), make_account("pym", "Py Member")
+    member = python_member(server, pym)
+    page = log_in_with_keys(people, ann)
+    room_id = start_group(page, "resetting", ["pym"])
+    posts = record_posts(page)
+
+    reset_python_keys(member)
+    generation = generation_of(pym)
+    notice = page.locator("#banners").get_by_text("Py Member's encryption key changed")
+    expect(notice).to_be_visible()
+    page.wait_for_timeout(2500)  # longer than a holder's random share delay
+    assert pym.pk not in sealed_to(posts)
+    assert envelopes_for(pym, room_id, generation=generation) == 0
+
+    page.get_by_role("button", name="Compare safety numbers").click()
+    dialog = page.get_by_role("dialog", name="Compare safety numbers with Py Member")
+    expect(dialog.locator("#e2e-verify-previous")).to_have_text(re.compile(r"^(\d{5} ){11}\d{5}$"))
+    dialog.get_by_role("button", name="Trust new key and share room keys").click()
+    expect(dialog).to_be_hidden()
+    wait_until(page, lambda: envelopes_for(pym, room_id, generation=generation) == 1)
+    expect(notice).to_have_count(0)
+
+
+def test_under_the_automatic_policy_a_reset_is_re_shared_at_once(
+    people: People, server: str
+) -> None:
+    """Under the "automatic" key-change policy a holder's browser seals the keys to the new
+    identity without asking, and still shows the notice."""
+    configure_e2e(policy="automatic")
+    ann, pym = make_account("ann", "Ann Archer"), make_account("pym", "Py Member")
+    member = python_member(server, pym)
+    page = log_in_with_keys(people, ann)
+    room_id = start_group(page, "auto", ["pym"])
+
+    reset_python_keys(member)
+    generation = generation_of(pym)
+    expect(
+        page.locator("#banners").get_by_text("Py Member's encryption key changed")
+    ).to_be_visible()
+    wait_until(page, lambda: envelopes_for(pym, room_id, generation=generation) == 1)
+
+
+@off_the_loop
+def substitute_identity(user: User) -> None:
+    """The server swaps a member's published identity for another valid one (and claims a
+    reset), without the member doing anything."""
+    row = UserIdentity.objects.get(user=user)
+    row.public = crypto.generate_identity(str(user.pk)).public_identity
+    row.generation += 1
+    row.save()
+
+
+@off_the_loop
+def slip_in(room_id: int, user: User) -> None:
+    """The server adds a member in the database: no attestation from anyone."""
+    room = Room.objects.get(pk=room_id)
+    Membership.objects.create(room=room, user=user, last_read_seq=room.last_seq)
+
+
+def test_a_substituted_identity_and_a_slipped_in_member_get_no_key(
+    people: People, server: str
+) -> None:
+    """A member's identity swapped by the server shows the key-changed notice and gets no
+    re-share; a member inserted without attestation gets no key;
+    a properly added newcomer still does."""
+    ann, pym = make_account("ann", "Ann Archer"), make_account("pym", "Py Member")
+    mallory, dan = make_account("mallory"), make_account("dan", "Dan Dale")
+    python_member(server, pym)
+    python_member(server, mallory)
+    page = log_in_with_keys(people, ann)
+    room_id = start_group(page, "guarded", ["pym"])
+
+    substitute_identity(pym)
+    slip_in(room_id, mallory)
+    posts = record_posts(page)
+    page.reload()
+    wait_room_ready(page)
+    expect(
+        page.locator("#banners").get_by_text("Py Member's encryption key changed")
+    ).to_be_visible()
+    python_member(server, dan, publish=True)
+    add_person(page, "dan")  # a positive control: a real newcomer is sealed to
+    page.wait_for_timeout(2500)  # longer than a holder's random share delay
+    recipients = sealed_to(posts)
+    assert dan.pk in recipients
+    assert pym.pk not in recipients and mallory.pk not in recipients
+    assert envelopes_for(mallory, room_id) == 0
+    assert envelopes_for(pym, room_id, generation=generation_of(pym)) == 0
