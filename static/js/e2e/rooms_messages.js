@@ -67,7 +67,7 @@ export class MessageCrypto {
           messageId: message.client_id,
           senderSignPublicKey: sender.verified.signPublicKey,
           keys: state.keys,
-        }).catch(async (e) => { for (const p of this.engine.pins.values()) { const o = await p; if (!o) continue; try { return await decryptMessage(message.payload, {roomId: state.uid, senderId: String(o.verified.userId), messageId: message.client_id, senderSignPublicKey: o.verified.signPublicKey, keys: state.keys}); } catch {} } throw e; });
+        });
         if (typeof payload.text !== "string") throw new E2EError("The message has no text.", "tampered");
         result = { text: payload.text, verified: true };
       } catch (error) {
