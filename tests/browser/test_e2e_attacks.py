@@ -213,7 +213,7 @@ def test_an_envelope_from_a_non_member_is_refused(people: People, server: str) -
 
     open_room_page(page, server, room_id)
     room_settled(page)
-    failed_message(page, "Py Member", "Waiting for a member to share the key")
+    failed_message(page, "Py Member", "Waiting for a member to come online to share the key")
     expect(page.locator("#banners")).to_contain_text("encryption key was refused")
     expect(page.get_by_text("only for real members")).to_have_count(0)
 
@@ -234,7 +234,7 @@ def test_an_envelope_not_signed_by_its_sender_is_refused(people: People, server:
 
     open_room_page(page, server, room_id)
     room_settled(page)
-    failed_message(page, "Py Member", "Waiting for a member to share the key")
+    failed_message(page, "Py Member", "Waiting for a member to come online to share the key")
     expect(page.locator("#banners")).to_contain_text("not signed by the member who sent it")
 
 

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, Request, expect
+from playwright.sync_api import Browser, Locator, Page, Request, expect
 
 from accounts.models import User
 from chat.models import Membership, Message, Room
@@ -28,7 +28,7 @@ from tests.e2e.member import shared_backup
 
 pytestmark = pytest.mark.browser
 
-WAITING = "Waiting for a member to share the key"
+WAITING = "Waiting for a member to come online to share the key"
 
 
 @pytest.fixture
@@ -242,6 +242,71 @@ def test_a_key_reset_waits_for_a_holder_to_trust_it(people: People, server: str)
     expect(notice).to_have_count(0)
 
 
+def open_verify_dialog(page: Page, name: str) -> Locator:
+    """Room info -> "Verify" by ``name`` -> the verify dialog, filled in."""
+    if page.locator("#room-info").is_hidden():
+        page.get_by_role("button", name="Room info").click()
+    page.get_by_role("button", name=f"Compare safety numbers with {name}").click()
+    dialog = page.get_by_role("dialog", name=f"Compare safety numbers with {name}")
+    expect(dialog.locator("#e2e-verify-theirs")).to_have_text(re.compile(r"^(\d{5} ){11}\d{5}$"))
+    return dialog
+
+
+def mark_verified(page: Page, name: str) -> None:
+    dialog = open_verify_dialog(page, name)
+    dialog.get_by_role("button", name="Mark as verified").click()
+    expect(dialog).to_be_hidden()
+
+
+def test_marking_a_member_verified_is_remembered_on_the_device(people: People, server: str) -> None:
+    """ "Mark as verified" in the verify dialog (from the member list) is kept on this device:
+    after a reload the dialog says they are verified."""
+    ann, pym = make_account("ann", "Ann Archer"), make_account("pym", "Py Member")
+    python_member(server, pym)
+    page = log_in_with_keys(people, ann)
+    start_group(page, "verifying", ["pym"])
+
+    dialog = open_verify_dialog(page, "Py Member")
+    expect(dialog.locator("#e2e-verify-verified")).to_be_hidden()
+    dialog.get_by_role("button", name="Mark as verified").click()
+    expect(dialog).to_be_hidden()
+
+    page.reload()
+    wait_room_ready(page)
+    dialog = open_verify_dialog(page, "Py Member")
+    expect(dialog.locator("#e2e-verify-verified")).to_have_text(
+        "Verified: you marked Py Member as verified on this device."
+    )
+    expect(dialog.get_by_role("button", name="Verified", exact=True)).to_be_disabled()
+    expect(dialog.get_by_role("button", name="Mark as verified")).to_have_count(0)
+
+
+def test_a_verified_member_whose_key_changes_is_flagged_prominently(
+    people: People, server: str
+) -> None:
+    """When a member this device had marked verified resets their keys, the notice is the
+    louder one (an error banner, role alert) and says so; the dialog repeats it."""
+    ann, pym = make_account("ann", "Ann Archer"), make_account("pym", "Py Member")
+    member = python_member(server, pym)
+    page = log_in_with_keys(people, ann)
+    start_group(page, "verified-reset", ["pym"])
+    mark_verified(page, "Py Member")
+
+    reset_python_keys(member)
+    notice = page.locator("#banners .banner").filter(has_text="You verified Py Member before")
+    expect(notice).to_be_visible()
+    expect(notice).to_have_class(re.compile(r"\bbanner-error\b"))
+    expect(notice).to_have_attribute("role", "alert")
+    expect(notice).to_contain_text("their key has changed")
+
+    notice.get_by_role("button", name="Compare safety numbers").click()
+    dialog = page.get_by_role("dialog", name="Compare safety numbers with Py Member")
+    expect(
+        dialog.get_by_role("alert").filter(has_text="You verified Py Member before")
+    ).to_be_visible()
+    expect(dialog.locator("#e2e-verify-verified")).to_be_hidden()
+
+
 def test_under_the_automatic_policy_a_reset_is_re_shared_at_once(
     people: People, server: str
 ) -> None:
@@ -262,13 +327,40 @@ def test_under_the_automatic_policy_a_reset_is_re_shared_at_once(
 
 
 @off_the_loop
-def substitute_identity(user: User) -> None:
+def substitute_identity(user: User) -> crypto.GeneratedIdentity:
     """The server swaps a member's published identity for another valid one (and claims a
-    reset), without the member doing anything."""
+    reset), without the member doing anything. Return the substitute (with its private keys)."""
+    substitute = crypto.generate_identity(str(user.pk))
     row = UserIdentity.objects.get(user=user)
-    row.public = crypto.generate_identity(str(user.pk)).public_identity
+    row.public = substitute.public_identity
     row.generation += 1
     row.save()
+    return substitute
+
+
+@off_the_loop
+def keys_opened_by(identity: crypto.GeneratedIdentity, user: User, room_id: int) -> int:
+    """Count the room's envelopes for ``user`` that ``identity``'s private key can open."""
+    room = Room.objects.get(pk=room_id)
+    opened = 0
+    for row in KeyEnvelope.objects.filter(recipient=user, key__room=room):
+        sender = crypto.verify_public_identity(
+            UserIdentity.objects.get(user_id=row.sender_id).public, str(row.sender_id)
+        )
+        try:
+            crypto.open_envelope(
+                row.envelope,
+                room_id=str(room.uid),
+                sender_id=str(row.sender_id),
+                recipient_id=str(user.pk),
+                sender_sign_public_key=sender.sign_public_key,
+                recipient_agreement_key=identity.agreement_key,
+                recipient_dh_public_key=crypto.b64u_decode(identity.public_identity["x25519"]),
+            )
+        except crypto.KeyroomCryptoError:
+            continue
+        opened += 1
+    return opened
 
 
 @off_the_loop
@@ -291,7 +383,7 @@ def test_a_substituted_identity_and_a_slipped_in_member_get_no_key(
     page = log_in_with_keys(people, ann)
     room_id = start_group(page, "guarded", ["pym"])
 
-    substitute_identity(pym)
+    substitute = substitute_identity(pym)
     slip_in(room_id, mallory)
     posts = record_posts(page)
     page.reload()
@@ -306,4 +398,4 @@ def test_a_substituted_identity_and_a_slipped_in_member_get_no_key(
     assert dan.pk in recipients
     assert pym.pk not in recipients and mallory.pk not in recipients
     assert envelopes_for(mallory, room_id) == 0
-    assert envelopes_for(pym, room_id, generation=generation_of(pym)) == 0
+    assert keys_opened_by(substitute, pym, room_id) == 0

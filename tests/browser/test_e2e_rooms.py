@@ -431,8 +431,9 @@ def test_a_queued_member_gets_the_key_when_setting_up_keys(
 def test_waiting_for_the_key_resolves_when_a_holder_comes_online(
     people: People, server: str, secrets: list[str]
 ) -> None:
-    """With no key holder online a queued member sees "Waiting for a member to share the key";
-    when a holder opens the room, the key is shared and the message shows, without a reload."""
+    """With no key holder online a queued member sees "Waiting for a member to come online to
+    share the key"; when a holder opens the room, the key is shared and the message shows,
+    without a reload."""
     ann, carol = make_account("ann", "Ann Archer"), make_account("carol", "Carol Cole")
     ann_page = log_in_with_keys(people, ann)
     room_id = start_group_in_ui(ann_page, "later", ["carol"])
@@ -441,7 +442,7 @@ def test_waiting_for_the_key_resolves_when_a_holder_comes_online(
 
     carol_page = log_in_with_keys(people, carol)
     open_room_page(carol_page, server, room_id)
-    waiting = message_with(carol_page, "Waiting for a member to share the key")
+    waiting = message_with(carol_page, "Waiting for a member to come online to share the key")
     expect(waiting).to_be_visible()
     expect(key_icon(waiting)).to_have_count(0)
     mark_page(carol_page)

@@ -1,7 +1,7 @@
 // The room info panel (right side; over the room on narrow screens): name, topic, kind and
 // members, with the owner's tools (edit, add people, remove, make owner) and "Leave room".
 
-import { initKeyChanges } from "../e2e/key_change_ui.js";
+import { initKeyChanges, openVerify } from "../e2e/key_change_ui.js";
 import { addPeopleEncrypted, initHistoryPolicy, removedMember } from "../e2e/members_ui.js";
 import { initRoomEncryption } from "../e2e/rooms_forms_ui.js";
 import { getRoom, removeMember, transferOwnership, updateRoom } from "./api.js";
@@ -74,6 +74,18 @@ export function initRoomInfo({ room, rooms, userId }) {
         isMe ? el("span", { class: "tag tag-muted", text: "You" }) : null,
       ),
     );
+    if (room.room.encrypted && !isMe) {
+      // Compare safety numbers (and mark them verified) in the verify dialog.
+      item.append(
+        el("button", {
+          type: "button",
+          class: "button small member-verify",
+          text: "Verify",
+          "aria-label": `Compare safety numbers with ${member.name}`,
+          onclick: () => openVerify(member.id),
+        }),
+      );
+    }
     if (room.canManage && !isMe) {
       item.append(
         el(

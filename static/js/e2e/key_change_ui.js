@@ -84,10 +84,13 @@ async function fillDialog(userId) {
   warning.textContent = warning.hidden
     ? ""
     : `You verified ${member.name} before; their key has changed. Compare safety numbers before trusting it.`;
+  const verified = !changed && Boolean(item.pin?.verified);
+  byId("e2e-verify-verified").hidden = !verified;
+  byId("e2e-verify-verified-text").textContent = verified ? `Verified: you marked ${member.name} as verified on this device.` : "";
   byId("e2e-verify-trust").hidden = !changed;
   const mark = byId("e2e-verify-mark");
-  mark.textContent = !changed && item.pin?.verified ? "Verified" : "Mark as verified";
-  mark.disabled = !changed && Boolean(item.pin?.verified);
+  mark.textContent = verified ? "Verified" : "Mark as verified";
+  mark.disabled = verified;
   dialog.dataset.changed = String(changed);
 }
 

@@ -5,7 +5,7 @@ import * as boot from "./boot.js";
 
 /** Placeholder texts by failure (rooms_ui.js shows them in place of the message). */
 export const FAILURE_TEXTS = {
-  no_key: "Waiting for a member to share the key",
+  no_key: "Waiting for a member to come online to share the key",
   locked: "Unlock encryption to read this message",
   bad_signature: "Signature invalid",
   tampered: "Message was tampered with",
