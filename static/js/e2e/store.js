@@ -5,7 +5,7 @@
 //   rooms     roomId -> {roomId, encrypted: true, since}   (rooms known as encrypted: attack 9)
 //   pending   "password" -> {iv, ct} and "wrap" -> non-extractable AES key: the generated E2E
 //             password until the user confirms they saved it (so a reload can show it again).
-// Nothing secret ever goes to localStorage, sessionStorage, cookies or URLs (E2EE.md, attack 8).
+// Nothing secret ever goes to web storage, cookies or URLs (E2EE.md, attack 8).
 
 const PREFIX = "keyroom-e2e-";
 const VERSION = 1;
