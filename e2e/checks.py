@@ -54,35 +54,54 @@ def check_key_id(value: object) -> str:
     return value
 
 
+def _check_signed_items(
+    value: object,
+    *,
+    user_field: str,
+    wire_field: str,
+    check_wire: Any,
+    key_id: str,
+    what: str,
+    code: str,
+) -> dict[int, dict[str, Any]]:
+    """Return ``{user id: wire}`` from a list of ``{<user_field>, <wire_field>}`` objects.
+
+    Users are distinct positive ids; each wire passes ``check_wire`` and names ``key_id``.
+    """
+    if not isinstance(value, list) or len(value) > MAX_ENVELOPES:
+        raise InvalidInput(f"Send a list of at most {MAX_ENVELOPES} {what}s.", code=code)
+    result: dict[int, dict[str, Any]] = {}
+    for item in value:
+        if not isinstance(item, dict) or item.keys() != {user_field, wire_field}:
+            raise InvalidInput(f"Each {what} is {{{user_field}, {wire_field}}}.", code=code)
+        user_id = item[user_field]
+        if type(user_id) is not int or user_id <= 0 or user_id in result:
+            raise InvalidInput(f"Each {what} must name a different user id.", code=code)
+        try:
+            parsed = check_wire(item[wire_field])
+        except KeyroomCryptoError as error:
+            raise InvalidInput(f"An {what} is not valid ({error}).", code=code) from None
+        if parsed.key_id != key_id:
+            raise InvalidInput(f"An {what} names another key.", code=code)
+        result[user_id] = item[wire_field]
+    return result
+
+
 def check_envelopes(value: object, *, key_id: str) -> dict[int, dict[str, Any]]:
     """Return ``{recipient user id: envelope}`` for a list of ``{recipient_id, envelope}``.
 
     Each envelope must have the envelope shape and carry ``key_id``; recipients are distinct.
     Whether each recipient may receive the key is the caller's business (membership).
     """
-    if not isinstance(value, list) or len(value) > MAX_ENVELOPES:
-        raise InvalidInput(
-            f"Send a list of at most {MAX_ENVELOPES} envelopes.", code="bad_envelopes"
-        )
-    result: dict[int, dict[str, Any]] = {}
-    for item in value:
-        if not isinstance(item, dict) or item.keys() != {"recipient_id", "envelope"}:
-            raise InvalidInput("Each envelope is {recipient_id, envelope}.", code="bad_envelopes")
-        recipient = item["recipient_id"]
-        if type(recipient) is not int or recipient <= 0 or recipient in result:
-            raise InvalidInput(
-                "Envelope recipients must be distinct user ids.", code="bad_envelopes"
-            )
-        try:
-            parsed = crypto.check_envelope_wire(item["envelope"])
-        except KeyroomCryptoError as error:
-            raise InvalidInput(
-                f"An envelope is not valid ({error}).", code="bad_envelopes"
-            ) from None
-        if parsed.key_id != key_id:
-            raise InvalidInput("An envelope carries another key id.", code="bad_envelopes")
-        result[recipient] = item["envelope"]
-    return result
+    return _check_signed_items(
+        value,
+        user_field="recipient_id",
+        wire_field="envelope",
+        check_wire=crypto.check_envelope_wire,
+        key_id=key_id,
+        what="envelope",
+        code="bad_envelopes",
+    )
 
 
 def check_encrypted_payload(value: object, *, current_key_id: str) -> dict[str, Any]:
@@ -114,29 +133,15 @@ def check_attestations(value: object, *, key_id: str) -> dict[int, dict[str, Any
     """
     if value is None:
         return {}
-    if not isinstance(value, list) or len(value) > MAX_ENVELOPES:
-        raise InvalidInput("Send a list of attestations.", code="bad_attestations")
-    result: dict[int, dict[str, Any]] = {}
-    for item in value:
-        if not isinstance(item, dict) or item.keys() != {"member_id", "attestation"}:
-            raise InvalidInput(
-                "Each attestation is {member_id, attestation}.", code="bad_attestations"
-            )
-        member = item["member_id"]
-        if type(member) is not int or member <= 0 or member in result:
-            raise InvalidInput(
-                "Attested members must be distinct user ids.", code="bad_attestations"
-            )
-        try:
-            parsed = crypto.check_membership_wire(item["attestation"])
-        except KeyroomCryptoError as error:
-            raise InvalidInput(
-                f"An attestation is not valid ({error}).", code="bad_attestations"
-            ) from None
-        if parsed.key_id != key_id:
-            raise InvalidInput("An attestation names another key.", code="bad_attestations")
-        result[member] = item["attestation"]
-    return result
+    return _check_signed_items(
+        value,
+        user_field="member_id",
+        wire_field="attestation",
+        check_wire=crypto.check_membership_wire,
+        key_id=key_id,
+        what="attestation",
+        code="bad_attestations",
+    )
 
 
 def check_key_shares(value: object) -> list[tuple[str, dict[int, dict[str, Any]]]]:
