@@ -42,8 +42,13 @@ def keyroom_server(django_db_setup: None, django_db_blocker) -> Iterator[str]:
     (Not named ``live_server``: pytest-django's autouse helpers expect their own fixture.)
     """
     with django_db_blocker.unblock():
-        # SQLite corrupts a database whose open connection is carried across fork().
+        # SQLite corrupts a database whose open connection is carried across fork(), and a
+        # psycopg pool's connections and worker threads do not survive it: both sides start
+        # afresh (each process makes its own pool on first use).
         connections.close_all()
+        for connection in connections.all():
+            if hasattr(connection, "close_pool"):
+                connection.close_pool()
         process = DaphneProcess(
             "127.0.0.1",
             partial(make_application, static_wrapper=ASGIStaticFilesHandler),
