@@ -126,10 +126,14 @@ def _new_key(user: User, room: Room, *, key_id: str, envelopes: Envelopes) -> Ro
 
 
 def _encrypted_room(room: Room, *, lock: bool = False) -> EncryptedRoom:
-    rows = EncryptedRoom.objects.select_related("current_key")
-    # Lock only this row: PostgreSQL re-checks a locked join after a concurrent update, and a
-    # rotation that changed current_key would make the row vanish from the result.
-    found = (rows.select_for_update(of=("self",)) if lock else rows).filter(room=room).first()
+    # No join when locking: after a concurrent rotation PostgreSQL re-checks a locked row
+    # against the other tables' old rows, and the row would vanish from the result.
+    rows = (
+        EncryptedRoom.objects.select_for_update()
+        if lock
+        else EncryptedRoom.objects.select_related("current_key")
+    )
+    found = rows.filter(room=room).first()
     if found is None:
         raise InvalidInput("This room is not end-to-end encrypted.", code="not_encrypted")
     return found
