@@ -263,3 +263,18 @@ def wait_until(page: Page, predicate: Callable[[], bool], *, seconds: float = 10
             return
         page.wait_for_timeout(100)
     raise AssertionError("the condition did not come true in time")
+
+
+def start_group_in_ui(page: Page, name: str, usernames: list[str]) -> int:
+    """Create an encrypted private group from the create dialog; return its id."""
+    page.get_by_role("button", name="Create channel").click()
+    dialog = page.get_by_role("dialog", name="Create a channel")
+    dialog.get_by_label("Name").fill(name)
+    expect(dialog.get_by_role("switch", name="Encrypted")).to_be_checked()
+    for username in usernames:
+        dialog.get_by_role("combobox", name="Invite people").fill(username)
+        dialog.get_by_role("option", name=re.compile(username)).click()
+    dialog.get_by_role("button", name="Create", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/rooms/\d+/$"))
+    wait_room_ready(page)
+    return int(page.url.rstrip("/").rsplit("/", 1)[1])

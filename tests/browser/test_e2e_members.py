@@ -23,6 +23,9 @@ from tests.browser.e2e_helpers import (
     room_settled,
     wait_until,
 )
+from tests.browser.e2e_helpers import (
+    start_group_in_ui as start_group,
+)
 from tests.browser.helpers import People, make_account, off_the_loop, send, wait_room_ready
 from tests.e2e.member import shared_backup
 
@@ -39,21 +42,6 @@ def people(browser: Browser, server: str) -> Iterator[People]:
     yield crowd
     crowd.close()
     assert crowd.errors == []
-
-
-def start_group(page: Page, name: str, usernames: list[str]) -> int:
-    """Create an encrypted private group from the create dialog; return its id."""
-    page.get_by_role("button", name="Create channel").click()
-    dialog = page.get_by_role("dialog", name="Create a channel")
-    dialog.get_by_label("Name").fill(name)
-    expect(dialog.get_by_role("switch", name="Encrypted")).to_be_checked()
-    for username in usernames:
-        dialog.get_by_role("combobox", name="Invite people").fill(username)
-        dialog.get_by_role("option", name=re.compile(username)).click()
-    dialog.get_by_role("button", name="Create", exact=True).click()
-    expect(page).to_have_url(re.compile(r"/rooms/\d+/$"))
-    wait_room_ready(page)
-    return int(page.url.rstrip("/").rsplit("/", 1)[1])
 
 
 def add_person(page: Page, username: str) -> None:

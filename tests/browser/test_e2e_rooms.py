@@ -31,6 +31,7 @@ from tests.browser.e2e_helpers import (
     room_settled,
     seed_encrypted,
     start_encrypted_group,
+    start_group_in_ui,
 )
 from tests.browser.helpers import (
     People,
@@ -193,21 +194,6 @@ def test_edits_are_encrypted_and_show_live(people: People, server: str, secrets:
     expect(message_with(bob_page, "meet at noon")).to_have_count(0)
     row = Message.objects.get(room_id=room_id, kind="text")
     assert row.body == "" and row.payload and row.edited_at
-
-
-def start_group_in_ui(page, name: str, usernames: list[str]) -> int:
-    """Create an encrypted private group from the create dialog; return its id."""
-    page.get_by_role("button", name="Create channel").click()
-    dialog = page.get_by_role("dialog", name="Create a channel")
-    dialog.get_by_label("Name").fill(name)
-    expect(dialog.get_by_role("switch", name="Encrypted")).to_be_checked()
-    for username in usernames:
-        dialog.get_by_role("combobox", name="Invite people").fill(username)
-        dialog.get_by_role("option", name=re.compile(username)).click()
-    dialog.get_by_role("button", name="Create", exact=True).click()
-    expect(page).to_have_url(re.compile(r"/rooms/\d+/$"))
-    wait_room_ready(page)
-    return int(page.url.rstrip("/").rsplit("/", 1)[1])
 
 
 def turn_on_encryption(page) -> None:
