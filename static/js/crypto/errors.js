@@ -53,6 +53,14 @@ export class NoKeyError extends KeyroomCryptoError {
   static code = 'no_key';
 }
 
+/**
+ * A room-state chain entry is out of order, forked, signed by someone the chain does not allow,
+ * or breaks one of its type's rules (docs/PROTOCOL.md §15.5).
+ */
+export class BadChainError extends KeyroomCryptoError {
+  static code = 'bad_chain';
+}
+
 /** Error classes by their `code`. */
 export const ERRORS_BY_CODE = Object.freeze({
   malformed: MalformedError,
@@ -62,4 +70,5 @@ export const ERRORS_BY_CODE = Object.freeze({
   bad_signature: BadSignatureError,
   tampered: TamperedError,
   no_key: NoKeyError,
+  bad_chain: BadChainError,
 });

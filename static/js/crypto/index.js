@@ -45,3 +45,16 @@ export {
   decryptMessageBytes,
   decryptMessage,
 } from './message.js';
+export {
+  ENTRY_TYPES,
+  MAX_GENESIS_MEMBERS,
+  checkEntryWire,
+  entrySignedBytes,
+  entryHash,
+  memberIdent,
+  signEntry,
+  keyCommitment,
+  keyProof,
+  copyChainState,
+  verifyChain,
+} from './roomstate.js';
