@@ -57,6 +57,12 @@ class NoKeyError(KeyroomCryptoError):
     code = "no_key"
 
 
+class BadChainError(KeyroomCryptoError):
+    """A room-state chain entry breaks the chain's order or rules (index, prev, author, body)."""
+
+    code = "bad_chain"
+
+
 ERRORS_BY_CODE: dict[str, type[KeyroomCryptoError]] = {
     cls.code: cls
     for cls in (
@@ -67,5 +73,6 @@ ERRORS_BY_CODE: dict[str, type[KeyroomCryptoError]] = {
         BadSignatureError,
         TamperedError,
         NoKeyError,
+        BadChainError,
     )
 }
