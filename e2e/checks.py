@@ -125,25 +125,6 @@ def check_encrypted_payload(value: object, *, current_key_id: str) -> dict[str, 
     return value
 
 
-def check_attestations(value: object, *, key_id: str) -> dict[int, dict[str, Any]]:
-    """Return ``{member id: attestation}`` for a list of ``{member_id, attestation}``.
-
-    Each must have the membership-attestation shape and name ``key_id`` (the key the attester
-    holds). Signatures are checked by the browsers against pinned identities.
-    """
-    if value is None:
-        return {}
-    return _check_signed_items(
-        value,
-        user_field="member_id",
-        wire_field="attestation",
-        check_wire=crypto.check_membership_wire,
-        key_id=key_id,
-        what="attestation",
-        code="bad_attestations",
-    )
-
-
 def check_key_shares(value: object) -> list[tuple[str, dict[int, dict[str, Any]]]]:
     """Return ``[(key id, {recipient: envelope})]`` from ``[{key_id, envelopes}]``."""
     if not isinstance(value, list) or len(value) > 100:
@@ -155,3 +136,31 @@ def check_key_shares(value: object) -> list[tuple[str, dict[int, dict[str, Any]]
         key_id = check_key_id(item["key_id"])
         shares.append((key_id, check_envelopes(item["envelopes"], key_id=key_id)))
     return shares
+
+
+MAX_STATE_ENTRIES = 1000
+
+
+def check_state_entries(value: object) -> list[dict[str, Any]]:
+    """Return a list of room-state entries (docs/PROTOCOL.md §15) whose shapes are valid.
+
+    Their order, signatures and meaning are checked against the stored chain by the action,
+    under the room's lock.
+    """
+    if not isinstance(value, list) or not 0 < len(value) <= MAX_STATE_ENTRIES:
+        raise InvalidInput(
+            f"Send a list of 1 to {MAX_STATE_ENTRIES} room state entries.", code="bad_state"
+        )
+    for entry in value:
+        try:
+            crypto.check_entry_wire(entry)
+        except KeyroomCryptoError as error:
+            raise InvalidInput(
+                f"A room state entry is not valid ({error}).", code="bad_state"
+            ) from None
+    return value
+
+
+def check_optional_state_entries(value: object) -> list[dict[str, Any]]:
+    """Return the entries, or an empty list when none were sent."""
+    return [] if value is None or value == [] else check_state_entries(value)

@@ -34,7 +34,7 @@ def _state_event(identity: UserIdentity) -> None:
 def _ask_for_keys(user: User) -> None:
     """Tell the key holders of the user's encrypted rooms that the user needs the keys.
 
-    Their browsers check the user's membership attestation, and under the room policy seal
+    Their browsers check the user's place in the room's signed state, and under its policy seal
     the keys to the user's (new) identity. No polling: this event is what wakes them.
     """
     room_ids = EncryptedRoom.objects.filter(room__memberships__user=user).values_list(
