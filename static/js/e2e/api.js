@@ -19,15 +19,19 @@ export const openEncryptedDm = (data) => request("POST", "/api/e2e/dms/", data);
 export const encryptRoom = (roomId, data) =>
   request("POST", `/api/e2e/rooms/${id(roomId)}/encrypt/`, data);
 export const getRoomKeys = (roomId) => request("GET", `/api/e2e/rooms/${id(roomId)}/keys/`);
+export const getRoomState = (roomId, from = 0) =>
+  request("GET", `/api/e2e/rooms/${id(roomId)}/state/?from=${Number(from)}`);
+export const appendRoomState = (roomId, entries) =>
+  request("POST", `/api/e2e/rooms/${id(roomId)}/state/`, { entries });
 export const getRoomAccess = (roomId) => request("GET", `/api/e2e/rooms/${id(roomId)}/access/`);
-export const shareKeys = (roomId, shares) =>
-  request("POST", `/api/e2e/rooms/${id(roomId)}/share/`, { shares });
+export const shareKeys = (roomId, shares, entries = []) =>
+  request("POST", `/api/e2e/rooms/${id(roomId)}/share/`, { shares, entries });
 export const addEncryptedMembers = (roomId, data) =>
   request("POST", `/api/e2e/rooms/${id(roomId)}/members/`, data);
 export const rotateKey = (roomId, data) =>
   request("POST", `/api/e2e/rooms/${id(roomId)}/rotate/`, data);
-export const setRoomPolicy = (roomId, shareHistory) =>
-  request("POST", `/api/e2e/rooms/${id(roomId)}/policy/`, { share_history: shareHistory });
+export const setRoomPolicy = (roomId, entries) =>
+  request("POST", `/api/e2e/rooms/${id(roomId)}/policy/`, { entries });
 export const postEncryptedMessage = (roomId, data) =>
   request("POST", `/api/e2e/rooms/${id(roomId)}/messages/`, data);
 export const editEncryptedMessage = (messageId, payload) =>
