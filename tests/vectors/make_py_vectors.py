@@ -51,7 +51,8 @@ from e2e.crypto.membership import _membership_signed_bytes  # noqa: E402
 from e2e.crypto.message import _encrypt_message_with_randomness  # noqa: E402
 from e2e.crypto.password import _generate_password_with_randomness, parse_wordlist  # noqa: E402
 from e2e.crypto.primitives import aes_gcm_encrypt, x25519  # noqa: E402
-from e2e.crypto.roomstate import ChainState, ParsedEntry, _signed_bytes, check_entry_wire  # noqa: E402
+from e2e.crypto.roomstate import ChainState, ParsedEntry, check_entry_wire  # noqa: E402
+from e2e.crypto.roomstate.wire import signed_bytes  # noqa: E402
 
 GENERATOR = "python"
 _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -632,7 +633,7 @@ def roomstate_vectors() -> dict[str, Any]:
 
     def resign(wire: dict[str, Any], entry: ParsedEntry, author: str) -> dict[str, Any]:
         """Return ``wire`` signed by ``author`` over ``entry`` (which may fail the shape check)."""
-        sig = signer_of[author].sign(_signed_bytes(room, entry))
+        sig = signer_of[author].sign(signed_bytes(room, entry))
         return wire | {"sig": b64u_encode(sig)}
 
     start_members = {A: public["alice"], B: public["bob"], C: None}
