@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-import e2e.crypto.roomstate as roomstate
+import e2e.crypto.roomstate.chain as roomstate_chain
 from e2e.crypto import (
     ERRORS_BY_CODE,
     LABELS,
@@ -447,13 +447,13 @@ def test_a_large_genesis_and_a_long_chain_verify() -> None:
 def test_an_identity_is_verified_once_per_chain(monkeypatch: pytest.MonkeyPatch) -> None:
     """Re-adding a member with an identity the chain already verified does not verify it again."""
     calls: list[str] = []
-    real = roomstate.verify_public_identity
+    real = roomstate_chain.verify_public_identity
 
     def counting(obj: object, user_id: str) -> Any:
         calls.append(user_id)
         return real(obj, user_id)
 
-    monkeypatch.setattr(roomstate, "verify_public_identity", counting)
+    monkeypatch.setattr(roomstate_chain, "verify_public_identity", counting)
     chain = started()
     chain.add("member_removed", ALICE, {"user": BOB})
     chain.add("member_added", ALICE, user_body(BOB, pub(BOB)))

@@ -334,11 +334,10 @@ test('rule 4: an author without an identity is refused', async () => {
   await refused(await append([], 'genesis', alice, await genesisBody(noKeys)), BadChainError);
 });
 
-test('rule 4: a genesis whose author is not in its members is refused', async () => {
-  await refused(
-    await append([], 'genesis', alice, await genesisBody([member(bob), member(carol)])),
-    BadChainError,
-  );
+test('rule 1: a genesis whose author is not in its members is tampered (§15.1)', async () => {
+  const members = genesis[0].body.members.slice(1);
+  await refused([{ ...genesis[0], body: { ...genesis[0].body, members } }], TamperedError);
+  await assert.rejects(sign([], 'genesis', alice, await genesisBody(members)), TypeError);
 });
 
 test("rule 4: a signer other than the author's recorded key is refused", async () => {

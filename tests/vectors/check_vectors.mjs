@@ -81,8 +81,13 @@ async function identities(doc) {
 
 const field = (f) => ('u32' in f ? u32(f.u32) : 'str' in f ? f.str : fromHex(f.hex));
 
-/** Return the vector form of a verified chain state (the fields both implementations share). */
-function chainStateVector(state) {
+/**
+ * Return the vector form of a verified room-state chain state (the fields both implementations
+ * compare; docs/PROTOCOL.md §15.5).
+ * @param {import('../../static/js/crypto/roomstate.js').ChainState} state
+ * @returns {object}
+ */
+export function chainStateVector(state) {
   return {
     members: Object.fromEntries([...state.members].map(([u, i]) => [u, i ? i.ed25519 : null])),
     joined: Object.fromEntries(state.joined),

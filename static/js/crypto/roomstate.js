@@ -145,8 +145,9 @@ const isU32 = (value) => Number.isInteger(value) && value >= 0 && value < U32_LI
  * Decode and check one type's body.
  * @param {string} type
  * @param {unknown} body
+ * @param {string} author a genesis must list its author (§15.1)
  */
-function parseBody(type, body) {
+function parseBody(type, body, author) {
   if (!isPlainObject(body)) throw tampered('body is not an object');
   checkExactKeys(body, BODY_KEYS[type], TamperedError);
   switch (type) {
@@ -165,6 +166,7 @@ function parseBody(type, body) {
         if (previous && !bytesBefore(previous, bytes)) throw tampered('members not sorted');
         previous = bytes;
       }
+      if (!members.some((m) => m.user === author)) throw tampered('the author is not a member');
       return { keyId: body.key_id, kid, commit, shareHistory: body.share_history, members };
     }
     case 'member_added':
@@ -212,7 +214,7 @@ export function checkEntryWire(wire) {
     type,
     author: wire.author,
     signer: b64uDecodeExact(wire.signer, 32, TamperedError),
-    body: parseBody(type, wire.body),
+    body: parseBody(type, wire.body, wire.author),
     sig: b64uDecodeExact(wire.sig, 64, TamperedError),
   };
 }
@@ -545,9 +547,8 @@ async function applyEntry(state, wire, roomId, keys, checked) {
   // 4. the author is a member with an identity, and signed with its recorded key
   let authorIdent;
   if (type === 'genesis') {
-    const self = body.members.find((m) => m.user === author);
-    if (!self) throw badChain('the genesis author is not in its members');
-    authorIdent = self.ident;
+    // checkEntryWire made sure the author is listed.
+    authorIdent = body.members.find((m) => m.user === author).ident;
   } else {
     if (!state.members.has(author)) throw badChain(`author ${author} is not a member`);
     authorIdent = state.members.get(author);
