@@ -75,25 +75,33 @@ export class RoomChain {
    * verified before), check them against the remembered head, and remember the new head.
    * Set ``state.chain`` (the verified state) or ``state.chainTrouble`` (why it is refused).
    */
-  async load(state) {
-    const { entries } = await api.getRoomState(state.roomId, state.entries.length);
-    if (!state.entries.length && !entries.length) {
+  load(state) {
+    // One load at a time per room: each continues from what the one before verified.
+    const run = (state.chainLoading || Promise.resolve()).catch(() => undefined).then(() => this.#load(state));
+    state.chainLoading = run;
+    return run;
+  }
+
+  async #load(state) {
+    const base = state.chain ? state.entries : [];
+    const { entries } = await api.getRoomState(state.roomId, base.length);
+    if (!base.length && !entries.length) {
       state.chain = null;
       state.chainTrouble = "missing";
       return;
     }
-    const all = [...state.entries, ...entries];
+    const all = [...base, ...entries];
     let verified;
     try {
       verified = await verifyChain(entries, {
         roomId: state.uid,
         keys: state.keys,
-        state: state.chain && state.entries.length ? state.chain : null,
+        state: base.length ? state.chain : null,
       });
     } catch (error) {
       // An entry that does not verify (or does not follow what this page verified): the
       // server rewrote or reordered the chain. Nothing of it is used.
-      this.#trouble(state, state.entries.length && error.code === "bad_chain" ? "fork" : "invalid");
+      this.#trouble(state, base.length && error.code === "bad_chain" ? "fork" : "invalid");
       return;
     }
     const known = this.engine.known.get(state.roomId);

@@ -82,6 +82,12 @@ export class MessageCrypto {
           if (code !== "bad_signature") break; // only another identity of theirs can change that
         }
       }
+      if (result.error === "bad_signature") {
+        // Signed by a key the room's chain does not have for them: say so when the server
+        // shows them with a new identity this device has not accepted ("Sender's key changed").
+        const pinned = (await this.engine.identities([senderId]))[senderId];
+        if (pinned?.status === "changed") result = { error: "key_changed" };
+      }
     }
     result.senderId = senderId;
     this.#noteWaiting(state.roomId, message, NOT_FINAL.has(result.error));

@@ -98,6 +98,7 @@ export class RoomState {
     this.entries = []; // the chain's entries as verified on this page
     this.chain = null; // the verified chain state (roomstate.js), or null
     this.chainTrouble = null; // why the server's chain is refused: fork, rollback, invalid, missing
+    this.chainLoading = null; // Promise of the running chain load (they run one at a time)
     this.rotationDue = false; // the server says someone left (or the schedule says so)
     this.keys = new Map(); // key id -> Uint8Array (memory only, never stored)
     this.members = null; // Set of member ids, as the server lists them (can only remove people)
