@@ -273,7 +273,6 @@ def test_a_right_login_password_clears_the_count(enabled, make_user, backup_blob
     assert api(client, "PUT", "/api/e2e/backup/", right).status_code == 200
 
 
-
 def test_identities_lookup(enabled, make_user, backup_blob):
     """Anyone logged in can fetch others' public identities; users without keys are absent."""
     ann, bob, cat = make_user(), make_user(), make_user()
