@@ -3,9 +3,59 @@ signatures; it never sees a password or an unwrapped private key."""
 
 from typing import Any
 
-from chat.errors import InvalidInput
+from django.core.cache import cache
+
+from accounts.models import User
+from chat.errors import InvalidInput, NotAllowed, TooManyAttempts
 from e2e import crypto
 from e2e.crypto import KeyroomCryptoError
+
+# The brake on guessing the login password through the E2E reset and backup endpoints.
+LOGIN_PASSWORD_MAX_FAILURES = 5
+LOGIN_PASSWORD_WINDOW_SECONDS = 15 * 60
+
+
+def _login_failures_key(user_id: int) -> str:
+    return f"e2e:login-password-failures:{user_id}"
+
+
+def check_login_password(user: User, value: object) -> None:
+    """Return if ``value`` is ``user``'s current login password; raise otherwise.
+
+    Guards the writes that replace what protects a user's keys (identity reset, backup
+    replacement): a stolen session cookie alone must not be enough (attack 16). Call it inside
+    the transaction that stores the write, with ``user`` read in that transaction.
+
+    Raise NotAllowed (403, ``login_password_required``) for a missing or wrong password, and
+    TooManyAttempts (429) once ``LOGIN_PASSWORD_MAX_FAILURES`` wrong ones were sent within
+    ``LOGIN_PASSWORD_WINDOW_SECONDS`` (counted from the first), whatever is sent then.
+    """
+    key = _login_failures_key(user.pk)
+    too_many = TooManyAttempts(
+        "Too many wrong login passwords. Wait 15 minutes, then try again.",
+        code="too_many_attempts",
+    )
+    if cache.get(key, 0) >= LOGIN_PASSWORD_MAX_FAILURES:
+        raise too_many
+    if not isinstance(value, str) or not value:
+        raise NotAllowed(
+            "Enter your login password to confirm this.", code="login_password_required"
+        )
+    # Count the try before checking it, so parallel guesses cannot all slip under the limit.
+    cache.add(key, 0, timeout=LOGIN_PASSWORD_WINDOW_SECONDS)
+    try:
+        tries = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=LOGIN_PASSWORD_WINDOW_SECONDS)
+        tries = 1
+    if tries > LOGIN_PASSWORD_MAX_FAILURES:
+        raise too_many
+    if not user.check_password(value):
+        raise NotAllowed(
+            "That is not your login password. Check it and try again.",
+            code="login_password_required",
+        )
+    cache.delete(key)
 
 
 def check_public_identity(value: object, *, user_id: int) -> tuple[dict[str, Any], str]:

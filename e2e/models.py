@@ -5,13 +5,12 @@ from django.conf import settings
 from django.db import models
 
 
-class KeyChangePolicy(models.TextChoices):
-    CONFIRM = "confirm", "Ask a key holder to confirm before re-sharing room keys"
-    AUTOMATIC = "automatic", "Re-share room keys automatically"
-
-
 class E2ESettings(models.Model):
-    """The instance's E2E switch and defaults: one row, edited by staff in the Django admin."""
+    """The instance's E2E switch and defaults: one row, edited by staff in the Django admin.
+
+    Deliberately no setting about trust (attack 13): whether a changed key is accepted and room
+    keys re-shared to it is decided only by a person's click on their own device.
+    """
 
     enabled = models.BooleanField("Enable end-to-end encryption", default=False)
     encrypt_dms_by_default = models.BooleanField(
@@ -19,12 +18,6 @@ class E2ESettings(models.Model):
     )
     encrypt_groups_by_default = models.BooleanField(
         "Encrypt new private groups by default", default=True
-    )
-    key_change_policy = models.CharField(
-        "When a member's key changes",
-        max_length=16,
-        choices=KeyChangePolicy.choices,
-        default=KeyChangePolicy.CONFIRM,
     )
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -33,7 +33,6 @@ def serialize_settings(found: E2ESettings) -> dict:
         "enabled": found.enabled,
         "encrypt_dms_by_default": found.encrypt_dms_by_default,
         "encrypt_groups_by_default": found.encrypt_groups_by_default,
-        "key_change_policy": found.key_change_policy,
     }
 
 

@@ -87,7 +87,6 @@ def configure_e2e(
     enabled: bool = True,
     groups: bool = True,
     dms: bool = True,
-    policy: str = "confirm",
 ) -> None:
     """Set the instance's E2E settings in the database (pages read them on load)."""
     E2ESettings.objects.update_or_create(
@@ -96,7 +95,6 @@ def configure_e2e(
             "enabled": enabled,
             "encrypt_groups_by_default": groups,
             "encrypt_dms_by_default": dms,
-            "key_change_policy": policy,
         },
     )
 

@@ -28,7 +28,14 @@ from tests.browser.e2e_helpers import (
 from tests.browser.e2e_helpers import (
     start_group_in_ui as start_group,
 )
-from tests.browser.helpers import People, make_account, off_the_loop, send, wait_room_ready
+from tests.browser.helpers import (
+    People,
+    make_account,
+    off_the_loop,
+    password_for,
+    send,
+    wait_room_ready,
+)
 from tests.e2e.member import shared_backup
 
 pytestmark = pytest.mark.browser
@@ -197,12 +204,17 @@ def test_a_removed_member_gets_no_key_for_later_messages(people: People, server:
         member.decrypt(stored_message(room_id))
 
 
-def reset_python_keys(member) -> None:
+def reset_python_keys(member, username: str) -> None:
+    """Reset the Python member's keys through the API (with their login password)."""
     member.identity = crypto.generate_identity(str(member.user_id))
     status, body = member.call(
         "POST",
         "/api/e2e/reset/",
-        {"identity": member.identity.public_identity, "backup": shared_backup(str(member.user_id))},
+        {
+            "identity": member.identity.public_identity,
+            "backup": shared_backup(str(member.user_id)),
+            "login_password": password_for(username),
+        },
     )
     assert status == 200, body
 
@@ -217,7 +229,7 @@ def test_a_key_reset_waits_for_a_holder_to_trust_it(people: People, server: str)
     posts = record_posts(page)
     passes = sharing_passes(page)
 
-    reset_python_keys(member)
+    reset_python_keys(member, "pym")
     generation = generation_of(pym)
     notice = page.locator("#banners").get_by_text("Py Member's encryption key changed")
     expect(notice).to_be_visible()
@@ -284,7 +296,7 @@ def test_a_verified_member_whose_key_changes_is_flagged_prominently(
     start_group(page, "verified-reset", ["pym"])
     mark_verified(page, "Py Member")
 
-    reset_python_keys(member)
+    reset_python_keys(member, "pym")
     notice = page.locator("#banners .banner").filter(has_text="You verified Py Member before")
     expect(notice).to_be_visible()
     expect(notice).to_have_class(re.compile(r"\bbanner-error\b"))
@@ -320,7 +332,7 @@ def test_policy_flipped_by_the_server_does_not_re_share(people: People, server: 
     posts = record_posts(page)
     passes = sharing_passes(page)
 
-    reset_python_keys(member)
+    reset_python_keys(member, "pym")
     generation = generation_of(pym)
     expect(
         page.locator("#banners").get_by_text("Py Member's encryption key changed")

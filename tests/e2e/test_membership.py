@@ -295,6 +295,7 @@ def test_key_reset_makes_old_envelopes_stale(people):
         {
             "identity": new.identity.public_identity,
             "backup": UserIdentity.objects.get(user_id=bob.user_id).backup,
+            "login_password": "pw-bob",
         },
     )
     assert status == 200

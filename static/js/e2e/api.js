@@ -7,10 +7,12 @@ export const getState = () => request("GET", "/api/e2e/");
 export const publishIdentity = (identity, backup) =>
   request("POST", "/api/e2e/identity/", { identity, backup });
 export const getBackup = () => request("GET", "/api/e2e/backup/");
-export const replaceBackup = (backup) => request("PUT", "/api/e2e/backup/", { backup });
+// Replacing the backup or the identity needs the login password (attack 16: not the cookie alone).
+export const replaceBackup = (backup, loginPassword) =>
+  request("PUT", "/api/e2e/backup/", { backup, login_password: loginPassword });
 export const confirmPasswordSaved = () => request("POST", "/api/e2e/password-saved/");
-export const resetIdentity = (identity, backup) =>
-  request("POST", "/api/e2e/reset/", { identity, backup });
+export const resetIdentity = (identity, backup, loginPassword) =>
+  request("POST", "/api/e2e/reset/", { identity, backup, login_password: loginPassword });
 export const getIdentities = (userIds) =>
   request("GET", `/api/e2e/identities/?ids=${userIds.map(id).join(",")}`);
 

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('chat', '0001_initial'),
-        ('e2e', '0001_initial'),
+        ('e2e', '0002_remove_key_change_policy'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
