@@ -415,4 +415,3 @@ def test_a_substituted_identity_and_a_slipped_in_member_get_no_key(
     assert pym.pk not in recipients and mallory.pk not in recipients
     assert envelopes_for(mallory, room_id) == 0
     assert keys_opened_by(substitute, pym, room_id) == 0
-
