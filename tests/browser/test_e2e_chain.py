@@ -396,3 +396,29 @@ def test_key_holder_forging_a_message_as_another_member_is_refused(
     expect(item).to_be_visible()
     expect(key_icon(item)).to_have_count(0)
     expect(page.get_by_text("words pym never wrote")).to_have_count(0)
+
+
+def test_member_sealing_another_key_under_the_current_id_is_refused(
+    people: People, server: str
+) -> None:
+    """A real member (in the chain, signing with their own key) seals the reader a different
+    key under the room's current key id: it does not match the chain's commitment, so it is
+    refused with a warning and never used (attack 12)."""
+    ann, pym, eve = make_account("ann"), make_account("pym", "Py Member"), make_account("eve")
+    page = log_in_with_keys(people, ann)
+    member = python_member(server, pym)
+    insider = python_member(server, eve)
+    room_id = start_encrypted_group(member, "equivocal", [ann.pk, eve.pk])
+    seed_encrypted(member, pym, room_id, ["under the committed key"])
+    key_id = current_key_id(room_id)
+    other = crypto.RoomKey(key_id=key_id, key=bytes(range(32)))
+    insider.pin([ann.pk])
+    [sealed] = insider.envelopes(member.room_uid(room_id), other, [ann.pk])
+    envelope_from(room_id, ann, claimed=eve, envelope=sealed["envelope"])
+
+    open_room_page(page, server, room_id)
+    room_settled(page)
+    expect(page.locator("#banners")).to_contain_text("not a key the room's signed record names")
+    expect(
+        message_with(page, "Waiting for a member to come online to share the key")
+    ).to_be_visible()
