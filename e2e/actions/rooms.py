@@ -1,4 +1,4 @@
-"""Encrypted rooms: key epochs, envelopes, attested additions, rotation, encrypted messages.
+"""Encrypted rooms: key epochs, envelopes, attested additions, rotation (messages: messages.py).
 
 The server never sees a room key. It checks who may hand keys to whom: a sender must hold the
 key it shares (it has an envelope for it under its current identity), recipients must be
@@ -16,7 +16,7 @@ from accounts.models import User
 from chat import actions as chat_actions
 from chat.errors import Conflict, InvalidInput, NotAllowed
 from chat.events import room_group, send_event, user_group
-from chat.models import Message, Room, RoomKind
+from chat.models import Room, RoomKind
 from e2e.actions.identities import _require_enabled
 from e2e.models import (
     EncryptedRoom,
@@ -308,15 +308,3 @@ def do_set_share_history(user: User, room: Room, *, share: bool) -> None:
                 room_group(room.pk),
                 {"type": "e2e.room_policy", "room_id": room.pk, "share_history": share},
             )
-
-
-def do_send_encrypted_message(
-    user: User, room: Room, *, client_id: uuid.UUID, payload: dict[str, Any]
-) -> tuple[Message, bool]:
-    """Store and push an encrypted message (shape and key id already checked)."""
-    return chat_actions.do_send_message(user, room, client_id=client_id, payload=payload)
-
-
-def do_edit_encrypted_message(user: User, message: Message, *, payload: dict[str, Any]) -> Message:
-    """Replace an encrypted message's ciphertext (re-encrypted by the sender)."""
-    return chat_actions.do_edit_message(user, message, payload=payload)
