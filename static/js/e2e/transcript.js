@@ -229,8 +229,12 @@ function markGaps(state, rows, out) {
 
 /** A short, stable description of a verdict (to redraw only the rows whose verdict changed). */
 export function verdictKey(verdict) {
-  if (!verdict) return "";
+  const neutral =
+    !verdict ||
+    (verdict.replayOf === null && !verdict.rolledBack && !verdict.deleted && !verdict.removed && !verdict.before.length && !verdict.after.length);
+  if (neutral) return "";
   return JSON.stringify([
+    verdict.shown?.rev ?? null,
     verdict.replayOf,
     verdict.rolledBack,
     verdict.deleted,
