@@ -265,6 +265,8 @@ export class MessageCrypto {
   /** Encrypt ``text`` as the new message ``clientId`` (rev 0, the next own counter: the same
    * one on every retry) and deliver it (see #deliver). */
   async send(roomId, { clientId, text }, deliver) {
+    // Locked, or no key yet: refused here (the send waits), before a counter is given out.
+    await this.#currentKey(await this.engine.ensure(roomId));
     const ctr = reserveCounter(await this.#seededTranscript(roomId), clientId);
     return this.#deliver(roomId, clientId, () => ({ text, rev: 0, ts: Date.now(), ctr }), deliver);
   }
@@ -289,12 +291,14 @@ export class MessageCrypto {
     const transcript = this.transcript(roomId);
     if (transcript.seeded || knowsOwnCounter(transcript)) return transcript;
     const { messages } = await listOwnMessages(roomId);
+    let complete = true;
     for (const message of messages) {
       if (!decryptable(message)) continue;
       const result = await this.decrypt(message);
       if (result.verified) noteOwnCounter(transcript, result.ctr);
+      else if (!result.final) complete = false; // (an epoch's key not here yet: ask again next time)
     }
-    transcript.seeded = true;
+    transcript.seeded = complete;
     return transcript;
   }
 
