@@ -266,6 +266,25 @@ def test_a_rotation_committed_before_the_delete_is_seen_by_its_check(
     assert not message.deleted
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS, ids=lambda t: t.name)
+def test_a_departure_committed_before_the_send_is_seen_by_its_check(
+    room: Room2, transport: type, monkeypatch: pytest.MonkeyPatch, make_user: Callable[..., User]
+) -> None:
+    """A send is refused with ``rotation_due`` when someone leaves between the adapter's
+    fetch of the room and the insert (the check reads the locked row, not the fetched one)."""
+    client_id = str(uuid.uuid4())
+    payload = room.text("after a departure", client_id)
+    real = chat_actions.do_send_message
+
+    def depart_then_send(*args: Any, **kwargs: Any) -> Any:
+        room.depart(make_user)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(chat_actions, "do_send_message", depart_then_send)
+    assert transport(room.ann).send(room.id, client_id, payload) == ("rotation_due", None)
+    assert texts(room.id) == 0
+
+
 def test_plaintext_is_refused_under_the_lock_even_if_the_adapter_saw_a_plain_room(
     room: Room2,
 ) -> None:
