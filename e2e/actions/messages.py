@@ -22,6 +22,7 @@ from chat.errors import InvalidInput
 from chat.models import Message, Room
 from e2e.checks import check_encrypted_payload
 from e2e.models import EncryptedRoom, RoomKey
+from e2e.selectors import get_e2e_settings, rotation_reason
 
 
 def _current_key(room: Room) -> RoomKey:
@@ -50,12 +51,17 @@ def check_send_encrypted(room: Room, *, payload: object) -> dict[str, Any]:
     ``bad_ciphertext``, ``too_long`` or ``stale_key`` (another key than the current one).
     """
     key = _current_key(room)
-    if room.left_seq > key.created_seq:
-        raise InvalidInput(
-            "Someone left this room, so its key must change before anyone sends again.",
-            code="rotation_due",
-        )
+    reason = rotation_reason(room, key, settings=get_e2e_settings())
+    if reason is not None:
+        raise InvalidInput(_ROTATION_TEXTS[reason], code="rotation_due")
     return check_encrypted_payload(payload, current_key_id=key.key_id)
+
+
+_ROTATION_TEXTS = {
+    "departure": "Someone left this room, so its key must change before anyone sends again.",
+    "age": "This room's key is due for its scheduled change before anyone sends again.",
+    "events": "This room's key is due for its scheduled change before anyone sends again.",
+}
 
 
 def check_edit_encrypted(message: Message, *, payload: object) -> dict[str, Any]:

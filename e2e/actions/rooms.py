@@ -133,7 +133,13 @@ def _locked_chain(room: Room) -> tuple[EncryptedRoom, ChainState]:
     The room row is locked first, then the E2E row: the order sends take them in
     (e2e/actions/messages.py), so a send and a chain write never wait on each other in a cycle.
     """
-    Room.objects.select_for_update().filter(pk=room.pk).values_list("pk", flat=True).first()
+    # (Also read the counters afresh: a new key records the room's position when it was made.)
+    room.last_seq, room.left_seq = (
+        Room.objects.select_for_update()
+        .filter(pk=room.pk)
+        .values_list("last_seq", "left_seq")
+        .get()
+    )
     encrypted = _locked_encrypted_room(room)
     state = load_chain(room)
     if state is None:

@@ -6,8 +6,10 @@ Each was checked to fail with its defence in static/js/e2e/ disabled (docs/SECUR
 import json
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
 from accounts.models import User
@@ -422,3 +424,28 @@ def test_member_sealing_another_key_under_the_current_id_is_refused(
     expect(
         message_with(page, "Waiting for a member to come online to share the key")
     ).to_be_visible()
+
+
+@off_the_loop
+def age_key(room_id: int, *, days: int) -> None:
+    RoomKey.objects.filter(room_id=room_id).update(created_at=timezone.now() - timedelta(days=days))
+
+
+def test_key_past_its_schedule_is_rotated_by_the_next_sender(people: People, server: str) -> None:
+    """When the room key is older than the schedule (a week by default), the next sender's
+    browser makes a new key through the chain and the message goes out under it."""
+    ann, pym = make_account("ann", "Ann Archer"), make_account("pym", "Py Member")
+    page = log_in_with_keys(people, ann)
+    member = python_member(server, pym)
+    room_id = start_encrypted_group(member, "weekly", [ann.pk])
+    old_key = current_key_id(room_id)
+    open_room_page(page, server, room_id)
+    room_settled(page)
+
+    age_key(room_id, days=8)
+    send(page, "after a week")
+    expect_verified(page, "after a week")
+    new_key = current_key_id(room_id)
+    assert new_key != old_key
+    assert stored_key_ids(room_id) == {new_key}
+    assert RoomStateEntry.objects.filter(room_id=room_id, entry__type="key").count() == 1
