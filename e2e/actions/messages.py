@@ -4,7 +4,7 @@ Each write is ``check_<verb>_encrypted`` run by ``do_<verb>_encrypted_message`` 
 transaction that stores the message, after chat's action has locked the room row (chat's
 ``check`` extension point): the room is encrypted, the ciphertext has the message shape, names
 the room's current key, and no rotation is due. A rotation or a departure therefore cannot
-commit between the check and the insert (E2EE.md attack 17). HTTP views and socket commands
+commit between the check and the insert (docs/SECURITY.md attack 17). HTTP views and socket commands
 call these same functions, so both transports give the same answers.
 
 The server never sees the payload's fields (text, ``rev``, ``ts``, ``ctr``, ``deleted``):

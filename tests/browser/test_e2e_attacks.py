@@ -1,4 +1,4 @@
-"""A malicious server against the browser (E2EE.md, "Known attacks"): each test rewrites rows
+"""A malicious server against the browser (docs/SECURITY.md, "Known attacks"): each test rewrites rows
 the way a compromised server could and checks that Chromium refuses what it must refuse. Each
 was checked to fail with its defence in static/js/e2e/ disabled (docs/SECURITY.md lists them)."""
 

@@ -1,5 +1,5 @@
 """What the server stores after the E2E identity flows: a dump of the whole database holds no
-E2E password and no private key material (shared/E2EE.md, threat model: a database dump)."""
+E2E password and no private key material (docs/SECURITY.md, threat model: a database dump)."""
 
 import base64
 from collections.abc import Iterator

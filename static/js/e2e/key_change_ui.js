@@ -1,4 +1,4 @@
-// Key changes (DOM; E2EE.md attack 1): a notice in the open room when a member's encryption key
+// Key changes (DOM; docs/SECURITY.md attack 1): a notice in the open room when a member's encryption key
 // changed ("<name>'s encryption key changed", louder if you had verified them), and the verify
 // dialog (templates/e2e/verify_dialog.html) comparing safety numbers, with "Mark as verified"
 // and "Trust new key and share room keys". No room key is sealed to a changed identity until a

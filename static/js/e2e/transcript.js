@@ -1,6 +1,6 @@
 // Transcript integrity of an encrypted room (no DOM): what the signed payload fields ``rev``,
 // ``ts``, ``ctr`` and the signed tombstone tell about what the server did with the messages
-// (docs/PROTOCOL.md §9.1, E2EE.md attack 15). One explicit state object per room, made by
+// (docs/PROTOCOL.md §9.1, docs/SECURITY.md attack 15). One explicit state object per room, made by
 // createTranscript() and passed to every function; no module state.
 //
 // The checks, per room and per sender:
