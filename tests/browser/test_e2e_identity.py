@@ -105,8 +105,11 @@ def test_first_visit_shows_generating_then_the_save_banner(people: People, serve
     expect(e2e_banner(page)).to_have_text("Generating your encryption keys…")
     expect(e2e_banner(page)).to_have_attribute("aria-busy", "true")
     expect(e2e_banner(page)).to_have_attribute("role", "status")
-    while not held:  # the request is out; its route handler runs on Playwright's next turn
-        page.wait_for_timeout(20)
+    # The request is out; its route handler runs on Playwright's next turn.
+    for _ in range(500):
+        if held:
+            break
+        page.wait_for_timeout(20)  # poll
     held[0].continue_()
 
     password = read_generated_password(page)
