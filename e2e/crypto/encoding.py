@@ -25,6 +25,9 @@ class _Labels:
     message_ad: str = "keyroom/v1/message-ad"
     message: str = "keyroom/v1/message"
     membership: str = "keyroom/v1/membership"
+    trust_record_kdf: str = "keyroom/v1/trust-record-kdf"
+    trust_record_ad: str = "keyroom/v1/trust-record-ad"
+    trust_record: str = "keyroom/v1/trust-record"
 
 
 LABELS = _Labels()

@@ -57,6 +57,12 @@ class NoKeyError(KeyroomCryptoError):
     code = "no_key"
 
 
+class RollbackError(KeyroomCryptoError):
+    """A trust record is older than the newest one this device has seen (server rollback)."""
+
+    code = "rollback"
+
+
 ERRORS_BY_CODE: dict[str, type[KeyroomCryptoError]] = {
     cls.code: cls
     for cls in (
@@ -67,5 +73,6 @@ ERRORS_BY_CODE: dict[str, type[KeyroomCryptoError]] = {
         BadSignatureError,
         TamperedError,
         NoKeyError,
+        RollbackError,
     )
 }

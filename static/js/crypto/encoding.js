@@ -20,6 +20,9 @@ export const LABELS = Object.freeze({
   messageAd: 'keyroom/v1/message-ad',
   message: 'keyroom/v1/message',
   membership: 'keyroom/v1/membership',
+  trustRecordKdf: 'keyroom/v1/trust-record-kdf',
+  trustRecordAd: 'keyroom/v1/trust-record-ad',
+  trustRecord: 'keyroom/v1/trust-record',
 });
 
 /** The only wire format version. */

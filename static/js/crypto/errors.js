@@ -53,6 +53,11 @@ export class NoKeyError extends KeyroomCryptoError {
   static code = 'no_key';
 }
 
+/** A trust record is older than the newest one this device has seen (server rollback). */
+export class RollbackError extends KeyroomCryptoError {
+  static code = 'rollback';
+}
+
 /** Error classes by their `code`. */
 export const ERRORS_BY_CODE = Object.freeze({
   malformed: MalformedError,
@@ -62,4 +67,5 @@ export const ERRORS_BY_CODE = Object.freeze({
   bad_signature: BadSignatureError,
   tampered: TamperedError,
   no_key: NoKeyError,
+  rollback: RollbackError,
 });

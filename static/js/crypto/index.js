@@ -45,3 +45,11 @@ export {
   decryptMessageBytes,
   decryptMessage,
 } from './message.js';
+export {
+  MAX_TRUST_STATE_BYTES,
+  MAX_TRUST_VERSION,
+  canonicalJson,
+  sealTrustRecord,
+  checkTrustRecordWire,
+  openTrustRecord,
+} from './trustrecord.js';
