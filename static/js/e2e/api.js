@@ -32,3 +32,5 @@ export const postEncryptedMessage = (roomId, data) =>
   request("POST", `/api/e2e/rooms/${id(roomId)}/messages/`, data);
 export const editEncryptedMessage = (messageId, payload) =>
   request("PATCH", `/api/e2e/messages/${id(messageId)}/`, { payload });
+export const getTrustRecord = () => request("GET", "/api/e2e/trust/");
+export const putTrustRecord = (record) => request("PUT", "/api/e2e/trust/", { record });
