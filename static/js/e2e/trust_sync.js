@@ -44,6 +44,7 @@ export class TrustSync {
     this.quiet = false; // writing a merge: not a local change to send back
     this.serverVersion = 0;
     this.dirty = false;
+    this.lastKeys = null;
   }
 
   start() {
@@ -53,6 +54,15 @@ export class TrustSync {
       this.schedule();
     });
     return this;
+  }
+
+  /** Sync when usable keys appear (unlocked here, or new ones after a reset). */
+  sessionChanged() {
+    const keys = this.#keys();
+    const tag = keys ? `${keys.publicIdentity?.ed25519}` : null;
+    if (tag === this.lastKeys) return;
+    this.lastKeys = tag;
+    if (keys) this.sync();
   }
 
   /** The keys that seal this user's record, or null while they are not usable here. */
