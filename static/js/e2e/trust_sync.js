@@ -8,8 +8,9 @@
 // this device notices the latter. After a reset the next record is signed by the new identity
 // and carries over what this device knew (the local trust database survives the reset).
 //
-// <html data-e2e-trust="..."> tells tests and styles where it stands: "synced" (the server
-// holds what this device knows), "warning" (something was refused; a banner says what).
+// <html data-e2e-trust="..."> tells tests and styles where it stands: "pending" (a local change
+// is not on the server yet), "synced" (the server holds what this device knows), "warning"
+// (something was refused or failed; a banner says what).
 
 import { openTrustRecord, sealTrustRecord, verifyPublicIdentity } from "../crypto/index.js";
 import { removeBanner, showBanner } from "../chat/banners_ui.js";
@@ -28,6 +29,12 @@ const NOTICES = {
     "Your other device saw another history for one of your encrypted rooms. Keyroom keeps the one this device verified.",
 };
 
+function mark(status) {
+  if (document.documentElement.dataset.e2eTrust !== "warning") {
+    document.documentElement.dataset.e2eTrust = status;
+  }
+}
+
 function warn(id, text) {
   document.documentElement.dataset.e2eTrust = "warning";
   showBanner({ id: `e2e-trust-${id}`, tone: "error", text });
@@ -45,6 +52,7 @@ export class TrustSync {
     this.serverVersion = 0;
     this.dirty = false;
     this.lastKeys = null;
+    this.retries = 0;
   }
 
   start() {
@@ -74,12 +82,17 @@ export class TrustSync {
 
   schedule() {
     if (!this.#keys()) return;
+    mark("pending");
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.sync(), WRITE_DELAY_MS);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.sync();
+    }, WRITE_DELAY_MS);
   }
 
   /** Fetch, merge and (when this device knows more) write back; one run at a time. */
   sync() {
+    mark("pending");
     if (this.running) {
       this.again = true;
       return this.running;
@@ -91,6 +104,8 @@ export class TrustSync {
         if (this.again) {
           this.again = false;
           this.sync();
+        } else if (!this.timer && !this.dirty) {
+          mark("synced");
         }
       });
     return this.running;
@@ -133,9 +148,6 @@ export class TrustSync {
       }
     }
     if (ahead) await this.#write(keys, own, meta);
-    if (document.documentElement.dataset.e2eTrust !== "warning") {
-      document.documentElement.dataset.e2eTrust = "synced";
-    }
   }
 
   /** Merge a verified record's state into the trust database; return whether this device
@@ -182,11 +194,16 @@ export class TrustSync {
       await api.putTrustRecord(record);
     } catch (error) {
       this.dirty = true;
-      // Another device wrote first: read its record (next run) and write on top of it.
-      if (error?.code === "stale_version") this.again = true;
-      else throw error;
-      return;
+      // Another device wrote first: read its record (next run) and write on top of it, a few
+      // times at most (a server refusing every version must not keep this page busy).
+      if (error?.code === "stale_version" && this.retries < 3) {
+        this.retries += 1;
+        this.again = true;
+        return;
+      }
+      throw error;
     }
+    this.retries = 0;
     this.serverVersion = version;
     meta.seen = version;
     await store.put("trust", META_KEY, meta);
