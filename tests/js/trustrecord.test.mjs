@@ -17,7 +17,11 @@ import {
   openTrustRecord,
   sealTrustRecord,
 } from '../../static/js/crypto/trustrecord.js';
-import { mergeTrustState, toTrustState } from '../../static/js/e2e/trust_merge.js';
+import {
+  mergeTrustState,
+  plaintextSendDecision,
+  toTrustState,
+} from '../../static/js/e2e/trust_merge.js';
 
 const owner = await generateIdentity('42');
 const ownerPub = await verifyPublicIdentity(owner.publicIdentity, '42');
@@ -152,4 +156,14 @@ test('fields the merge does not know are kept both ways', () => {
   assert.deepEqual(remote.rooms[0].keySenders, { a: '7' });
   const merged = mergeTrustState({ pins: [], rooms: [] }, remote);
   assert.deepEqual(merged.rooms[0].keySenders, { a: '7' });
+});
+
+test('a locked device sends no plaintext to a private room it cannot place yet', () => {
+  const base = { kind: 'group', known: false, locked: true, recordMerged: false };
+  assert.deepEqual(plaintextSendDecision(base), { allow: false, reason: 'locked_unknown' });
+  assert.equal(plaintextSendDecision({ ...base, kind: 'dm' }).allow, false);
+  assert.equal(plaintextSendDecision({ ...base, recordMerged: true }).allow, true);
+  assert.equal(plaintextSendDecision({ ...base, locked: false }).allow, true);
+  assert.equal(plaintextSendDecision({ ...base, kind: 'channel' }).allow, true);
+  assert.equal(plaintextSendDecision({ ...base, known: true, locked: false }).allow, false);
 });

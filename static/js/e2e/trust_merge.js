@@ -246,3 +246,22 @@ export function mergeTrustState(local, state, { extendsHead = () => false, now =
   if ([...rooms.keys()].some((id) => !seenRooms.has(id))) out.ahead = true;
   return out;
 }
+
+/** The composer's reason while a locked device may not send (docs/PROTOCOL.md §16.6). */
+export const LOCKED_UNKNOWN_ROOM =
+  "Unlock your encryption keys to send here: Keyroom cannot yet tell whether this conversation is encrypted";
+
+/**
+ * Return whether a message may go out in plain text to a room the server calls plaintext, and
+ * if not, why (docs/PROTOCOL.md §16.6): {allow, reason}.
+ *   kind          the room's kind ("channel" is public and never encrypted)
+ *   known         this device's trust database knows the room as encrypted
+ *   locked        the keys are locked on this device
+ *   recordMerged  this device has merged the user's trust record at least once
+ */
+export function plaintextSendDecision({ kind, known, locked, recordMerged }) {
+  if (known) return { allow: false, reason: "known_encrypted" };
+  if (kind === "channel") return { allow: true, reason: null };
+  if (locked && !recordMerged) return { allow: false, reason: "locked_unknown" };
+  return { allow: true, reason: null };
+}
