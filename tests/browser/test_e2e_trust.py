@@ -124,6 +124,8 @@ def encrypted_room_seen(people: People, server: str, ann: User) -> tuple[Page, s
     open_room_page(page, server, room_id)
     expect_verified(page, "hello from Py")
     assert local(page, ann, "rooms", room_id)["encrypted"] is True
+    # What the device learnt is in the trust record before anything else happens.
+    expect(page.locator("html")).to_have_attribute("data-e2e-trust", "synced")
     return page, password, room_id, pym
 
 
