@@ -263,3 +263,34 @@ def test_server_claimed_other_identity_asks_first(people: People, server: str) -
     wait_e2e(page, "locked")
     expect(e2e_banner(page)).to_contain_text("locked on this device")
     assert local(page, ann, "identity", "self") is None
+
+
+def test_trust_of_an_earlier_version_is_moved_not_lost(people: People, server: str) -> None:
+    """Pins and rooms an earlier version kept in its one database ("keyroom-e2e-<user>") move to
+    the trust database on the next page, and the old database goes."""
+    ann = make_account("ann", "Ann Archer")
+    page, _ = keys_and_password(people, ann)
+    page.evaluate(
+        """(userId) => new Promise((resolve, reject) => {
+            const request = indexedDB.open(`keyroom-e2e-${userId}`, 1);
+            request.onupgradeneeded = () => {
+                for (const name of ["identity", "pins", "rooms", "pending"]) {
+                    request.result.createObjectStore(name);
+                }
+            };
+            request.onsuccess = () => {
+                const tx = request.result.transaction("rooms", "readwrite");
+                const room = {roomId: 77, uid: "u77", encrypted: true, since: 1};
+                tx.objectStore("rooms").put(room, "77");
+                tx.oncomplete = () => { request.result.close(); resolve(); };
+                tx.onerror = () => reject(tx.error);
+            };
+            request.onerror = () => reject(request.error);
+        })""",
+        ann.pk,
+    )
+    page.reload()
+    wait_e2e(page, "unlocked")
+    assert local(page, ann, "rooms", 77)["uid"] == "u77"
+    names = page.evaluate("async () => (await indexedDB.databases()).map((db) => db.name)")
+    assert f"keyroom-e2e-{ann.pk}" not in names

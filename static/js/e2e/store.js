@@ -68,7 +68,9 @@ export class Store {
       openDatabase(`${SECRETS_NAME}${id}`, SECRETS_VERSION, SECRET_STORES),
       openDatabase(`${TRUST_NAME}${id}`, TRUST_VERSION, TRUST_STORES),
     ]);
-    return new Store(secrets, trust, id);
+    const store = new Store(secrets, trust, id);
+    await migrateLegacy(store, id).catch(() => undefined);
+    return store;
   }
 
   #db(store) {
@@ -111,6 +113,31 @@ export class Store {
     this.secrets.close();
     this.trust.close();
   }
+}
+
+/** Move what an earlier version kept in one database ("keyroom-e2e-<user>": keys, pending
+ * password, pins, rooms) into the two databases, without overwriting anything, then delete it. */
+async function migrateLegacy(store, userId) {
+  const name = `${SECRETS_PREFIX}${userId}`;
+  const databases = indexedDB.databases ? await indexedDB.databases() : [];
+  if (!databases.some((info) => info.name === name)) return;
+  const legacy = await promised(indexedDB.open(name));
+  try {
+    for (const storeName of [...SECRET_STORES, "pins", "rooms"]) {
+      if (!legacy.objectStoreNames.contains(storeName)) continue;
+      const source = legacy.transaction(storeName).objectStore(storeName);
+      const [keys, values] = await Promise.all([
+        promised(source.getAllKeys()),
+        promised(source.getAll()),
+      ]);
+      for (const [i, key] of keys.entries()) {
+        if ((await store.get(storeName, key)) === undefined) await store.put(storeName, key, values[i]);
+      }
+    }
+  } finally {
+    legacy.close();
+  }
+  await promised(indexedDB.deleteDatabase(name));
 }
 
 /** Delete every Keyroom E2E secrets database on this device (logout, or a logged-out page):
