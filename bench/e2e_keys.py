@@ -53,6 +53,7 @@ CHROMIUM = os.environ.get("KEYROOM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 TIMEOUT_MS = 30_000
 NEW_PASSWORD = "benchmark passphrase with several words"
+LOGIN_PASSWORD = "bench-login-password"
 BARE_RUNS = 3  # bare PBKDF2 samples per repetition
 
 # Marks taken inside the page: the submit events and the DOM showing each result.
@@ -97,9 +98,11 @@ def make_users(count: int) -> list[tuple[int, str, str]]:
     from e2e.models import E2ESettings
 
     E2ESettings.objects.update_or_create(pk=1, defaults={"enabled": True})
+    # One hash for all: changing the E2E password asks for the login password (attack 16).
+    hashed = make_password(LOGIN_PASSWORD)
     people = []
     for index in range(count):
-        user = User.objects.create(username=f"e2e-bench-{index}", password=make_password(None))
+        user = User.objects.create(username=f"e2e-bench-{index}", password=hashed)
         people.append((user.pk, session_cookie(user), session_cookie(user)))
     return people
 
@@ -148,6 +151,7 @@ def one_repetition(browser, origin: str, cookies: tuple[str, str]) -> dict[str, 
         phone.get_by_label("Choose my own password").check()
         phone.get_by_label("New encryption password").fill(NEW_PASSWORD)
         phone.get_by_label("Repeat the new password").fill(NEW_PASSWORD)
+        phone.locator("#e2e-change-form").get_by_label("Your login password").fill(LOGIN_PASSWORD)
         phone.get_by_role("button", name="Change encryption password").click()
         expect(phone.locator("#e2e-change-status.e2e-success")).to_be_visible(timeout=TIMEOUT_MS)
         changed = marks(phone)

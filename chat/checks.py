@@ -115,9 +115,9 @@ def check_new_room_uid(value: object) -> uuid.UUID:
 
 
 def check_plain_add_allowed(room: Room) -> None:
-    """Refuse adding people to an encrypted room without a key holder's attestations."""
+    """Refuse adding people to an encrypted room without a key holder's signed state entry."""
     if room.encrypted:
         raise InvalidInput(
             "People join an encrypted room through a key holder, who vouches for them.",
-            code="attestation_required",
+            code="state_entry_required",
         )

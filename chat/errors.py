@@ -42,3 +42,11 @@ class Conflict(ChatError):
     code = "conflict"
     status = 409
     default_message = "That conflicts with the current state."
+
+
+class TooManyAttempts(ChatError):
+    """Too many wrong tries of a secret in a short time: wait, then try again."""
+
+    code = "too_many_attempts"
+    status = 429
+    default_message = "Too many attempts. Wait a while and try again."

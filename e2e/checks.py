@@ -3,9 +3,59 @@ signatures; it never sees a password or an unwrapped private key."""
 
 from typing import Any
 
-from chat.errors import InvalidInput
+from django.core.cache import cache
+
+from accounts.models import User
+from chat.errors import InvalidInput, NotAllowed, TooManyAttempts
 from e2e import crypto
 from e2e.crypto import KeyroomCryptoError
+
+# The brake on guessing the login password through the E2E reset and backup endpoints.
+LOGIN_PASSWORD_MAX_FAILURES = 5
+LOGIN_PASSWORD_WINDOW_SECONDS = 15 * 60
+
+
+def _login_failures_key(user_id: int) -> str:
+    return f"e2e:login-password-failures:{user_id}"
+
+
+def check_login_password(user: User, value: object) -> None:
+    """Return if ``value`` is ``user``'s current login password; raise otherwise.
+
+    Guards the writes that replace what protects a user's keys (identity reset, backup
+    replacement): a stolen session cookie alone must not be enough (attack 16). Call it inside
+    the transaction that stores the write, with ``user`` read in that transaction.
+
+    Raise NotAllowed (403, ``login_password_required``) for a missing or wrong password, and
+    TooManyAttempts (429) once ``LOGIN_PASSWORD_MAX_FAILURES`` wrong ones were sent within
+    ``LOGIN_PASSWORD_WINDOW_SECONDS`` (counted from the first), whatever is sent then.
+    """
+    key = _login_failures_key(user.pk)
+    too_many = TooManyAttempts(
+        "Too many wrong login passwords. Wait 15 minutes, then try again.",
+        code="too_many_attempts",
+    )
+    if cache.get(key, 0) >= LOGIN_PASSWORD_MAX_FAILURES:
+        raise too_many
+    if not isinstance(value, str) or not value:
+        raise NotAllowed(
+            "Enter your login password to confirm this.", code="login_password_required"
+        )
+    # Count the try before checking it, so parallel guesses cannot all slip under the limit.
+    cache.add(key, 0, timeout=LOGIN_PASSWORD_WINDOW_SECONDS)
+    try:
+        tries = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=LOGIN_PASSWORD_WINDOW_SECONDS)
+        tries = 1
+    if tries > LOGIN_PASSWORD_MAX_FAILURES:
+        raise too_many
+    if not user.check_password(value):
+        raise NotAllowed(
+            "That is not your login password. Check it and try again.",
+            code="login_password_required",
+        )
+    cache.delete(key)
 
 
 def check_public_identity(value: object, *, user_id: int) -> tuple[dict[str, Any], str]:
@@ -141,25 +191,6 @@ def check_encrypted_payload(value: object, *, current_key_id: str) -> dict[str, 
     return value
 
 
-def check_attestations(value: object, *, key_id: str) -> dict[int, dict[str, Any]]:
-    """Return ``{member id: attestation}`` for a list of ``{member_id, attestation}``.
-
-    Each must have the membership-attestation shape and name ``key_id`` (the key the attester
-    holds). Signatures are checked by the browsers against pinned identities.
-    """
-    if value is None:
-        return {}
-    return _check_signed_items(
-        value,
-        user_field="member_id",
-        wire_field="attestation",
-        check_wire=crypto.check_membership_wire,
-        key_id=key_id,
-        what="attestation",
-        code="bad_attestations",
-    )
-
-
 def check_key_shares(value: object) -> list[tuple[str, dict[int, dict[str, Any]]]]:
     """Return ``[(key id, {recipient: envelope})]`` from ``[{key_id, envelopes}]``."""
     if not isinstance(value, list) or len(value) > 100:
@@ -171,3 +202,31 @@ def check_key_shares(value: object) -> list[tuple[str, dict[int, dict[str, Any]]
         key_id = check_key_id(item["key_id"])
         shares.append((key_id, check_envelopes(item["envelopes"], key_id=key_id)))
     return shares
+
+
+MAX_STATE_ENTRIES = 1000
+
+
+def check_state_entries(value: object) -> list[dict[str, Any]]:
+    """Return a list of room-state entries (docs/PROTOCOL.md §15) whose shapes are valid.
+
+    Their order, signatures and meaning are checked against the stored chain by the action,
+    under the room's lock.
+    """
+    if not isinstance(value, list) or not 0 < len(value) <= MAX_STATE_ENTRIES:
+        raise InvalidInput(
+            f"Send a list of 1 to {MAX_STATE_ENTRIES} room state entries.", code="bad_state"
+        )
+    for entry in value:
+        try:
+            crypto.check_entry_wire(entry)
+        except KeyroomCryptoError as error:
+            raise InvalidInput(
+                f"A room state entry is not valid ({error}).", code="bad_state"
+            ) from None
+    return value
+
+
+def check_optional_state_entries(value: object) -> list[dict[str, Any]]:
+    """Return the entries, or an empty list when none were sent."""
+    return [] if value is None or value == [] else check_state_entries(value)

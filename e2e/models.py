@@ -5,13 +5,12 @@ from django.conf import settings
 from django.db import models
 
 
-class KeyChangePolicy(models.TextChoices):
-    CONFIRM = "confirm", "Ask a key holder to confirm before re-sharing room keys"
-    AUTOMATIC = "automatic", "Re-share room keys automatically"
-
-
 class E2ESettings(models.Model):
-    """The instance's E2E switch and defaults: one row, edited by staff in the Django admin."""
+    """The instance's E2E switch and defaults: one row, edited by staff in the Django admin.
+
+    Deliberately no setting about trust (attack 13): whether a changed key is accepted and room
+    keys re-shared to it is decided only by a person's click on their own device.
+    """
 
     enabled = models.BooleanField("Enable end-to-end encryption", default=False)
     encrypt_dms_by_default = models.BooleanField(
@@ -19,12 +18,6 @@ class E2ESettings(models.Model):
     )
     encrypt_groups_by_default = models.BooleanField(
         "Encrypt new private groups by default", default=True
-    )
-    key_change_policy = models.CharField(
-        "When a member's key changes",
-        max_length=16,
-        choices=KeyChangePolicy.choices,
-        default=KeyChangePolicy.CONFIRM,
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -115,13 +108,15 @@ class KeyEnvelope(models.Model):
 
 
 class EncryptedRoom(models.Model):
-    """E2E state of an encrypted room: its current key epoch and its policies."""
+    """E2E state of an encrypted room as the server keeps it for its own checks.
+
+    The truth is the signed room-state chain (``RoomStateEntry``, docs/PROTOCOL.md §15): the
+    current key and the history policy here are copies of what the chain says, written in the
+    transaction that appends the entry, so the server's rules use the same values as browsers.
+    """
 
     room = models.OneToOneField("chat.Room", on_delete=models.CASCADE, related_name="e2e")
     current_key = models.ForeignKey(RoomKey, on_delete=models.PROTECT, related_name="+")
-    encrypted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
     encrypted_at = models.DateTimeField(auto_now_add=True)
     share_history = models.BooleanField("New members can read earlier messages", default=True)
 
@@ -129,23 +124,26 @@ class EncryptedRoom(models.Model):
         return f"encryption of room {self.room_id}"
 
 
-class MembershipAttestation(models.Model):
-    """A key holder's signed statement that ``member`` belongs to the room (PROTOCOL.md):
-    browsers seal room keys only to members attested by someone they know holds the key."""
+class RoomStateEntry(models.Model):
+    """One signed entry of a room's state chain (docs/PROTOCOL.md §15), stored as sent.
 
-    room = models.ForeignKey("chat.Room", on_delete=models.CASCADE, related_name="+")
-    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    attester = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
-    )
-    key = models.ForeignKey(RoomKey, on_delete=models.CASCADE, related_name="attestations")
-    attestation = models.JSONField()
+    ``index`` counts from 0 (the genesis); ``hash`` is the entry's hash (base64url), which the
+    next entry names as ``prev``. The server checks shape, order and signatures before storing
+    and never writes an entry itself: it holds no member's signing key.
+    """
+
+    room = models.ForeignKey("chat.Room", on_delete=models.CASCADE, related_name="e2e_state")
+    index = models.PositiveIntegerField()
+    entry = models.JSONField()
+    hash = models.CharField(max_length=43)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["key", "member"], name="attestation_unique"),
+            models.UniqueConstraint(fields=["room", "index"], name="roomstate_unique_index"),
         ]
+        verbose_name_plural = "room state entries"
 
     def __str__(self) -> str:
-        return f"attestation of user {self.member_id} in room {self.room_id}"
+        return f"state entry {self.index} of room {self.room_id}"

@@ -7,8 +7,8 @@ from e2e.models import (
     E2ESettings,
     EncryptedRoom,
     KeyEnvelope,
-    MembershipAttestation,
     RoomKey,
+    RoomStateEntry,
     UserIdentity,
 )
 
@@ -33,7 +33,6 @@ def serialize_settings(found: E2ESettings) -> dict:
         "enabled": found.enabled,
         "encrypt_dms_by_default": found.encrypt_dms_by_default,
         "encrypt_groups_by_default": found.encrypt_groups_by_default,
-        "key_change_policy": found.key_change_policy,
     }
 
 
@@ -80,27 +79,9 @@ def list_keys_for_room(room: Room) -> dict[str, RoomKey]:
     return {key.key_id: key for key in RoomKey.objects.filter(room=room)}
 
 
-def list_attestations_for_room(room: Room) -> list[dict]:
-    """Return every membership attestation of the room's current members."""
-    members = room.memberships.values("user_id")
-    rows = MembershipAttestation.objects.filter(room=room, member_id__in=members).select_related(
-        "key"
-    )
-    return [
-        {
-            "member_id": row.member_id,
-            "attester_id": row.attester_id,
-            "key_id": row.key.key_id,
-            "epoch": row.key.epoch,
-            "attestation": row.attestation,
-        }
-        for row in rows.order_by("pk")
-    ]
-
-
 def list_key_needs_for_room(room: Room) -> list[dict]:
     """Return, per member with an identity, the key ids they have no envelope for under their
-    current identity. Key holders' browsers decide (attestation, policy) whether to seal."""
+    current identity. Key holders' browsers decide (the signed room state) whether to seal."""
     keys = list(RoomKey.objects.filter(room=room).order_by("epoch"))
     identities = UserIdentity.objects.filter(user__memberships__room=room)
     have = set(
@@ -118,3 +99,12 @@ def list_key_needs_for_room(room: Room) -> list[dict]:
                 {"user_id": identity.user_id, "generation": identity.generation, "key_ids": missing}
             )
     return needs
+
+
+def list_state_entries_for_room(room: Room, *, start: int = 0) -> list[dict]:
+    """Return the room's state-chain entries from index ``start`` on, in order."""
+    return list(
+        RoomStateEntry.objects.filter(room=room, index__gte=start)
+        .order_by("index")
+        .values_list("entry", flat=True)
+    )

@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/e2e/dms/", rooms.dms, name="api_dms"),
     path("api/e2e/rooms/<int:room_id>/encrypt/", rooms.encrypt_room, name="api_encrypt_room"),
     path("api/e2e/rooms/<int:room_id>/keys/", rooms.room_keys, name="api_room_keys"),
+    path("api/e2e/rooms/<int:room_id>/state/", rooms.room_state, name="api_room_state"),
     path("api/e2e/rooms/<int:room_id>/access/", rooms.room_access, name="api_room_access"),
     path("api/e2e/rooms/<int:room_id>/share/", rooms.share_keys, name="api_share_keys"),
     path("api/e2e/rooms/<int:room_id>/members/", rooms.add_members, name="api_add_members"),

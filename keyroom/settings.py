@@ -111,6 +111,11 @@ if REDIS_URL := env.str("REDIS_URL", default=""):
             "CONFIG": {"hosts": [REDIS_URL]},
         }
     }
+    # Shared by every daphne process: the brake on login-password guesses (e2e/checks.py)
+    # must count tries across processes.
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 else:
     CHANNEL_LAYERS = {
         "default": {

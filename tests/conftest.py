@@ -5,12 +5,20 @@ import uuid
 from collections.abc import Callable
 
 import pytest
+from django.core.cache import cache
 
 from accounts.models import User
 from chat import actions
 from chat.models import Message, Room, RoomKind
 
 _numbers = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Start every test with an empty cache (user ids are reused after a rollback, so a count
+    of wrong login passwords would otherwise carry over)."""
+    cache.clear()
 
 
 @pytest.fixture

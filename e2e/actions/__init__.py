@@ -8,20 +8,21 @@ from e2e.actions.identities import (
     do_reset_keys,
     do_save_e2e_settings,
 )
+from e2e.actions.messages import do_edit_encrypted_message, do_send_encrypted_message
 from e2e.actions.rooms import (
     do_add_encrypted_members,
+    do_append_state,
     do_create_encrypted_room,
-    do_edit_encrypted_message,
     do_encrypt_room,
     do_open_encrypted_dm,
     do_rotate_key,
-    do_send_encrypted_message,
     do_set_share_history,
     do_share_keys,
 )
 
 __all__ = [
     "do_add_encrypted_members",
+    "do_append_state",
     "do_confirm_password_saved",
     "do_create_encrypted_room",
     "do_edit_encrypted_message",

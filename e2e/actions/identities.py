@@ -8,6 +8,7 @@ from accounts.models import User
 from chat.errors import Conflict, NotAllowed, NotFound
 from chat.events import everyone_group, room_group, send_event, user_group
 from chat.models import Membership
+from e2e.checks import check_login_password
 from e2e.models import E2ESettings, EncryptedRoom, UserIdentity
 from e2e.selectors import get_e2e_settings, serialize_identity, serialize_settings
 
@@ -34,7 +35,7 @@ def _state_event(identity: UserIdentity) -> None:
 def _ask_for_keys(user: User) -> None:
     """Tell the key holders of the user's encrypted rooms that the user needs the keys.
 
-    Their browsers check the user's membership attestation, and under the room policy seal
+    Their browsers check the user's place in the room's signed state, and under its policy seal
     the keys to the user's (new) identity. No polling: this event is what wakes them.
     """
     room_ids = EncryptedRoom.objects.filter(room__memberships__user=user).values_list(
@@ -76,10 +77,27 @@ def do_publish_identity(
     return identity
 
 
-def do_replace_backup(user: User, identity: UserIdentity, *, backup: dict[str, Any]) -> None:
-    """Replace the key backup after a password change; the identity stays the same."""
+def _lock_for_secret_change(user: User, identity: UserIdentity, login_password: object) -> None:
+    """Lock the identity row and check the login password against the stored hash.
+
+    Both happen in the caller's transaction, so a password changed or a reset made meanwhile
+    is seen, and two resets do not both take the same next generation.
+    """
+    UserIdentity.objects.select_for_update().filter(pk=identity.pk).values_list("pk").get()
+    identity.refresh_from_db()
+    check_login_password(User.objects.get(pk=user.pk), login_password)
+
+
+def do_replace_backup(
+    user: User, identity: UserIdentity, *, login_password: object, backup: dict[str, Any]
+) -> None:
+    """Replace the key backup after a password change; the identity stays the same.
+
+    Raise NotAllowed / TooManyAttempts unless ``login_password`` is the user's login password.
+    """
     _require_enabled()
     with transaction.atomic():
+        _lock_for_secret_change(user, identity, login_password)
         identity.backup = backup
         identity.password_saved = True
         identity.save(update_fields=["backup", "password_saved", "updated_at"])
@@ -100,13 +118,18 @@ def do_reset_keys(
     user: User,
     identity: UserIdentity,
     *,
+    login_password: object,
     public: dict[str, Any],
     fingerprint: str,
     backup: dict[str, Any],
 ) -> UserIdentity:
-    """Replace the user's identity with a new one; tell everyone they share a room with."""
+    """Replace the user's identity with a new one; tell everyone they share a room with.
+
+    Raise NotAllowed / TooManyAttempts unless ``login_password`` is the user's login password.
+    """
     _require_enabled()
     with transaction.atomic():
+        _lock_for_secret_change(user, identity, login_password)
         identity.public = public
         identity.fingerprint = fingerprint
         identity.backup = backup

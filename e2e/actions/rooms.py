@@ -1,9 +1,11 @@
-"""Encrypted rooms: key epochs, envelopes, attested additions, rotation, encrypted messages.
+"""Encrypted rooms: the state chain, key epochs, envelopes, additions, rotation.
 
-The server never sees a room key. It checks who may hand keys to whom: a sender must hold the
-key it shares (it has an envelope for it under its current identity), recipients must be
-members with identities and, when added to an encrypted room, attested by a key holder.
-Browsers check all of this again against pinned identities (docs/PROTOCOL.md).
+The server never sees a room key. Who is a member, with which identity, which key is current and
+whether newcomers read history come from the room's signed state chain (e2e/actions/chain.py,
+docs/PROTOCOL.md §15), appended in the same transaction as the write it describes. The server
+checks who may hand keys to whom from that chain: a sender must hold the key it shares (an
+envelope for it under their current identity), recipients must be current members of the chain
+(and of the room) with an identity. Browsers check all of it again on the device.
 """
 
 import uuid
@@ -16,19 +18,22 @@ from accounts.models import User
 from chat import actions as chat_actions
 from chat.errors import Conflict, InvalidInput, NotAllowed
 from chat.events import room_group, send_event, user_group
-from chat.models import Message, Room, RoomKind
-from e2e.actions.identities import _require_enabled
-from e2e.models import (
-    EncryptedRoom,
-    KeyEnvelope,
-    MembershipAttestation,
-    RoomKey,
-    UserIdentity,
+from chat.models import Room, RoomKind
+from e2e.actions.chain import (
+    append_entries,
+    chain_members,
+    entries_of_type,
+    load_chain,
+    members_with_identity,
 )
-from e2e.selectors import serialize_envelope
+from e2e.actions.identities import _require_enabled
+from e2e.crypto import ChainState
+from e2e.events import envelope_event, key_rotated_event, room_policy_event, room_state_event
+from e2e.models import EncryptedRoom, KeyEnvelope, RoomKey, UserIdentity
 
 # recipient id -> envelope, for one key
 Envelopes = dict[int, dict[str, Any]]
+Entries = list[dict[str, Any]]
 
 
 def _generations(user_ids: Iterable[int]) -> dict[int, int]:
@@ -38,7 +43,7 @@ def _generations(user_ids: Iterable[int]) -> dict[int, int]:
     )
 
 
-def _members(room: Room) -> set[int]:
+def _room_members(room: Room) -> set[int]:
     return set(room.memberships.values_list("user_id", flat=True))
 
 
@@ -50,14 +55,20 @@ def holds_key(user: User, key: RoomKey) -> bool:
     ).exists()
 
 
-def _store_envelopes(user: User, room: Room, key: RoomKey, envelopes: Envelopes) -> None:
-    """Store envelopes of ``key`` from ``user`` (replacing ones sealed to an old identity)."""
-    members = _members(room)
+def _store_envelopes(
+    user: User, room: Room, key: RoomKey, envelopes: Envelopes, *, state: ChainState
+) -> None:
+    """Store envelopes of ``key`` from ``user`` (replacing ones sealed to an old identity).
+
+    Recipients must be members of the room and of its chain, with an identity on both.
+    """
+    allowed = members_with_identity(state) & _room_members(room)
     generations = _generations(envelopes)
     for recipient in envelopes:
-        if recipient not in members or recipient not in generations:
+        if recipient not in allowed or recipient not in generations:
             raise InvalidInput(
-                "Envelopes can only go to members who have set up encryption.",
+                "Keys can only go to members of the room's signed state who have set up "
+                "encryption.",
                 code="bad_recipient",
             )
     for recipient, envelope in envelopes.items():
@@ -70,73 +81,58 @@ def _store_envelopes(user: User, room: Room, key: RoomKey, envelopes: Envelopes)
                 "recipient_generation": generations[recipient],
             },
         )
-        send_event(user_group(recipient), {"type": "e2e.envelope", **serialize_envelope(stored)})
+        send_event(user_group(recipient), envelope_event(stored))
 
 
-Attestations = dict[int, dict[str, Any]]
-
-
-def _attest(
-    user: User, room: Room, key: RoomKey, attestations: Attestations, *, required: Iterable[int]
-) -> None:
-    """Store the user's attestations of members (under ``key``); each of ``required`` needs one."""
-    missing = set(required) - set(attestations) - {user.pk}
-    if missing or set(attestations) - set(required):
-        raise InvalidInput("Attest exactly the members being given access.", code="not_attested")
-    MembershipAttestation.objects.bulk_create(
-        MembershipAttestation(room=room, member_id=member, attester=user, key=key, attestation=wire)
-        for member, wire in attestations.items()
-    )
-
-
-def _is_attested(room: Room, encrypted: EncryptedRoom, member_id: int) -> bool:
-    return (
-        member_id == encrypted.encrypted_by_id
-        or MembershipAttestation.objects.filter(room=room, member_id=member_id).exists()
-    )
-
-
-def _start(
-    user: User, room: Room, *, key_id: str, envelopes: Envelopes, attestations: Attestations
-) -> None:
-    """Make the first key of a room, attest its other members and record who started it."""
-    key = _new_key(user, room, key_id=key_id, envelopes=envelopes)
-    _attest(user, room, key, attestations, required=_members(room) - {user.pk})
-    EncryptedRoom.objects.create(room=room, current_key=key, encrypted_by=user)
-
-
-def _new_key(user: User, room: Room, *, key_id: str, envelopes: Envelopes) -> RoomKey:
-    """Make the room's next key epoch; the maker's own envelope is required."""
-    if user.pk not in envelopes:
-        raise InvalidInput("Include an envelope for yourself.", code="bad_recipient")
-    last = RoomKey.objects.filter(room=room).order_by("-epoch").first()
+def _new_key(user: User, room: Room, *, key_id: str, epoch: int) -> RoomKey:
+    """Make the room's key row for ``epoch`` (its entry is in the chain)."""
     try:
         with transaction.atomic():
-            key = RoomKey.objects.create(
-                room=room,
-                key_id=key_id,
-                created_by=user,
-                epoch=(last.epoch + 1) if last else 1,
-                created_seq=room.last_seq,
+            return RoomKey.objects.create(
+                room=room, key_id=key_id, created_by=user, epoch=epoch, created_seq=room.last_seq
             )
     except IntegrityError:
         raise Conflict("That key id is already used in this room.", code="key_id_taken") from None
-    _store_envelopes(user, room, key, envelopes)
-    return key
 
 
-def _encrypted_room(room: Room, *, lock: bool = False) -> EncryptedRoom:
-    # No join when locking: after a concurrent rotation PostgreSQL re-checks a locked row
-    # against the other tables' old rows, and the row would vanish from the result.
-    rows = (
-        EncryptedRoom.objects.select_for_update()
-        if lock
-        else EncryptedRoom.objects.select_related("current_key")
-    )
-    found = rows.filter(room=room).first()
+def _announce_state(room: Room, state: ChainState) -> None:
+    send_event(room_group(room.pk), room_state_event(room.pk, length=state.length))
+
+
+def _start(user: User, room: Room, *, entries: Entries, envelopes: Envelopes) -> None:
+    """Start the room's chain with its genesis (members = the room's members) and first key."""
+    if len(entries) != 1 or entries[0].get("type") != "genesis":
+        raise InvalidInput("Start encryption with exactly one genesis entry.", code="bad_state")
+    state = append_entries(user, room, entries, state=None)
+    if chain_members(state) != _room_members(room):
+        raise InvalidInput(
+            "The genesis must list exactly the room's members.", code="bad_state_members"
+        )
+    if user.pk not in envelopes:
+        raise InvalidInput("Include an envelope for yourself.", code="bad_recipient")
+    key = _new_key(user, room, key_id=state.current_key_id, epoch=1)
+    EncryptedRoom.objects.create(room=room, current_key=key, share_history=state.share_history)
+    _store_envelopes(user, room, key, envelopes, state=state)
+    _announce_state(room, state)
+
+
+def _locked_encrypted_room(room: Room) -> EncryptedRoom:
+    # No join when locking: after a concurrent write PostgreSQL re-checks a locked row against
+    # the other tables' old rows, and the row would vanish from the result.
+    found = EncryptedRoom.objects.select_for_update().filter(room=room).first()
     if found is None:
         raise InvalidInput("This room is not end-to-end encrypted.", code="not_encrypted")
     return found
+
+
+def _locked_chain(room: Room) -> tuple[EncryptedRoom, ChainState]:
+    """Lock the room's E2E row and return it with the verified chain (writes to the chain
+    of one room happen one at a time under this lock)."""
+    encrypted = _locked_encrypted_room(room)
+    state = load_chain(room)
+    if state is None:
+        raise InvalidInput("This room has no signed state.", code="not_encrypted")
+    return encrypted, state
 
 
 def do_create_encrypted_room(
@@ -145,15 +141,13 @@ def do_create_encrypted_room(
     name: str,
     topic: str,
     invitees: Iterable[User],
-    key_id: str,
+    entries: Entries,
     envelopes: Envelopes,
-    attestations: Attestations,
     uid: uuid.UUID,
 ) -> Room:
-    """Create an encrypted private group and its first key, in one transaction.
+    """Create an encrypted private group, its genesis and first key, in one transaction.
 
-    ``uid`` is the room uid the creator's browser chose and bound the envelopes and the
-    attestations of the invitees to.
+    ``uid`` is the room uid the creator's browser chose and bound the genesis and envelopes to.
     """
     _require_enabled()
     with transaction.atomic():
@@ -166,32 +160,24 @@ def do_create_encrypted_room(
             encrypted=True,
             uid=uid,
         )
-        _start(user, room, key_id=key_id, envelopes=envelopes, attestations=attestations)
+        _start(user, room, entries=entries, envelopes=envelopes)
     return room
 
 
 def do_open_encrypted_dm(
-    user: User,
-    *,
-    other: User,
-    key_id: str,
-    envelopes: Envelopes,
-    attestations: Attestations,
-    uid: uuid.UUID,
+    user: User, *, other: User, entries: Entries, envelopes: Envelopes, uid: uuid.UUID
 ) -> tuple[Room, bool]:
-    """Return the DM with ``other``; a new one is created encrypted with its first key."""
+    """Return the DM with ``other``; a new one is created encrypted with its genesis."""
     _require_enabled()
     with transaction.atomic():
         room, created = chat_actions.do_open_dm(user, other=other, encrypted=True, uid=uid)
         if created:
-            _start(user, room, key_id=key_id, envelopes=envelopes, attestations=attestations)
+            _start(user, room, entries=entries, envelopes=envelopes)
     return room, created
 
 
-def do_encrypt_room(
-    user: User, room: Room, *, key_id: str, envelopes: Envelopes, attestations: Attestations
-) -> Room:
-    """Turn on encryption for an existing group or DM, with its first key, atomically.
+def do_encrypt_room(user: User, room: Room, *, entries: Entries, envelopes: Envelopes) -> Room:
+    """Turn on encryption for an existing group or DM, with its genesis, atomically.
 
     Once on it stays on. Earlier messages stay as they were.
     """
@@ -200,22 +186,24 @@ def do_encrypt_room(
         locked = Room.objects.select_for_update().get(pk=room.pk)
         if locked.encrypted:
             raise Conflict("This room is already end-to-end encrypted.", code="already_encrypted")
-        _start(user, locked, key_id=key_id, envelopes=envelopes, attestations=attestations)
+        _start(user, locked, entries=entries, envelopes=envelopes)
         chat_actions.do_set_room_encrypted(user, locked)
     return locked
 
 
 def do_rotate_key(
-    user: User, room: Room, *, replaces_key_id: str, key_id: str, envelopes: Envelopes
+    user: User, room: Room, *, replaces_key_id: str, entries: Entries, envelopes: Envelopes
 ) -> RoomKey:
-    """Make a new key epoch sealed to the current members (after someone left).
+    """Make a new key epoch sealed to the current members (after someone left, or on schedule).
 
-    Only a holder of the current key may rotate, and only from the key they saw as current,
-    so two browsers rotating at once do not both succeed.
+    ``entries`` record who left (``member_removed``) and end with the ``key`` entry. Only a
+    holder of the current key may rotate, and only from the key they saw as current, so two
+    browsers rotating at once do not both succeed; afterwards the chain lists nobody the room
+    no longer has.
     """
     with transaction.atomic():
-        encrypted = _encrypted_room(room, lock=True)
-        if encrypted.current_key.key_id != replaces_key_id:
+        encrypted, state = _locked_chain(room)
+        if state.current_key_id != replaces_key_id:
             raise Conflict(
                 "The key was already rotated; fetch the new one.", code="already_rotated"
             )
@@ -223,56 +211,52 @@ def do_rotate_key(
             raise NotAllowed(
                 "Only a holder of the room's key can rotate it.", code="not_key_holder"
             )
-        key = _new_key(user, room, key_id=key_id, envelopes=envelopes)
+        if not entries or entries[-1].get("type") != "key":
+            raise InvalidInput("A rotation ends with a key entry.", code="bad_state")
+        state = append_entries(user, room, entries, state=state)
+        if not chain_members(state) <= _room_members(room):
+            raise InvalidInput(
+                "Record who left the room before making its new key.", code="bad_state_members"
+            )
+        if user.pk not in envelopes:
+            raise InvalidInput("Include an envelope for yourself.", code="bad_recipient")
+        key = _new_key(user, room, key_id=state.current_key_id, epoch=state.epoch)
         encrypted.current_key = key
         encrypted.save(update_fields=["current_key"])
-        send_event(
-            room_group(room.pk),
-            {
-                "type": "e2e.key_rotated",
-                "room_id": room.pk,
-                "key_id": key.key_id,
-                "epoch": key.epoch,
-            },
-        )
+        _store_envelopes(user, room, key, envelopes, state=state)
+        _announce_state(room, state)
+        send_event(room_group(room.pk), key_rotated_event(room.pk, key))
     return key
 
 
-def _first_attested_epoch(room: Room, member_id: int) -> int:
-    found = (
-        MembershipAttestation.objects.filter(room=room, member_id=member_id)
-        .order_by("key__epoch")
-        .values_list("key__epoch", flat=True)
-        .first()
-    )
-    return found or 1
+def _check_share(state: ChainState, key: RoomKey, recipient: int) -> None:
+    joined = state.joined.get(str(recipient), 1)
+    if not state.share_history and key.epoch < joined:
+        raise InvalidInput(
+            "New members of this room cannot read earlier messages.", code="history_not_shared"
+        )
 
 
-def do_share_keys(user: User, room: Room, *, shares: list[tuple[RoomKey, Envelopes]]) -> None:
+def do_share_keys(
+    user: User, room: Room, *, shares: list[tuple[RoomKey, Envelopes]], entries: Entries
+) -> None:
     """Seal keys the user holds to members who lack them (newcomers, people who reset keys).
 
-    Each recipient's membership must be attested by a key holder (or they started the
-    room's encryption). Without history sharing, a newcomer only receives keys from the
-    epoch they were attested under onwards.
+    ``entries`` (optional) come first: ``identity`` entries by which the sharer accepts a
+    member's new or first identity. Recipients must be members of the chain with an identity;
+    without history sharing a newcomer only receives keys from the epoch they joined in.
     """
-    encrypted = _encrypted_room(room)
     with transaction.atomic():
+        _, state = _locked_chain(room)
+        if entries:
+            state = append_entries(user, room, entries, state=state)
+            _announce_state(room, state)
         for key, envelopes in shares:
             if not holds_key(user, key):
                 raise NotAllowed("You can only share keys you hold.", code="not_key_holder")
             for recipient in envelopes:
-                if not _is_attested(room, encrypted, recipient):
-                    raise InvalidInput(
-                        "That member's membership is not attested by a key holder.",
-                        code="not_attested",
-                    )
-                first = _first_attested_epoch(room, recipient)
-                if not encrypted.share_history and key.epoch < first:
-                    raise InvalidInput(
-                        "New members of this room cannot read earlier messages.",
-                        code="history_not_shared",
-                    )
-            _store_envelopes(user, room, key, envelopes)
+                _check_share(state, key, recipient)
+            _store_envelopes(user, room, key, envelopes, state=state)
 
 
 def do_add_encrypted_members(
@@ -280,43 +264,65 @@ def do_add_encrypted_members(
     room: Room,
     *,
     people: list[User],
-    attestations: Attestations,
+    entries: Entries,
     shares: list[tuple[RoomKey, Envelopes]],
 ) -> list[User]:
-    """Add people to an encrypted room with the adder's signed attestations, and seal the
-    keys to those who already have identities, all at once."""
-    encrypted = _encrypted_room(room)
-    if not holds_key(user, encrypted.current_key):
-        raise NotAllowed(
-            "Only a holder of the room's key can add people to it.", code="not_key_holder"
-        )
+    """Add people to an encrypted room with the adder's signed ``member_added`` entries, and
+    seal the keys to those who already have identities, all at once."""
     with transaction.atomic():
+        encrypted, state = _locked_chain(room)
+        if not holds_key(user, encrypted.current_key):
+            raise NotAllowed(
+                "Only a holder of the room's key can add people to it.", code="not_key_holder"
+            )
+        added_in_chain = {int(e["body"]["user"]) for e in entries_of_type(entries, "member_added")}
+        if added_in_chain != {p.pk for p in people} or len(entries) != len(added_in_chain):
+            raise InvalidInput(
+                "Sign exactly one member_added entry for each person you add.",
+                code="bad_state_members",
+            )
+        state = append_entries(user, room, entries, state=state)
         added = chat_actions.do_add_members(user, room, people=people)
-        _attest(user, room, encrypted.current_key, attestations, required={p.pk for p in added})
-        do_share_keys(user, room, shares=shares)
+        for key, envelopes in shares:
+            for recipient in envelopes:
+                _check_share(state, key, recipient)
+            _store_envelopes(user, room, key, envelopes, state=state)
+        _announce_state(room, state)
     return added
 
 
-def do_set_share_history(user: User, room: Room, *, share: bool) -> None:
-    """Set whether new members receive the room's earlier keys."""
+def do_set_share_history(user: User, room: Room, *, entries: Entries) -> bool:
+    """Set whether new members receive the room's earlier keys, by a signed ``policy`` entry.
+    Return the new policy."""
+    if len(entries) != 1 or entries[0].get("type") != "policy":
+        raise InvalidInput("Send exactly one policy entry.", code="bad_state")
     with transaction.atomic():
-        encrypted = _encrypted_room(room, lock=True)
-        if encrypted.share_history != share:
-            encrypted.share_history = share
-            encrypted.save(update_fields=["share_history"])
-            send_event(
-                room_group(room.pk),
-                {"type": "e2e.room_policy", "room_id": room.pk, "share_history": share},
+        encrypted, state = _locked_chain(room)
+        state = append_entries(user, room, entries, state=state)
+        encrypted.share_history = state.share_history
+        encrypted.save(update_fields=["share_history"])
+        _announce_state(room, state)
+        send_event(
+            room_group(room.pk), room_policy_event(room.pk, share_history=state.share_history)
+        )
+    return state.share_history
+
+
+def do_append_state(user: User, room: Room, *, entries: Entries) -> ChainState:
+    """Append entries that need no other write: ``member_removed`` (someone left), ``identity``."""
+    if any(entry.get("type") not in ("member_removed", "identity") for entry in entries):
+        raise InvalidInput(
+            "Only member_removed and identity entries can be added on their own.",
+            code="bad_state",
+        )
+    with transaction.atomic():
+        _, state = _locked_chain(room)
+        state = append_entries(user, room, entries, state=state)
+        removed = {int(e["body"]["user"]) for e in entries_of_type(entries, "member_removed")}
+        if removed & _room_members(room):
+            raise InvalidInput(
+                "Only people who left the room can be recorded as removed.",
+                code="bad_state_members",
             )
-
-
-def do_send_encrypted_message(
-    user: User, room: Room, *, client_id: uuid.UUID, payload: dict[str, Any]
-) -> tuple[Message, bool]:
-    """Store and push an encrypted message (shape and key id already checked)."""
-    return chat_actions.do_send_message(user, room, client_id=client_id, payload=payload)
-
-
-def do_edit_encrypted_message(user: User, message: Message, *, payload: dict[str, Any]) -> Message:
-    """Replace an encrypted message's ciphertext (re-encrypted by the sender)."""
-    return chat_actions.do_edit_message(user, message, payload=payload)
+        _announce_state(room, state)
+    return state

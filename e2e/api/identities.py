@@ -62,11 +62,18 @@ def identity(request: HttpRequest) -> JsonResponse:
 
 @json_view("GET", "PUT")
 def backup(request: HttpRequest) -> JsonResponse:
-    """GET: the user's own encrypted key backup. PUT: replace it (password change)."""
+    """GET: the user's own encrypted key backup. PUT: replace it (password change), which
+    needs the login password too (``login_password``: 403 if missing or wrong, 429 after too
+    many wrong ones)."""
     own = _own_identity(request)
     if request.method == "GET":
         return JsonResponse({"backup": own.backup, "generation": own.generation})
-    actions.do_replace_backup(request.user, own, backup=check_backup(request.data.get("backup")))
+    actions.do_replace_backup(
+        request.user,
+        own,
+        login_password=request.data.get("login_password"),
+        backup=check_backup(request.data.get("backup")),
+    )
     return JsonResponse({"generation": own.generation})
 
 
@@ -79,14 +86,23 @@ def password_saved(request: HttpRequest) -> JsonResponse:
 
 @json_view("POST")
 def reset(request: HttpRequest) -> JsonResponse:
-    """Replace the user's identity and backup with new ones (old room keys are lost to them)."""
+    """Replace the user's identity and backup with new ones (old room keys are lost to them).
+
+    Needs the login password (``login_password``: 403 if missing or wrong, 429 after too many
+    wrong ones), so a stolen session cookie cannot replace someone's keys.
+    """
     own = _own_identity(request)
     public, fingerprint = check_public_identity(
         request.data.get("identity"), user_id=request.user.pk
     )
     new_backup = check_backup(request.data.get("backup"))
     updated = actions.do_reset_keys(
-        request.user, own, public=public, fingerprint=fingerprint, backup=new_backup
+        request.user,
+        own,
+        login_password=request.data.get("login_password"),
+        public=public,
+        fingerprint=fingerprint,
+        backup=new_backup,
     )
     return JsonResponse(serialize_identity(updated))
 

@@ -1,5 +1,5 @@
 """Encrypted-room endpoints. Each is an adapter: parse, one ``access_*``, checks, one action.
-The server only ever receives sealed keys, signed attestations and ciphertext."""
+The server only ever receives sealed keys, signed state entries and ciphertext."""
 
 from typing import Any
 
@@ -17,6 +17,7 @@ from chat.checks import (
     check_id_list,
     check_new_room_uid,
     check_room_name,
+    check_seq,
     check_topic,
 )
 from chat.errors import InvalidInput
@@ -25,31 +26,29 @@ from chat.models import Room
 from chat.serializers import serialize_message
 from e2e import actions, commands
 from e2e.checks import (
-    check_attestations,
     check_encrypted_payload,
     check_envelopes,
     check_key_id,
     check_key_shares,
+    check_optional_state_entries,
+    check_state_entries,
 )
 from e2e.selectors import (
     get_encrypted_room,
-    list_attestations_for_room,
     list_envelopes_for_user,
     list_key_needs_for_room,
     list_keys_for_room,
+    list_state_entries_for_room,
     rotation_due,
     serialize_envelope,
 )
 
 
-def _first_key(data: dict[str, Any]) -> dict[str, Any]:
-    """Parse a room's first key: its id, envelopes and the attestations of the members."""
-    key_id = check_key_id(data.get("key_id"))
-    return {
-        "key_id": key_id,
-        "envelopes": check_envelopes(data.get("envelopes"), key_id=key_id),
-        "attestations": check_attestations(data.get("attestations"), key_id=key_id),
-    }
+def _genesis(data: dict[str, Any]) -> dict[str, Any]:
+    """Parse a room's start: its genesis entry and the first key's envelopes."""
+    entries = check_state_entries(data.get("entries"))
+    key_id = check_key_id(entries[0]["body"].get("key_id"))
+    return {"entries": entries, "envelopes": check_envelopes(data.get("envelopes"), key_id=key_id)}
 
 
 def _shares(room: Room, value: object) -> list:
@@ -69,10 +68,10 @@ def _room_reply(room: Room, status: int = 200) -> JsonResponse:
 
 @json_view("POST")
 def rooms(request: HttpRequest) -> JsonResponse:
-    """Create an encrypted private group with its first key sealed to the members.
+    """Create an encrypted private group with its genesis and first key sealed to the members.
 
-    The browser makes the room's uid, so envelopes and attestations are bound to the room
-    before it exists.
+    The browser makes the room's uid, so the genesis and envelopes are bound to the room before
+    it exists.
     """
     data = request.data
     uid = check_new_room_uid(data.get("room_uid"))
@@ -83,33 +82,34 @@ def rooms(request: HttpRequest) -> JsonResponse:
         for pk in check_id_list(data.get("invite"), field="invite")
     ]
     room = actions.do_create_encrypted_room(
-        request.user, name=name, topic=topic, invitees=invitees, uid=uid, **_first_key(data)
+        request.user, name=name, topic=topic, invitees=invitees, uid=uid, **_genesis(data)
     )
     return _room_reply(room, status=201)
 
 
 @json_view("POST")
 def dms(request: HttpRequest) -> JsonResponse:
-    """Open the DM with someone; a new one is created encrypted with its first key."""
+    """Open the DM with someone; a new one is created encrypted with its genesis."""
     other = access_user_by_id(request.user, request.data.get("user_id"))
     uid = check_new_room_uid(request.data.get("room_uid"))
     room, created = actions.do_open_encrypted_dm(
-        request.user, other=other, uid=uid, **_first_key(request.data)
+        request.user, other=other, uid=uid, **_genesis(request.data)
     )
     return _room_reply(room, status=201 if created else 200)
 
 
 @json_view("POST")
 def encrypt_room(request: HttpRequest, room_id: int) -> JsonResponse:
-    """The owner (or an admin member) turns on encryption with the room's first key."""
+    """The owner (or an admin member) turns on encryption with the room's genesis."""
     room = access_owned_room_by_id(request.user, room_id)
-    room = actions.do_encrypt_room(request.user, room, **_first_key(request.data))
+    room = actions.do_encrypt_room(request.user, room, **_genesis(request.data))
     return _room_reply(room)
 
 
 @json_view("GET")
 def room_keys(request: HttpRequest, room_id: int) -> JsonResponse:
-    """Return the room's E2E state and the envelopes sealed to the caller."""
+    """Return what the server says of the room's E2E state, and the envelopes sealed to the
+    caller. Browsers take members, keys and the current key from the chain (``state``)."""
     room = access_room_by_id(request.user, room_id, for_write=True)
     encrypted = get_encrypted_room(room.pk)
     return JsonResponse(
@@ -118,9 +118,7 @@ def room_keys(request: HttpRequest, room_id: int) -> JsonResponse:
             "room_uid": str(room.uid),
             "current_key_id": encrypted.current_key.key_id if encrypted else None,
             "current_epoch": encrypted.current_key.epoch if encrypted else None,
-            "encrypted_by": encrypted.encrypted_by_id if encrypted else None,
             "rotation_due": rotation_due(encrypted) if encrypted else False,
-            "share_history": encrypted.share_history if encrypted else None,
             "envelopes": [
                 serialize_envelope(e)
                 for e in list_envelopes_for_user(request.user.pk, room_id=room.pk)
@@ -129,45 +127,56 @@ def room_keys(request: HttpRequest, room_id: int) -> JsonResponse:
     )
 
 
+@json_view("GET", "POST")
+def room_state(request: HttpRequest, room_id: int) -> JsonResponse:
+    """GET: the room's state-chain entries from ``?from=<index>`` on (all by default).
+    POST: append ``member_removed`` / ``identity`` entries signed by the caller."""
+    room = access_room_by_id(request.user, room_id, for_write=True)
+    if request.method == "POST":
+        state = actions.do_append_state(
+            request.user, room, entries=check_state_entries(request.data.get("entries"))
+        )
+        return JsonResponse({"length": state.length})
+    start = check_seq(request.GET.get("from", "0"), field="from")
+    return JsonResponse({"entries": list_state_entries_for_room(room, start=start)})
+
+
 @json_view("GET")
 def room_access(request: HttpRequest, room_id: int) -> JsonResponse:
-    """For key holders: the members' attestations and which keys each member still needs."""
+    """For key holders: which keys each member still needs."""
     room = access_room_by_id(request.user, room_id, for_write=True)
-    return JsonResponse(
-        {
-            "attestations": list_attestations_for_room(room),
-            "needs": list_key_needs_for_room(room),
-        }
-    )
+    return JsonResponse({"needs": list_key_needs_for_room(room)})
 
 
 @json_view("POST")
 def share_keys(request: HttpRequest, room_id: int) -> JsonResponse:
-    """A key holder seals keys to members who lack them (newcomers, key resets)."""
+    """A key holder seals keys to members who lack them (newcomers, key resets), after the
+    optional ``identity`` entries by which they accept a member's new identity."""
     room = access_room_by_id(request.user, room_id, for_write=True)
-    actions.do_share_keys(request.user, room, shares=_shares(room, request.data.get("shares")))
+    actions.do_share_keys(
+        request.user,
+        room,
+        shares=_shares(room, request.data.get("shares")),
+        entries=check_optional_state_entries(request.data.get("entries")),
+    )
     return JsonResponse({"shared": True})
 
 
 @json_view("POST")
 def add_members(request: HttpRequest, room_id: int) -> JsonResponse:
-    """The owner adds people to an encrypted room with signed attestations and their keys."""
+    """The owner adds people to an encrypted room with signed entries and their keys."""
     room = access_owned_room_by_id(request.user, room_id)
-    encrypted = get_encrypted_room(room.pk)
-    if encrypted is None:
+    if get_encrypted_room(room.pk) is None:
         raise InvalidInput("This room is not end-to-end encrypted.", code="not_encrypted")
     people = [
         access_user_by_id(request.user, pk)
         for pk in check_id_list(request.data.get("user_ids"), field="user_ids")
     ]
-    attestations = check_attestations(
-        request.data.get("attestations"), key_id=encrypted.current_key.key_id
-    )
     added = actions.do_add_encrypted_members(
         request.user,
         room,
         people=people,
-        attestations=attestations,
+        entries=check_state_entries(request.data.get("entries")),
         shares=_shares(room, request.data.get("shares") or []),
     )
     return JsonResponse({"added": [u.pk for u in added]})
@@ -178,22 +187,22 @@ def rotate(request: HttpRequest, room_id: int) -> JsonResponse:
     """A key holder replaces the room key with a new epoch sealed to the current members."""
     room = access_room_by_id(request.user, room_id, for_write=True)
     replaces = check_key_id(request.data.get("replaces_key_id"))
-    key_id = check_key_id(request.data.get("key_id"))
+    entries = check_state_entries(request.data.get("entries"))
+    key_id = check_key_id(entries[-1]["body"].get("key_id"))
     envelopes = check_envelopes(request.data.get("envelopes"), key_id=key_id)
     key = actions.do_rotate_key(
-        request.user, room, replaces_key_id=replaces, key_id=key_id, envelopes=envelopes
+        request.user, room, replaces_key_id=replaces, entries=entries, envelopes=envelopes
     )
     return JsonResponse({"key_id": key.key_id, "epoch": key.epoch})
 
 
 @json_view("POST")
 def policy(request: HttpRequest, room_id: int) -> JsonResponse:
-    """The owner sets whether new members can read earlier messages."""
+    """The owner sets whether new members can read earlier messages (a signed policy entry)."""
     room = access_owned_room_by_id(request.user, room_id)
-    share = request.data.get("share_history")
-    if not isinstance(share, bool):
-        raise InvalidInput("share_history must be true or false.")
-    actions.do_set_share_history(request.user, room, share=share)
+    share = actions.do_set_share_history(
+        request.user, room, entries=check_state_entries(request.data.get("entries"))
+    )
     return JsonResponse({"share_history": share})
 
 

@@ -28,6 +28,18 @@ class _Labels:
     trust_record_kdf: str = "keyroom/v1/trust-record-kdf"
     trust_record_ad: str = "keyroom/v1/trust-record-ad"
     trust_record: str = "keyroom/v1/trust-record"
+    room_state: str = "keyroom/v1/room-state"
+    room_state_hash: str = "keyroom/v1/room-state-hash"
+    room_state_genesis: str = "keyroom/v1/room-state/genesis"
+    room_state_member_added: str = "keyroom/v1/room-state/member_added"
+    room_state_member_removed: str = "keyroom/v1/room-state/member_removed"
+    room_state_key: str = "keyroom/v1/room-state/key"
+    room_state_policy: str = "keyroom/v1/room-state/policy"
+    room_state_identity: str = "keyroom/v1/room-state/identity"
+    key_commit_kdf: str = "keyroom/v1/key-commit-kdf"
+    key_commit: str = "keyroom/v1/key-commit"
+    key_proof_kdf: str = "keyroom/v1/key-proof-kdf"
+    key_proof: str = "keyroom/v1/key-proof"
 
 
 LABELS = _Labels()

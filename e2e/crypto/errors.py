@@ -63,6 +63,12 @@ class RollbackError(KeyroomCryptoError):
     code = "rollback"
 
 
+class BadChainError(KeyroomCryptoError):
+    """A room-state chain entry breaks the chain's order or rules (index, prev, author, body)."""
+
+    code = "bad_chain"
+
+
 ERRORS_BY_CODE: dict[str, type[KeyroomCryptoError]] = {
     cls.code: cls
     for cls in (
@@ -74,5 +80,6 @@ ERRORS_BY_CODE: dict[str, type[KeyroomCryptoError]] = {
         TamperedError,
         NoKeyError,
         RollbackError,
+        BadChainError,
     )
 }

@@ -1,5 +1,7 @@
 """Thin wrappers over ``cryptography`` shared by the other modules."""
 
+import hmac
+
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -48,6 +50,11 @@ def x25519(private_key: X25519PrivateKey, peer_public_key: bytes) -> bytes:
 def hkdf_sha256(ikm: bytes, salt: bytes, info: bytes) -> bytes:
     """Return 32 bytes of HKDF-SHA256."""
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=info).derive(ikm)
+
+
+def hmac_sha256(key: bytes, data: bytes) -> bytes:
+    """Return HMAC-SHA256 of ``data`` under ``key``."""
+    return hmac.digest(key, data, "sha256")
 
 
 def pbkdf2_sha256(password: bytes, salt: bytes, iterations: int) -> bytes:

@@ -87,7 +87,6 @@ def configure_e2e(
     enabled: bool = True,
     groups: bool = True,
     dms: bool = True,
-    policy: str = "confirm",
 ) -> None:
     """Set the instance's E2E settings in the database (pages read them on load)."""
     E2ESettings.objects.update_or_create(
@@ -96,7 +95,6 @@ def configure_e2e(
             "enabled": enabled,
             "encrypt_groups_by_default": groups,
             "encrypt_dms_by_default": dms,
-            "key_change_policy": policy,
         },
     )
 
@@ -261,8 +259,19 @@ def wait_until(page: Page, predicate: Callable[[], bool], *, seconds: float = 10
     for _ in range(int(seconds * 10)):
         if predicate():
             return
-        page.wait_for_timeout(100)
+        page.wait_for_timeout(100)  # poll
     raise AssertionError("the condition did not come true in time")
+
+
+def sharing_passes(page: Page) -> int:
+    """How many key-sharing passes the page has finished (``<html data-e2e-served>``)."""
+    return int(page.evaluate("() => document.documentElement.dataset.e2eServed || '0'"))
+
+
+def wait_for_sharing_pass(page: Page, *, after: int) -> None:
+    """Wait until the page finished a key-sharing pass that started after ``after`` passes:
+    it looked at who lacks keys and sealed what it would (a negative check can follow)."""
+    wait_until(page, lambda: sharing_passes(page) > after, seconds=15)
 
 
 def start_group_in_ui(page: Page, name: str, usernames: list[str]) -> int:

@@ -74,4 +74,7 @@ def test_python_vectors_hold_in_chromium(crypto_browser: Browser, static_server:
     assert files == {f"py/{name}" for name in VECTOR_FILES} | {"browser"}
     negative = sum(1 for r in results if r["file"] in {"py/message.json", "py/envelope.json"})
     assert negative >= 30, "the message and envelope vectors must all have run"
+    if "roomstate.json" in VECTOR_FILES:
+        chain = [r for r in results if r["file"] == "py/roomstate.json"]
+        assert len(chain) >= 20, "the room-state chain vectors must all have run"
     assert status == f"{len(results)} passed, 0 failed"

@@ -2,23 +2,29 @@
 another device, My Account -> Encryption (password change, reset) and the logout wipe. Each
 browser context is one device; the same user logged in twice is two devices."""
 
+import json
 import re
 from collections.abc import Iterator
+from urllib.error import HTTPError
+from urllib.request import Request, urlopen
 
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
+from e2e import crypto
 from e2e.models import UserIdentity
 from tests.browser.helpers import (
     PHONE,
     People,
     e2e_banner,
     make_account,
+    password_for,
     read_generated_password,
     set_e2e,
     unlock_keys,
     wait_e2e,
 )
+from tests.e2e.member import shared_backup
 
 pytestmark = pytest.mark.browser
 
@@ -47,6 +53,11 @@ def confirm_saved(page: Page) -> None:
     page.get_by_role("button", name="I have saved it").click()
     expect(page.get_by_role("dialog")).to_have_count(0)
     expect(e2e_banner(page)).to_be_hidden()
+
+
+def allow_refused_login_password(people: People) -> None:
+    """The browser logs the server's 403 answer to a wrong login password as a console error."""
+    people.allow_console_error(r"status of 403")
 
 
 def safety_number(page: Page) -> str:
@@ -188,7 +199,8 @@ def test_another_device_unlocks_after_a_wrong_try(people: People, server: str) -
 def test_changed_password_unlocks_a_new_device_and_the_old_one_does_not(
     people: People, server: str
 ) -> None:
-    """After "Change encryption password" with a password of one's own, a new device unlocks
+    """After "Change encryption password" with a password of one's own, confirmed with the
+    login password (a wrong one is refused and keeps the form filled), a new device unlocks
     with the new password, not with the old one, and the identity stays the same."""
     set_e2e(enabled=True)
     bob = make_account("bob")
@@ -197,6 +209,7 @@ def test_changed_password_unlocks_a_new_device_and_the_old_one_does_not(
     confirm_saved(laptop)
     encryption_page(laptop, server)
     number_before = safety_number(laptop)
+    backup_before = UserIdentity.objects.get(user=bob).backup
 
     new = "tangerine lighthouse on a quiet tuesday"
     laptop.get_by_label("Current encryption password").fill(old)
@@ -208,9 +221,28 @@ def test_changed_password_unlocks_a_new_device_and_the_old_one_does_not(
     laptop.get_by_label("New encryption password").fill(new)
     laptop.get_by_label("Repeat the new password").fill(new)
     laptop.get_by_role("button", name="Change encryption password").click()
+    login = laptop.locator("#e2e-change-form").get_by_label("Your login password")
+    expect(laptop.locator("#e2e-change-login-error")).to_contain_text("Enter your login password")
+    expect(login).to_be_focused()
+
+    # A wrong login password is refused by the server; what was typed stays for another try.
+    allow_refused_login_password(people)
+    login.fill("not-the-login-password")
+    laptop.get_by_role("button", name="Change encryption password").click()
+    expect(laptop.locator("#e2e-change-login-error")).to_contain_text("not your login password")
+    expect(login).to_be_focused()
+    expect(login).to_have_value("not-the-login-password")
+    expect(laptop.get_by_label("Current encryption password")).to_have_value(old)
+    expect(laptop.get_by_label("New encryption password")).to_have_value(new)
+    expect(laptop.get_by_label("Repeat the new password")).to_have_value(new)
+    assert UserIdentity.objects.get(user=bob).backup == backup_before
+
+    login.fill(password_for("bob"))
+    laptop.get_by_role("button", name="Change encryption password").click()
     expect(laptop.locator("#e2e-change-status")).to_contain_text(
         "New devices now need the new password"
     )
+    expect(login).to_have_value("")
     assert safety_number(laptop) == number_before
 
     tablet = people.log_in(bob)
@@ -245,6 +277,7 @@ def test_generated_new_password_needs_saving_first_then_unlocks(
     expect(laptop.locator("#e2e-generated-saved-error")).to_contain_text("Save the new password")
     expect(saved).to_be_focused()
     saved.check()
+    laptop.locator("#e2e-change-form").get_by_label("Your login password").fill(password_for("bob"))
     laptop.get_by_role("button", name="Change encryption password").click()
     expect(laptop.locator("#e2e-change-status")).to_contain_text("password is changed")
 
@@ -263,6 +296,7 @@ def test_wrong_current_password_does_not_change_anything(people: People, server:
 
     laptop.get_by_label("Current encryption password").fill("not the password at all")
     laptop.get_by_label("I have saved this new password").check()
+    laptop.locator("#e2e-change-form").get_by_label("Your login password").fill(password_for("bob"))
     laptop.get_by_role("button", name="Change encryption password").click()
     expect(laptop.locator("#e2e-change-current-error")).to_contain_text(
         "not your current encryption password"
@@ -355,8 +389,9 @@ def test_log_in_page_wipes_keys_left_by_someone_else(people: People, server: str
 
 
 def test_reset_from_my_account_gives_a_new_identity(people: People, server: str) -> None:
-    """ "Reset encryption keys" explains itself, asks for confirmation, then shows a new
-    password; the safety number changes."""
+    """ "Reset encryption keys" explains itself and asks for confirmation with the login
+    password (missing or wrong: refused, the dialog stays with what was typed), then shows a
+    new password; the safety number changes."""
     set_e2e(enabled=True)
     bob = make_account("bob")
     page = people.log_in(bob)
@@ -371,7 +406,20 @@ def test_reset_from_my_account_gives_a_new_identity(people: People, server: str)
     expect(dialog).to_contain_text("People see that your key changed")
     expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
     dialog.get_by_role("button", name="Reset my encryption keys").click()
+    login = dialog.get_by_label("Your login password")
+    expect(dialog.locator("#e2e-reset-login-error")).to_contain_text("Enter your login password")
+    expect(login).to_be_focused()
 
+    allow_refused_login_password(people)
+    login.fill("not-the-login-password")
+    dialog.get_by_role("button", name="Reset my encryption keys").click()
+    expect(dialog.locator("#e2e-reset-login-error")).to_contain_text("not your login password")
+    expect(login).to_be_focused()
+    expect(login).to_have_value("not-the-login-password")
+    assert UserIdentity.objects.get(user=bob).generation == 1
+
+    login.fill(password_for("bob"))
+    dialog.get_by_role("button", name="Reset my encryption keys").click()
     fresh = page.get_by_role("dialog", name="Your new encryption password")
     expect(fresh.locator("#e2e-password-value")).not_to_be_empty()
     new = fresh.locator("#e2e-password-value").inner_text().strip()
@@ -397,6 +445,7 @@ def test_forgot_password_path_resets_and_other_devices_lock(people: People, serv
     forgot = phone.get_by_role("dialog", name="Forgot your encryption password?")
     expect(forgot).to_contain_text("nobody can unlock your keys")
     expect(forgot).to_contain_text("Encrypted messages you could read before are lost to you")
+    forgot.get_by_label("Your login password").fill(password_for("bob"))
     forgot.get_by_role("button", name="Reset my encryption keys").click()
     expect(phone.get_by_role("dialog", name="Your new encryption password")).to_be_visible()
     wait_e2e(phone, "unlocked")
@@ -406,3 +455,53 @@ def test_forgot_password_path_resets_and_other_devices_lock(people: People, serv
     asked.get_by_role("button", name="Use the new keys").click()
     wait_e2e(laptop, "locked")
     expect(e2e_banner(laptop)).to_contain_text("locked on this device")
+
+
+def _with_cookies(server: str, cookies: dict[str, str], method: str, path: str, body: dict):
+    """Send ``body`` as JSON with only the given cookies and their CSRF header (what someone
+    holding a stolen session cookie can do); return (status, json)."""
+    request = Request(f"{server}{path}", data=json.dumps(body).encode(), method=method)  # noqa: S310
+    request.add_header("Cookie", "; ".join(f"{k}={v}" for k, v in cookies.items()))
+    request.add_header("X-CSRFToken", cookies["csrftoken"])
+    request.add_header("Origin", server)
+    request.add_header("Content-Type", "application/json")
+    request.add_header("Accept", "application/json")
+    try:
+        with urlopen(request, timeout=30) as response:  # noqa: S310 (http test server)
+            return response.status, json.loads(response.read() or b"{}")
+    except HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def test_reset_with_a_session_only_is_refused(people: People, server: str) -> None:
+    """Attack 16: a reset or backup replacement sent with the browser's session cookie and CSRF
+    token but not the login password (a stolen cookie) is refused and the identity stays; the
+    same cookie with the login password does get through (the refusal is not CSRF's)."""
+    set_e2e(enabled=True)
+    bob = make_account("bob")
+    page = people.log_in(bob)
+    read_generated_password(page)
+    confirm_saved(page)
+    stolen = {
+        cookie["name"]: cookie["value"]
+        for cookie in page.context.cookies()
+        if cookie["name"] in ("sessionid", "csrftoken")
+    }
+    assert set(stolen) == {"sessionid", "csrftoken"}
+    before = UserIdentity.objects.values("public", "backup", "generation").get(user=bob)
+    attacker = crypto.generate_identity(str(bob.pk)).public_identity
+    backup = shared_backup(str(bob.pk))
+    reset = {"identity": attacker, "backup": backup}
+
+    for method, path, body in (
+        ("POST", "/api/e2e/reset/", reset),
+        ("PUT", "/api/e2e/backup/", {"backup": backup}),
+    ):
+        status, answer = _with_cookies(server, stolen, method, path, body)
+        assert (status, answer["error"]["code"]) == (403, "login_password_required"), answer
+    assert UserIdentity.objects.values("public", "backup", "generation").get(user=bob) == before
+
+    with_password = {**reset, "login_password": password_for("bob")}
+    status, answer = _with_cookies(server, stolen, "POST", "/api/e2e/reset/", with_password)
+    assert status == 200, answer
+    assert UserIdentity.objects.get(user=bob).public == attacker

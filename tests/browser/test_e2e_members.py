@@ -1,7 +1,7 @@
 """Members come and go in encrypted rooms, in Chromium: people added by the owner read at once
 (with or without the room's history), a removed member gets no later key, a member's key change
-shows a notice and is re-shared only as the key-change policy says, and members or identities
-the server slips in get nothing from the browser."""
+shows a notice and is re-shared only after a person's click, and members or identities the
+server slips in get nothing from the browser."""
 
 import re
 from collections.abc import Iterator
@@ -21,12 +21,21 @@ from tests.browser.e2e_helpers import (
     open_room_page,
     python_member,
     room_settled,
+    sharing_passes,
+    wait_for_sharing_pass,
     wait_until,
 )
 from tests.browser.e2e_helpers import (
     start_group_in_ui as start_group,
 )
-from tests.browser.helpers import People, make_account, off_the_loop, send, wait_room_ready
+from tests.browser.helpers import (
+    People,
+    make_account,
+    off_the_loop,
+    password_for,
+    send,
+    wait_room_ready,
+)
 from tests.e2e.member import shared_backup
 
 pytestmark = pytest.mark.browser
@@ -99,8 +108,8 @@ def generation_of(user: User) -> int:
 def test_a_member_added_while_the_adder_is_online_reads_at_once(
     people: People, server: str
 ) -> None:
-    """The owner adds someone with keys to an encrypted room: one request carries the
-    attestation and the keys, and the newcomer reads the earlier messages at once."""
+    """The owner adds someone with keys to an encrypted room: one request carries the signed
+    member_added entry and the keys, and the newcomer reads the earlier messages at once."""
     ann, _bob, dan = (
         make_account("ann", "Ann Archer"),
         make_account("bob"),
@@ -115,7 +124,8 @@ def test_a_member_added_while_the_adder_is_online_reads_at_once(
     add_person(ann_page, "dan")
     adds = [r for r in posts if r.url.endswith(f"/api/e2e/rooms/{room_id}/members/")]
     assert len(adds) == 1
-    assert adds[0].post_data_json["attestations"][0]["member_id"] == dan.pk
+    [entry] = adds[0].post_data_json["entries"]
+    assert (entry["type"], entry["body"]["user"]) == ("member_added", str(dan.pk))
     assert sealed_to(adds) == {dan.pk}
     assert envelopes_for(dan, room_id) == 1
 
@@ -194,30 +204,36 @@ def test_a_removed_member_gets_no_key_for_later_messages(people: People, server:
         member.decrypt(stored_message(room_id))
 
 
-def reset_python_keys(member) -> None:
+def reset_python_keys(member, username: str) -> None:
+    """Reset the Python member's keys through the API (with their login password)."""
     member.identity = crypto.generate_identity(str(member.user_id))
     status, body = member.call(
         "POST",
         "/api/e2e/reset/",
-        {"identity": member.identity.public_identity, "backup": shared_backup(str(member.user_id))},
+        {
+            "identity": member.identity.public_identity,
+            "backup": shared_backup(str(member.user_id)),
+            "login_password": password_for(username),
+        },
     )
     assert status == 200, body
 
 
 def test_a_key_reset_waits_for_a_holder_to_trust_it(people: People, server: str) -> None:
-    """Under the default "confirm" policy a member's key reset shows a notice in the shared
-    room, and no key is sealed to the new identity until the holder trusts it."""
+    """A member's key reset shows a notice in the shared room, and no key is sealed to the new
+    identity until the holder clicks to trust it (attack 13: no setting does it for them)."""
     ann, pym = make_account("ann", "Ann Archer"), make_account("pym", "Py Member")
     member = python_member(server, pym)
     page = log_in_with_keys(people, ann)
     room_id = start_group(page, "resetting", ["pym"])
     posts = record_posts(page)
+    passes = sharing_passes(page)
 
-    reset_python_keys(member)
+    reset_python_keys(member, "pym")
     generation = generation_of(pym)
     notice = page.locator("#banners").get_by_text("Py Member's encryption key changed")
     expect(notice).to_be_visible()
-    page.wait_for_timeout(2500)  # longer than a holder's random share delay
+    wait_for_sharing_pass(page, after=passes)  # the holder looked at the need, and waited
     assert pym.pk not in sealed_to(posts)
     assert envelopes_for(pym, room_id, generation=generation) == 0
 
@@ -280,7 +296,7 @@ def test_a_verified_member_whose_key_changes_is_flagged_prominently(
     start_group(page, "verified-reset", ["pym"])
     mark_verified(page, "Py Member")
 
-    reset_python_keys(member)
+    reset_python_keys(member, "pym")
     notice = page.locator("#banners .banner").filter(has_text="You verified Py Member before")
     expect(notice).to_be_visible()
     expect(notice).to_have_class(re.compile(r"\bbanner-error\b"))
@@ -295,23 +311,35 @@ def test_a_verified_member_whose_key_changes_is_flagged_prominently(
     expect(dialog.locator("#e2e-verify-verified")).to_be_hidden()
 
 
-def test_under_the_automatic_policy_a_reset_is_re_shared_at_once(
-    people: People, server: str
-) -> None:
-    """Under the "automatic" key-change policy a holder's browser seals the keys to the new
-    identity without asking, and still shows the notice."""
-    configure_e2e(policy="automatic")
+def test_policy_flipped_by_the_server_does_not_re_share(people: People, server: str) -> None:
+    """A server that tells browsers the key-change policy is "automatic" (the switch no longer
+    exists, but a malicious server can say anything) gets no re-share to a reset identity
+    without a click (attack 13)."""
     ann, pym = make_account("ann", "Ann Archer"), make_account("pym", "Py Member")
     member = python_member(server, pym)
     page = log_in_with_keys(people, ann)
-    room_id = start_group(page, "auto", ["pym"])
 
-    reset_python_keys(member)
+    def automatic(route) -> None:
+        response = route.fetch()
+        data = response.json()
+        data["settings"]["key_change_policy"] = "automatic"
+        route.fulfill(response=response, json=data)
+
+    page.route(re.compile(r"/api/e2e/$"), automatic)
+    room_id = start_group(page, "auto", ["pym"])
+    page.reload()
+    wait_room_ready(page)
+    posts = record_posts(page)
+    passes = sharing_passes(page)
+
+    reset_python_keys(member, "pym")
     generation = generation_of(pym)
     expect(
         page.locator("#banners").get_by_text("Py Member's encryption key changed")
     ).to_be_visible()
-    wait_until(page, lambda: envelopes_for(pym, room_id, generation=generation) == 1)
+    wait_for_sharing_pass(page, after=passes)
+    assert pym.pk not in sealed_to(posts)
+    assert envelopes_for(pym, room_id, generation=generation) == 0
 
 
 @off_the_loop
@@ -353,7 +381,7 @@ def keys_opened_by(identity: crypto.GeneratedIdentity, user: User, room_id: int)
 
 @off_the_loop
 def slip_in(room_id: int, user: User) -> None:
-    """The server adds a member in the database: no attestation from anyone."""
+    """The server adds a member in the database: no chain entry from anyone."""
     room = Room.objects.get(pk=room_id)
     Membership.objects.create(room=room, user=user, last_read_seq=room.last_seq)
 
@@ -362,8 +390,8 @@ def test_a_substituted_identity_and_a_slipped_in_member_get_no_key(
     people: People, server: str
 ) -> None:
     """A member's identity swapped by the server shows the key-changed notice and gets no
-    re-share; a member inserted without attestation gets no key;
-    a properly added newcomer still does."""
+    re-share; a member inserted without a chain entry gets no key (attack 2); a properly added
+    newcomer still does."""
     ann, pym = make_account("ann", "Ann Archer"), make_account("pym", "Py Member")
     mallory, dan = make_account("mallory"), make_account("dan", "Dan Dale")
     python_member(server, pym)
@@ -379,9 +407,9 @@ def test_a_substituted_identity_and_a_slipped_in_member_get_no_key(
     expect(
         page.locator("#banners").get_by_text("Py Member's encryption key changed")
     ).to_be_visible()
+    wait_for_sharing_pass(page, after=0)  # the reloaded page's pass over who lacks keys
     python_member(server, dan, publish=True)
     add_person(page, "dan")  # a positive control: a real newcomer is sealed to
-    page.wait_for_timeout(2500)  # longer than a holder's random share delay
     recipients = sealed_to(posts)
     assert dan.pk in recipients
     assert pym.pk not in recipients and mallory.pk not in recipients

@@ -17,6 +17,7 @@ from tests.browser.helpers import (
     e2e_banner,
     make_account,
     off_the_loop,
+    password_for,
     read_generated_password,
     set_e2e,
     unlock_keys,
@@ -95,6 +96,9 @@ def run_identity_flows(people: People, server: str, bob: User) -> tuple[Page, Pa
     laptop.get_by_label("Choose my own password").check()
     laptop.get_by_label("New encryption password").fill(second_password)
     laptop.get_by_label("Repeat the new password").fill(second_password)
+    laptop.locator("#e2e-change-form").get_by_label("Your login password").fill(
+        password_for(bob.username)
+    )
     laptop.get_by_role("button", name="Change encryption password").click()
     expect(laptop.locator("#e2e-change-status")).to_contain_text("password is changed")
     return laptop, phone, first_password, second_password

@@ -550,7 +550,11 @@ def test_a_message_signed_by_a_changed_key_says_so(
     status, body = member.call(
         "POST",
         "/api/e2e/reset/",
-        {"identity": member.identity.public_identity, "backup": shared_backup(str(pym.pk))},
+        {
+            "identity": member.identity.public_identity,
+            "backup": shared_backup(str(pym.pk)),
+            "login_password": password_for(pym.username),
+        },
     )
     assert status == 200, body
     member.send(room_id, current_key_id(room_id), "after the reset")

@@ -33,6 +33,9 @@ class Member:
     pins: dict[int, crypto.VerifiedIdentity] = field(default_factory=dict)
     room_keys: dict[str, bytes] = field(default_factory=dict)
     room_uids: dict[int, str] = field(default_factory=dict)
+    # user id -> the public identity object as fetched (chain entries record it)
+    publics: dict[int, dict] = field(default_factory=dict)
+    chains: dict[int, list[dict]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.identity = crypto.generate_identity(str(self.user_id))
@@ -56,6 +59,7 @@ class Member:
         assert status == 200, body
         for item in body["identities"]:
             verified = crypto.verify_public_identity(item["identity"], str(item["user_id"]))
+            self.publics.setdefault(item["user_id"], item["identity"])
             known = self.pins.setdefault(item["user_id"], verified)
             if known != verified:
                 raise AssertionError(f"identity of {item['user_id']} changed")
@@ -90,32 +94,109 @@ class Member:
             for uid in user_ids
         ]
 
-    def attest(self, room_uid: str, key_id: str, member_ids: list[int]) -> list[dict]:
-        """Sign that each of ``member_ids`` belongs to the room (under the key ``key_id``)."""
-        return [
-            {
-                "member_id": uid,
-                "attestation": crypto.sign_membership(
-                    room_id=room_uid,
-                    key_id=key_id,
-                    attester_id=str(self.user_id),
-                    member_id=str(uid),
-                    signing_key=self.identity.signing_key,
-                ),
-            }
-            for uid in member_ids
+    def _ident(self, user_id: int) -> dict[str, str]:
+        if user_id == self.user_id:
+            return crypto.member_ident(self.identity.public_identity)
+        return crypto.member_ident(self.publics.get(user_id))
+
+    def genesis(
+        self,
+        room_uid: str,
+        key: crypto.RoomKey,
+        member_ids: list[int],
+        *,
+        share_history: bool = True,
+        idents: dict[int, dict] | None = None,
+    ) -> dict:
+        """Sign the genesis of a room with this member and ``member_ids`` (pinned identities, or
+        ``idents`` to record other ones) and ``key`` as its first key."""
+        self.pin(member_ids)
+        chosen = idents or {}
+        members = [
+            {"user": str(uid), **(chosen.get(uid) or self._ident(uid))}
+            for uid in sorted({self.user_id, *member_ids}, key=lambda u: str(u).encode())
         ]
+        body = {
+            "key_id": key.key_id,
+            "commit": crypto.b64u_encode(
+                crypto.key_commitment(room_id=room_uid, key_id=key.key_id, key=key.key)
+            ),
+            "share_history": share_history,
+            "members": members,
+        }
+        return crypto.sign_entry(
+            room_id=room_uid,
+            index=0,
+            prev=None,
+            type="genesis",
+            author=str(self.user_id),
+            body=body,
+            signing_key=self.identity.signing_key,
+        )
 
     def first_key(self, room_uid: str, key: crypto.RoomKey, others: list[int]) -> dict:
-        """Return the request fields that start a room's encryption: the key sealed to self
-        and to the ``others`` who have identities, and attestations of all the ``others``."""
+        """Return the request fields that start a room's encryption: its genesis (this member
+        and the ``others``) and the key sealed to self and to the ``others`` with identities."""
         self.pin(others)
         return {
-            "key_id": key.key_id,
+            "entries": [self.genesis(room_uid, key, others)],
             "envelopes": self.envelopes(
                 room_uid, key, [self.user_id, *[o for o in others if o in self.pins]]
             ),
-            "attestations": self.attest(room_uid, key.key_id, others),
+        }
+
+    def chain(self, room_id: int) -> crypto.ChainState:
+        """Fetch and verify the room's state chain (proofs checked with the keys held)."""
+        status, body = self.call("GET", f"/api/e2e/rooms/{room_id}/state/", None)
+        assert status == 200, body
+        self.chains[room_id] = body["entries"]
+        return crypto.verify_chain(
+            body["entries"], room_id=self.room_uid(room_id), keys=self.room_keys
+        )
+
+    def sign_entries(self, room_id: int, items: list[tuple[str, dict]]) -> list[dict]:
+        """Sign ``(type, body)`` entries that continue the room's chain as the server has it."""
+        state = self.chain(room_id)
+        uid = self.room_uid(room_id)
+        prev, index, out = state.head, state.length, []
+        for kind, body in items:
+            entry = crypto.sign_entry(
+                room_id=uid,
+                index=index,
+                prev=prev,
+                type=kind,
+                author=str(self.user_id),
+                body=body,
+                signing_key=self.identity.signing_key,
+            )
+            out.append(entry)
+            prev, index = crypto.entry_hash(uid, entry), index + 1
+        return out
+
+    def member_added(self, user_id: int) -> tuple[str, dict]:
+        self.pin([user_id])
+        return "member_added", {"user": str(user_id), **self._ident(user_id)}
+
+    def key_body(self, room_id: int, key: crypto.RoomKey) -> dict:
+        """Return the body of the ``key`` entry making ``key`` the room's next epoch."""
+        state = self.chain(room_id)
+        uid = self.room_uid(room_id)
+        commit = crypto.key_commitment(room_id=uid, key_id=key.key_id, key=key.key)
+        proof = crypto.key_proof(
+            room_id=uid,
+            epoch=state.epoch + 1,
+            previous_key_id=state.current_key_id,
+            # A member without the key can only make up a proof (tests of refusals do).
+            previous_key=self.room_keys.get(state.current_key_id, bytes(32)),
+            key_id=key.key_id,
+            commit=commit,
+            author=str(self.user_id),
+        )
+        return {
+            "epoch": state.epoch + 1,
+            "key_id": key.key_id,
+            "commit": crypto.b64u_encode(commit),
+            "proof": crypto.b64u_encode(proof),
         }
 
     def fetch_keys(self, room_id: int) -> dict:

@@ -155,7 +155,8 @@ def test_replace_backup_keeps_identity(enabled, make_user, backup_blob):
     publish(client, ann, backup_blob)
     before = UserIdentity.objects.get(user=ann)
     new_backup = {**backup_blob, "iterations": 700_000}
-    assert api(client, "PUT", "/api/e2e/backup/", {"backup": new_backup}).status_code == 200
+    body = {"backup": new_backup, "login_password": f"pw-{ann.username}"}
+    assert api(client, "PUT", "/api/e2e/backup/", body).status_code == 200
     after = UserIdentity.objects.get(user=ann)
     assert after.backup == new_backup
     assert (after.public, after.generation) == (before.public, before.generation)
@@ -177,13 +178,99 @@ def test_reset_replaces_identity(enabled, make_user, backup_blob):
     publish(client, ann, backup_blob)
     old = UserIdentity.objects.get(user=ann).public
     new_public = crypto.generate_identity(str(ann.pk)).public_identity
-    response = api(
-        client, "POST", "/api/e2e/reset/", {"identity": new_public, "backup": backup_blob}
-    )
+    body = {"identity": new_public, "backup": backup_blob, "login_password": f"pw-{ann.username}"}
+    response = api(client, "POST", "/api/e2e/reset/", body)
     assert response.status_code == 200
     identity = UserIdentity.objects.get(user=ann)
     assert identity.public == new_public != old
     assert (identity.generation, identity.password_saved) == (2, False)
+
+
+# Attack 16: a session cookie alone cannot reset keys or replace the backup. ----------------
+
+
+def _reset_body(user, backup: dict, **extra) -> dict:
+    public = crypto.generate_identity(str(user.pk)).public_identity
+    return {"identity": public, "backup": backup, **extra}
+
+
+def _backup_body(backup: dict, **extra) -> dict:
+    return {"backup": {**backup, "iterations": 700_000}, **extra}
+
+
+SECRET_WRITES = [
+    pytest.param("POST", "/api/e2e/reset/", _reset_body, id="reset"),
+    pytest.param(
+        "PUT", "/api/e2e/backup/", lambda user, backup, **x: _backup_body(backup, **x), id="backup"
+    ),
+]
+
+
+@pytest.mark.parametrize(("method", "url", "make_body"), SECRET_WRITES)
+@pytest.mark.parametrize(
+    "login_password",
+    [
+        pytest.param({}, id="missing"),
+        pytest.param({"login_password": ""}, id="empty"),
+        pytest.param({"login_password": "pw-wrong"}, id="wrong"),
+        pytest.param({"login_password": ["pw"]}, id="not-a-string"),
+        pytest.param({"login_password": "correct horse battery staple"}, id="e2e-password"),
+    ],
+)
+def test_secret_writes_need_the_login_password(
+    enabled, make_user, backup_blob, method, url, make_body, login_password
+):
+    """A reset or backup replacement without the right login password is a 403
+    ``login_password_required`` and changes nothing."""
+    ann = make_user()
+    client = login(ann)
+    publish(client, ann, backup_blob)
+    before = UserIdentity.objects.values().get(user=ann)
+    response = api(client, method, url, make_body(ann, backup_blob, **login_password))
+    assert response.status_code == 403
+    error = response.json()["error"]
+    assert error["code"] == "login_password_required"
+    assert "login password" in error["message"]
+    assert UserIdentity.objects.values().get(user=ann) == before
+
+
+@pytest.mark.parametrize(("method", "url", "make_body"), SECRET_WRITES)
+def test_wrong_login_passwords_are_braked(enabled, make_user, backup_blob, method, url, make_body):
+    """After five wrong login passwords even the right one gets 429 ``too_many_attempts``, for
+    that user only."""
+    ann, bob = make_user(), make_user()
+    client = login(ann)
+    publish(client, ann, backup_blob)
+    publish(login(bob), bob, backup_blob)
+    before = UserIdentity.objects.values().get(user=ann)
+    for _ in range(5):
+        wrong = api(client, method, url, make_body(ann, backup_blob, login_password="nope"))
+        assert wrong.json()["error"]["code"] == "login_password_required"
+    right = make_body(ann, backup_blob, login_password=f"pw-{ann.username}")
+    braked = api(client, method, url, right)
+    assert braked.status_code == 429
+    assert braked.json()["error"]["code"] == "too_many_attempts"
+    assert UserIdentity.objects.values().get(user=ann) == before
+    other = make_body(bob, backup_blob, login_password=f"pw-{bob.username}")
+    assert api(login(bob), method, url, other).status_code == 200
+
+
+def test_a_right_login_password_clears_the_count(enabled, make_user, backup_blob):
+    """Wrong tries followed by the right password start the count afresh (no lockout of a user
+    who mistyped a few times)."""
+    ann = make_user()
+    client = login(ann)
+    publish(client, ann, backup_blob)
+    for _ in range(4):
+        api(client, "PUT", "/api/e2e/backup/", _backup_body(backup_blob, login_password="nope"))
+    right = _backup_body(backup_blob, login_password=f"pw-{ann.username}")
+    assert api(client, "PUT", "/api/e2e/backup/", right).status_code == 200
+    for _ in range(4):
+        wrong = api(
+            client, "PUT", "/api/e2e/backup/", _backup_body(backup_blob, login_password="x")
+        )
+        assert wrong.status_code == 403
+    assert api(client, "PUT", "/api/e2e/backup/", right).status_code == 200
 
 
 def test_identities_lookup(enabled, make_user, backup_blob):

@@ -1,5 +1,6 @@
-"""Members come and go in encrypted rooms: attested additions, queued newcomers, rotation on
-departure, history sharing, key resets (server side; browsers check signatures again)."""
+"""Members come and go in encrypted rooms: additions signed into the room-state chain, queued
+newcomers, rotation on departure, history sharing, key resets (server side; browsers verify the
+chain again on the device)."""
 
 import uuid
 
@@ -29,8 +30,8 @@ def people(db, make_user):
 
 
 def add(owner: Member, room_id: int, key_id: str, newcomers: list[int], *, keys=None):
-    """Add newcomers through the E2E path: attest each, seal the given keys to those with
-    identities (default: the current key)."""
+    """Add newcomers through the E2E path: a signed member_added entry for each, the given keys
+    (default: the current key) sealed to those with identities."""
     uid = owner.room_uid(room_id)
     owner.pin(newcomers)
     with_identity = [n for n in newcomers if n in owner.pins]
@@ -44,21 +45,31 @@ def add(owner: Member, room_id: int, key_id: str, newcomers: list[int], *, keys=
         f"/api/e2e/rooms/{room_id}/members/",
         {
             "user_ids": newcomers,
-            "attestations": owner.attest(uid, key_id, newcomers),
+            "entries": owner.sign_entries(room_id, [owner.member_added(n) for n in newcomers]),
             "shares": shares,
         },
     )
 
 
-def rotate(holder: Member, room_id: int, old_key_id: str, recipients: list[int]):
+def rotate(
+    holder: Member,
+    room_id: int,
+    old_key_id: str,
+    recipients: list[int],
+    *,
+    removed: tuple[int, ...] = (),
+):
+    """Rotate the room key: record ``removed`` as gone, then a key entry; seal to recipients."""
     key = crypto.generate_room_key()
     holder.pin(recipients)
+    items = [("member_removed", {"user": str(r)}) for r in removed]
+    items.append(("key", holder.key_body(room_id, key)))
     status, body = holder.call(
         "POST",
         f"/api/e2e/rooms/{room_id}/rotate/",
         {
             "replaces_key_id": old_key_id,
-            "key_id": key.key_id,
+            "entries": holder.sign_entries(room_id, items),
             "envelopes": holder.envelopes(holder.room_uid(room_id), key, recipients),
         },
     )
@@ -77,61 +88,59 @@ def test_added_member_reads_at_once(people):
 
 
 def test_plain_add_to_encrypted_room_is_refused(people):
-    """The plain chat endpoint cannot add people to an encrypted room (no attestation)."""
+    """The plain chat endpoint cannot add people to an encrypted room (no signed entry)."""
     ann, bob, cat = people["ann"], people["bob"], people["cat"]
     room_id, _ = make_group(ann, [bob.user_id])
     status, body = ann.call("POST", f"/api/rooms/{room_id}/members/", {"user_ids": [cat.user_id]})
-    assert (status, body["error"]["code"]) == (400, "attestation_required")
+    assert (status, body["error"]["code"]) == (400, "state_entry_required")
     assert not Membership.objects.filter(room_id=room_id, user_id=cat.user_id).exists()
 
 
-def test_addition_without_attestation_is_refused(people):
-    """An addition must carry an attestation for every newcomer."""
-    ann, bob, cat = people["ann"], people["bob"], people["cat"]
+def test_addition_without_signed_entry_is_refused(people):
+    """An addition must carry a member_added entry for every newcomer."""
+    ann, bob, cat, dan = people["ann"], people["bob"], people["cat"], people["dan"]
     room_id, _key_id = make_group(ann, [bob.user_id])
     status, body = ann.call(
         "POST",
         f"/api/e2e/rooms/{room_id}/members/",
-        {"user_ids": [cat.user_id], "attestations": [], "shares": []},
+        {
+            "user_ids": [cat.user_id],
+            "entries": ann.sign_entries(room_id, [ann.member_added(dan.user_id)]),
+            "shares": [],
+        },
     )
-    assert (status, body["error"]["code"]) == (400, "not_attested")
+    assert (status, body["error"]["code"]) == (400, "bad_state_members")
     assert not Membership.objects.filter(room_id=room_id, user_id=cat.user_id).exists()
 
 
 def test_queued_newcomer_gets_key_after_setting_up(people):
-    """A newcomer without keys is attested now and sealed to once they publish an identity."""
+    """A newcomer without keys is in the chain with no identity; once they publish one, a key
+    holder vouches for it (an identity entry) and seals them the key in the same request."""
     ann, bob, dan = people["ann"], people["bob"], people["dan"]
     room_id, key_id = make_group(ann, [bob.user_id])
     status, body = add(ann, room_id, key_id, [dan.user_id])
     assert status == 200, body
     assert not KeyEnvelope.objects.filter(recipient_id=dan.user_id).exists()
+    assert bob.chain(room_id).members[str(dan.user_id)] is None
     dan.publish()
     _, access = bob.call("GET", f"/api/e2e/rooms/{room_id}/access/", None)
     need = next(n for n in access["needs"] if n["user_id"] == dan.user_id)
-    attestation = next(a for a in access["attestations"] if a["member_id"] == dan.user_id)
     bob.fetch_keys(room_id)
-    bob.pin([attestation["attester_id"], dan.user_id])
-    assert (
-        crypto.verify_membership(
-            attestation["attestation"],
-            room_id=bob.room_uid(room_id),
-            attester_id=str(attestation["attester_id"]),
-            member_id=str(dan.user_id),
-            attester_sign_public_key=bob.pins[attestation["attester_id"]].sign_public_key,
-        )
-        == key_id
-    )
+    bob.pin([dan.user_id])
     key = crypto.RoomKey(need["key_ids"][0], bob.room_keys[need["key_ids"][0]])
     status, body = bob.call(
         "POST",
         f"/api/e2e/rooms/{room_id}/share/",
         {
+            "entries": bob.sign_entries(
+                room_id, [("identity", {"user": str(dan.user_id), **bob._ident(dan.user_id)})]
+            ),
             "shares": [
                 {
                     "key_id": key.key_id,
                     "envelopes": bob.envelopes(bob.room_uid(room_id), key, [dan.user_id]),
                 }
-            ]
+            ],
         },
     )
     assert status == 200, body
@@ -139,8 +148,31 @@ def test_queued_newcomer_gets_key_after_setting_up(people):
     assert dan.decrypt(ann.send(room_id, key_id, "hi dan")) == "hi dan"
 
 
+def test_newcomer_without_vouched_identity_cannot_be_sealed_to(people):
+    """Until a holder records a newcomer's first identity in the chain, keys cannot go to them."""
+    ann, bob, dan = people["ann"], people["bob"], people["dan"]
+    room_id, key_id = make_group(ann, [bob.user_id])
+    add(ann, room_id, key_id, [dan.user_id])
+    dan.publish()
+    ann.pin([dan.user_id])
+    key = crypto.RoomKey(key_id, ann.room_keys[key_id])
+    status, body = ann.call(
+        "POST",
+        f"/api/e2e/rooms/{room_id}/share/",
+        {
+            "shares": [
+                {
+                    "key_id": key_id,
+                    "envelopes": ann.envelopes(ann.room_uid(room_id), key, [dan.user_id]),
+                }
+            ]
+        },
+    )
+    assert (status, body["error"]["code"]) == (400, "bad_recipient")
+
+
 def test_member_inserted_in_database_cannot_be_sealed_to(people):
-    """A member the server added without an attestation is refused a key by the server too."""
+    """A member the server added without a chain entry is refused a key by the server too."""
     ann, bob, cat = people["ann"], people["bob"], people["cat"]
     room_id, key_id = make_group(ann, [bob.user_id])
     Membership.objects.create(room_id=room_id, user_id=cat.user_id)
@@ -158,7 +190,7 @@ def test_member_inserted_in_database_cannot_be_sealed_to(people):
             ]
         },
     )
-    assert (status, body["error"]["code"]) == (400, "not_attested")
+    assert (status, body["error"]["code"]) == (400, "bad_recipient")
 
 
 def test_only_key_holders_share(people):
@@ -195,9 +227,15 @@ def test_departure_forces_rotation_and_locks_out_the_leaver(people):
         "POST", f"/api/e2e/rooms/{room_id}/messages/", {"client_id": client_id, "payload": payload}
     )
     assert body["error"]["code"] == "rotation_due"
-    status, body, _ = rotate(ann, room_id, key_id, [ann.user_id, cat.user_id])
+    status, body, _ = rotate(ann, room_id, key_id, [ann.user_id, bob.user_id])
+    assert (status, body["error"]["code"]) == (400, "bad_state_members")  # cat not recorded
+    status, body, _ = rotate(
+        ann, room_id, key_id, [ann.user_id, cat.user_id], removed=(cat.user_id,)
+    )
     assert (status, body["error"]["code"]) == (400, "bad_recipient")
-    status, body, new_key_id = rotate(ann, room_id, key_id, [ann.user_id, bob.user_id])
+    status, body, new_key_id = rotate(
+        ann, room_id, key_id, [ann.user_id, bob.user_id], removed=(cat.user_id,)
+    )
     assert status == 200, body
     sent = ann.send(room_id, new_key_id, "cat cannot read this")
     bob.fetch_keys(room_id)
@@ -225,7 +263,8 @@ def test_history_sharing_off_keeps_earlier_keys_from_newcomers(people):
     """With history sharing off, a newcomer can be given only keys from their epoch on."""
     ann, bob, cat = people["ann"], people["bob"], people["cat"]
     room_id, first_key = make_group(ann, [bob.user_id])
-    assert ann.call("POST", f"/api/e2e/rooms/{room_id}/policy/", {"share_history": False})[0] == 200
+    entries = ann.sign_entries(room_id, [("policy", {"share_history": False})])
+    assert ann.call("POST", f"/api/e2e/rooms/{room_id}/policy/", {"entries": entries})[0] == 200
     _, _, second_key = rotate(ann, room_id, first_key, [ann.user_id, bob.user_id])
     status, body = add(ann, room_id, second_key, [cat.user_id], keys=[first_key, second_key])
     assert (status, body["error"]["code"]) == (400, "history_not_shared")
@@ -256,24 +295,29 @@ def test_key_reset_makes_old_envelopes_stale(people):
         {
             "identity": new.identity.public_identity,
             "backup": UserIdentity.objects.get(user_id=bob.user_id).backup,
+            "login_password": "pw-bob",
         },
     )
     assert status == 200
     _, access = ann.call("GET", f"/api/e2e/rooms/{room_id}/access/", None)
     assert {"user_id": bob.user_id, "generation": 2, "key_ids": [key_id]} in access["needs"]
     ann.pins.pop(bob.user_id)  # ann confirms the new identity (the browser asks first)
+    ann.publics.pop(bob.user_id)
     ann.pin([bob.user_id])
     key = crypto.RoomKey(key_id, ann.room_keys[key_id])
     status, body = ann.call(
         "POST",
         f"/api/e2e/rooms/{room_id}/share/",
         {
+            "entries": ann.sign_entries(
+                room_id, [("identity", {"user": str(bob.user_id), **ann._ident(bob.user_id)})]
+            ),
             "shares": [
                 {
                     "key_id": key_id,
                     "envelopes": ann.envelopes(ann.room_uid(room_id), key, [bob.user_id]),
                 }
-            ]
+            ],
         },
     )
     assert status == 200, body

@@ -102,14 +102,14 @@ def test_conversion_is_atomic_on_bad_envelope(trio):
     assert not Message.objects.filter(room_id=room_id, body__contains="encryption").exists()
 
 
-def test_conversion_needs_attestations_of_all_members(trio):
-    """Starting encryption without vouching for every other member is refused."""
+def test_conversion_genesis_must_list_all_members(trio):
+    """Starting encryption with a genesis that leaves out a member is refused."""
     (_, a), (bob, _), (cat, _) = trio.values()
     room_id = plain_group(a, [bob.pk, cat.pk])
     key = crypto.generate_room_key()
     fields = a.first_key(a.room_uid(room_id), key, [bob.pk])
     status, body = a.call("POST", f"/api/e2e/rooms/{room_id}/encrypt/", fields)
-    assert (status, body["error"]["code"]) == (400, "not_attested")
+    assert (status, body["error"]["code"]) == (400, "bad_state_members")
     assert not Room.objects.get(pk=room_id).encrypted
 
 

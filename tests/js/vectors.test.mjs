@@ -2,10 +2,10 @@
 // itself (tests/vectors/js), and the JS generator still reproduces tests/vectors/js exactly.
 
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { describe, test } from 'node:test';
 
-import { VECTOR_FILES, vectorChecks } from '../vectors/check_vectors.mjs';
+import { NEWER_VECTOR_FILES, VECTOR_FILES, vectorChecks } from '../vectors/check_vectors.mjs';
 import { buildVectors } from '../vectors/make_js_vectors.mjs';
 
 const VECTORS = new URL('../vectors/', import.meta.url);
@@ -14,17 +14,28 @@ const wordlistBytes = new Uint8Array(
 );
 const load = async (dir, name) =>
   JSON.parse(await readFile(new URL(`${dir}/${name}`, VECTORS), 'utf8'));
+const exists = (dir, name) => access(new URL(`${dir}/${name}`, VECTORS)).then(
+  () => true,
+  () => false,
+);
 
 for (const [dir, generator] of [
   ['py', 'python'],
   ['js', 'js'],
 ]) {
   for (const name of VECTOR_FILES) {
+    // The other generator may not have written a newer file yet; the JS set always has them.
+    if (dir === 'py' && NEWER_VECTOR_FILES.includes(name) && !(await exists(dir, name))) {
+      test(`${dir}/${name} (not written yet)`, { skip: 'no Python vectors yet' }, () => {});
+      continue;
+    }
     const doc = await load(dir, name);
     describe(`${dir}/${name}`, async () => {
       test('was made by the expected generator and has negative vectors where due', () => {
         assert.equal(doc.generator, generator);
-        if (!['encoding', 'password'].includes(doc.kind)) assert.ok(doc.invalid.length > 0);
+        assert.equal(doc.kind, name.replace(/\.json$/, ''));
+        const negative = doc.kind === 'roomstate' ? doc.negative : doc.invalid;
+        if (!['encoding', 'password'].includes(doc.kind)) assert.ok(negative.length > 0);
       });
       for (const [checkName, run] of await vectorChecks(doc, { wordlistBytes })) {
         test(checkName, run);

@@ -42,6 +42,17 @@ import {
   _trustRecordSignedBytes,
   canonicalJson,
 } from '../../static/js/crypto/trustrecord.js';
+import {
+  entryHash,
+  entrySignedBytes,
+  keyCommitment,
+  keyProof,
+  memberIdent,
+  signEntry,
+  verifyChain,
+} from '../../static/js/crypto/roomstate.js';
+
+import { chainStateVector } from './check_vectors.mjs';
 
 const GENERATOR = 'js';
 const OUT_DIR = new URL('./js/', import.meta.url);
@@ -550,6 +561,304 @@ async function membershipVectors() {
   return doc('membership', { identities: ids, valid, invalid });
 }
 
+async function roomstateVectors() {
+  const people = {};
+  for (const [name, user] of [
+    ['alice', '1'],
+    ['bob', '2'],
+    ['bob2', '2'],
+    ['carol', '3'],
+    ['dave', '4'],
+    ['mallory', '9'],
+    ['tilde', '～'],
+    ['smile', '😀'],
+  ]) {
+    const secret = await det(`roomstate/identity/${name}`, 64);
+    const unlocked = await importIdentitySecret(secret, user);
+    const pub = unlocked.publicIdentity;
+    people[name] = { ...unlocked, user, signerPublicKey: b64uDecode(pub.ed25519) };
+  }
+  const { alice, bob, bob2, carol, dave, mallory } = people;
+  const member = (p, ident = p.publicIdentity) => ({ user: p.user, ...memberIdent(ident) });
+  const roomId = await detUuid('roomstate/room');
+  const otherRoom = await detUuid('roomstate/other-room');
+  const roomKeys = {};
+  for (const name of ['k1', 'k2', 'k3']) {
+    roomKeys[name] = {
+      keyId: b64uEncode(await det(`roomstate/${name}/id`, 16)),
+      key: await det(`roomstate/${name}/key`, 32),
+    };
+  }
+  const { k1, k2, k3 } = roomKeys;
+  const commit = async (k) => b64uEncode(await keyCommitment({ roomId, ...k }));
+  const proof = async (epoch, prevKey, k, author) =>
+    b64uEncode(
+      await keyProof({
+        roomId,
+        epoch,
+        previousKeyId: prevKey.keyId,
+        previousKey: prevKey.key,
+        keyId: k.keyId,
+        commit: b64uDecode(await commit(k)),
+        author,
+      }),
+    );
+
+  /** Sign an entry at the end of `chain` (or as `over` says) by `by`. */
+  const sign = async (chain, type, by, body, over = {}) => {
+    const index = over.index ?? chain.length;
+    const prev =
+      'prev' in over
+        ? over.prev
+        : index === 0
+          ? null
+          : await entryHash(roomId, chain[chain.length - 1]);
+    return signEntry({
+      roomId: over.roomId ?? roomId,
+      index,
+      prev,
+      type,
+      author: over.author ?? by.user,
+      body,
+      signingKey: by.signingKey,
+      signerPublicKey: by.signerPublicKey,
+    });
+  };
+  const append = async (chain, ...args) => [...chain, await sign(chain, ...args)];
+
+  const genesisBody = async (members) => ({
+    key_id: k1.keyId,
+    commit: await commit(k1),
+    share_history: false,
+    members,
+  });
+  const genesisMembers = [member(alice), member(bob), member(carol, null)];
+  let chain = await append([], 'genesis', alice, await genesisBody(genesisMembers));
+  const afterGenesis = chain;
+  chain = await append(chain, 'member_added', alice, member(dave));
+  chain = await append(chain, 'identity', alice, member(carol));
+  chain = await append(chain, 'member_removed', bob, { user: dave.user });
+  const beforeKey = chain;
+  chain = await append(chain, 'key', alice, {
+    epoch: 2,
+    key_id: k2.keyId,
+    commit: await commit(k2),
+    proof: await proof(2, k1, k2, alice.user),
+  });
+  chain = await append(chain, 'policy', carol, { share_history: true });
+  chain = await append(chain, 'identity', carol, member(bob2));
+  chain = await append(chain, 'member_added', bob2, member(dave));
+  const full = chain;
+
+  const keysOf = (...ks) => Object.fromEntries(ks.map((k) => [k.keyId, b64uEncode(k.key)]));
+  const keyMap = (keys) => new Map(Object.entries(keys).map(([kid, k]) => [kid, b64uDecode(k)]));
+  const positive = [];
+  const addPositive = async (name, entries, keys) => {
+    const state = await verifyChain(entries, { roomId, keys: keyMap(keys) });
+    positive.push({
+      name,
+      room_id: roomId,
+      keys,
+      entries,
+      signed: entries.map((e) => b64uEncode(entrySignedBytes(roomId, e))),
+      hashes: await Promise.all(entries.map(async (e) => b64uEncode(await entryHash(roomId, e)))),
+      state: chainStateVector(state),
+    });
+  };
+  await addPositive('every entry type, previous key held', full, keysOf(k1));
+  await addPositive('every entry type, no keys held (epoch 2 unproven)', full, {});
+  const wrongProof = await append(beforeKey, 'key', alice, {
+    epoch: 2,
+    key_id: k2.keyId,
+    commit: await commit(k2),
+    proof: await proof(2, k3, k2, alice.user),
+  });
+  await addPositive('a wrong proof passes when the previous key is not held', wrongProof, {});
+  const unicode = [people.tilde, people.smile, mallory, alice].map((p) => member(p));
+  // UTF-8 byte order: "1" < "9" < "～" (ef bd 9e) < "😀" (f0 9f 98 80); UTF-16 order differs.
+  const sortedUnicode = [unicode[3], unicode[2], unicode[0], unicode[1]];
+  const unicodeGenesis = await append([], 'genesis', people.smile, {
+    ...(await genesisBody(sortedUnicode)),
+    share_history: true,
+  });
+  await addPositive('genesis members sorted by UTF-8 bytes', unicodeGenesis, {});
+
+  const commitments = [];
+  for (const k of [k1, k2, k3]) {
+    const c = await commit(k);
+    commitments.push({ room_id: roomId, key_id: k.keyId, key: b64uEncode(k.key), commit: c });
+  }
+  commitments.push({
+    room_id: otherRoom,
+    key_id: k1.keyId,
+    key: b64uEncode(k1.key),
+    commit: b64uEncode(await keyCommitment({ roomId: otherRoom, ...k1 })),
+  });
+  const proofs = [];
+  for (const [epoch, prev, k, author, room] of [
+    [2, k1, k2, alice.user, roomId],
+    [3, k2, k3, '😀', roomId],
+    [2, k1, k2, alice.user, otherRoom],
+  ]) {
+    const c = b64uEncode(await keyCommitment({ roomId: room, ...k }));
+    const p = await keyProof({
+      roomId: room,
+      epoch,
+      previousKeyId: prev.keyId,
+      previousKey: prev.key,
+      keyId: k.keyId,
+      commit: b64uDecode(c),
+      author,
+    });
+    proofs.push({
+      room_id: room,
+      epoch,
+      previous_key_id: prev.keyId,
+      previous_key: b64uEncode(prev.key),
+      key_id: k.keyId,
+      commit: c,
+      author,
+      proof: b64uEncode(p),
+    });
+  }
+
+  const g = afterGenesis;
+  const negative = [];
+  const bad = (name, entries, error, keys = {}) =>
+    negative.push({ name, room_id: roomId, keys, entries, expect_error: error });
+  const addMallory = member(mallory);
+  bad('wrong index', await append(g, 'member_added', alice, addMallory, { index: 2 }), 'bad_chain');
+  bad(
+    'wrong prev',
+    await append(g, 'member_added', alice, addMallory, {
+      prev: await det('roomstate/wrong-prev', 32),
+    }),
+    'bad_chain',
+  );
+  bad(
+    'empty prev after index 0',
+    await append(g, 'member_added', alice, addMallory, { prev: null }),
+    'bad_chain',
+  );
+  bad(
+    'prev non-empty at index 0',
+    await append([], 'genesis', alice, await genesisBody(genesisMembers), {
+      prev: await det('roomstate/wrong-prev', 32),
+    }),
+    'bad_chain',
+  );
+  bad(
+    'genesis at index 1',
+    await append(g, 'genesis', alice, await genesisBody(genesisMembers)),
+    'bad_chain',
+  );
+  bad('non-genesis at index 0', await append([], 'member_added', alice, addMallory), 'bad_chain');
+  bad(
+    'author not a member',
+    await append(g, 'member_added', mallory, member(dave)),
+    'bad_chain',
+  );
+  bad(
+    'author without an identity',
+    await append(g, 'member_added', mallory, member(dave), { author: carol.user }),
+    'bad_chain',
+  );
+  bad(
+    "signer not the author's key",
+    await append(g, 'member_added', mallory, member(dave), { author: alice.user }),
+    'bad_chain',
+  );
+  const good = await sign(g, 'member_added', alice, member(dave));
+  bad('bad signature', [...g, { ...good, sig: flip(good.sig, 5) }], 'bad_signature');
+  bad(
+    'signature over another room',
+    await append(g, 'member_added', alice, member(dave), { roomId: otherRoom }),
+    'bad_signature',
+  );
+  bad('member_added of a member', await append(g, 'member_added', alice, member(bob)), 'bad_chain');
+  bad(
+    'member_added with an identity made for another user',
+    await append(g, 'member_added', alice, { ...member(dave), user: '5' }),
+    'bad_chain',
+  );
+  bad(
+    'member_removed of a non-member',
+    await append(g, 'member_removed', alice, { user: mallory.user }),
+    'bad_chain',
+  );
+  const keyBody = async (epoch, k, prevKey = k1) => ({
+    epoch,
+    key_id: k.keyId,
+    commit: await commit(k),
+    proof: await proof(epoch, prevKey, k, alice.user),
+  });
+  bad('key epoch skipped', await append(g, 'key', alice, await keyBody(3, k2)), 'bad_chain');
+  bad('key epoch repeated', await append(g, 'key', alice, await keyBody(1, k2)), 'bad_chain');
+  bad('key id reused', await append(g, 'key', alice, await keyBody(2, k1)), 'bad_chain');
+  bad(
+    'bad proof with the previous key held',
+    wrongProof,
+    'bad_chain',
+    keysOf(k1),
+  );
+  bad('identity unchanged', await append(g, 'identity', alice, member(bob)), 'bad_chain');
+  bad('identity by the user themself', await append(g, 'identity', bob, member(bob2)), 'bad_chain');
+  bad('identity of a non-member', await append(g, 'identity', alice, member(dave)), 'bad_chain');
+  bad(
+    'identity with a bad self-signature',
+    await append(g, 'identity', alice, { ...member(bob2), sig: flip(bob2.publicIdentity.sig, 3) }),
+    'bad_chain',
+  );
+  // Shape failures come first (step 1), so these are signed entries altered afterwards.
+  const identityEntry = await sign(g, 'identity', alice, member(bob2));
+  const withBody = (wire, body) => ({ ...wire, body: { ...wire.body, ...body } });
+  bad(
+    'identity entry without an identity',
+    [...g, withBody(identityEntry, memberIdent(null))],
+    'tampered',
+  );
+  const gm = g[0].body.members;
+  bad('genesis members unsorted', [withBody(g[0], { members: [gm[1], gm[0], gm[2]] })], 'tampered');
+  bad('genesis members duplicated', [withBody(g[0], { members: [gm[0], gm[0]] })], 'tampered');
+  bad(
+    'genesis author not in members',
+    [withBody(g[0], { members: [gm[1], gm[2]] })],
+    'tampered',
+  );
+  bad(
+    'genesis author without an identity',
+    await append([], 'genesis', alice, await genesisBody([member(alice, null), member(bob)])),
+    'bad_chain',
+  );
+  bad(
+    'genesis member with a bad self-signature',
+    await append(
+      [],
+      'genesis',
+      alice,
+      await genesisBody([
+        member(alice),
+        { ...member(bob), sig: flip(bob.publicIdentity.sig, 9) },
+        member(carol, null),
+      ]),
+    ),
+    'bad_chain',
+  );
+  bad(
+    'genesis member with a partial identity',
+    [withBody(g[0], { members: [gm[0], { ...gm[1], sig: '' }, gm[2]] })],
+    'tampered',
+  );
+  bad('extra member in the entry', [{ ...g[0], extra: 1 }], 'tampered');
+  bad('extra member in the body', [{ ...g[0], body: { ...g[0].body, extra: 1 } }], 'tampered');
+  bad('unknown entry type', [{ ...g[0], type: 'genesis2' }], 'tampered');
+  bad('index is a boolean', [{ ...g[0], index: false }], 'tampered');
+  bad('share_history is an integer', [withBody(g[0], { share_history: 0 })], 'tampered');
+  bad('version 2', [{ ...g[0], v: 2 }], 'unsupported');
+
+  return doc('roomstate', { positive, commitments, proofs, negative });
+}
+
 /** Return a trust state with one pin of two generations and one known-encrypted room. */
 function trustState(userId, pinned, roomUid) {
   const generations = [
@@ -681,6 +990,7 @@ export async function buildVectors() {
     'message.json': await messageVectors(),
     'membership.json': await membershipVectors(),
     'trustrecord.json': await trustrecordVectors(),
+    'roomstate.json': await roomstateVectors(),
   };
 }
 

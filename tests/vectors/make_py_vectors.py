@@ -11,6 +11,7 @@ JSON object instead of writing them.
 import hashlib
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +25,18 @@ from e2e.crypto import (  # noqa: E402
     b64u_encode,
     canonical,
     encode_payload,
+    entry_hash,
+    entry_signed_bytes,
     fingerprint,
     import_identity_secret,
+    key_commitment,
+    key_proof,
+    member_ident,
     safety_number,
+    sign_entry,
     sign_membership,
     u32,
+    verify_chain,
     verify_public_identity,
 )
 from e2e.crypto.backup import _create_backup_with_randomness  # noqa: E402
@@ -43,6 +51,8 @@ from e2e.crypto.membership import _membership_signed_bytes  # noqa: E402
 from e2e.crypto.message import _encrypt_message_with_randomness  # noqa: E402
 from e2e.crypto.password import _generate_password_with_randomness, parse_wordlist  # noqa: E402
 from e2e.crypto.primitives import aes_gcm_encrypt, x25519  # noqa: E402
+from e2e.crypto.roomstate import ChainState, ParsedEntry, check_entry_wire  # noqa: E402
+from e2e.crypto.roomstate.wire import signed_bytes  # noqa: E402
 from e2e.crypto.trustrecord import (  # noqa: E402
     _seal_trust_record_with_iv,
     _trust_record_ad,
@@ -554,6 +564,319 @@ def membership_vectors() -> dict[str, Any]:
     return doc("membership", identities=ids, valid=valid, invalid=invalid)
 
 
+def chain_state_vector(state: ChainState) -> dict[str, Any]:
+    """Return the part of a chain state the roomstate vectors pin (both generators' format)."""
+    return {
+        "members": {u: i and b64u_encode(i.ed25519) for u, i in state.members.items()},
+        "joined": dict(state.joined),
+        "epoch": state.epoch,
+        "current_key_id": state.current_key_id,
+        "share_history": state.share_history,
+        "starter": state.starter,
+        "length": state.length,
+        "head": state.head and b64u_encode(state.head),
+        "proven": {kid: k.proven for kid, k in state.keys.items()},
+    }
+
+
+def roomstate_vectors() -> dict[str, Any]:
+    # "10" sorts before "7" and "9" by UTF-8 bytes; carol ("9") starts without an identity.
+    users = {"alice": "10", "bob": "7", "carol": "9", "dave": "8", "mallory": "99"}
+    fixtures = {name: identity_fixture(f"roomstate/{name}", uid) for name, uid in users.items()}
+    fixtures["dave2"] = identity_fixture("roomstate/dave2", "8")
+    unlocked = {
+        n: import_identity_secret(bytes.fromhex(f["secret_hex"]), f["user_id"])
+        for n, f in fixtures.items()
+    }
+    public = {n: f["public_identity"] for n, f in fixtures.items()}
+    room, other_room = det_uuid("roomstate/room"), det_uuid("roomstate/other-room")
+    keys = {
+        i: (b64u_encode(det(f"roomstate/kid{i}", 16)), det(f"roomstate/key{i}", 32))
+        for i in (1, 2, 3)
+    }
+    A, B, C, D, M = (users[n] for n in ("alice", "bob", "carol", "dave", "mallory"))
+    signer_of = {uid: unlocked[name].signing_key for name, uid in users.items()}
+
+    def commit_of(i: int, room_id: str = room) -> bytes:
+        return key_commitment(room_id=room_id, key_id=keys[i][0], key=keys[i][1])
+
+    def proof_of(epoch: int, i: int, prev: int, author: str) -> bytes:
+        return key_proof(
+            room_id=room,
+            epoch=epoch,
+            previous_key_id=keys[prev][0],
+            previous_key=keys[prev][1],
+            key_id=keys[i][0],
+            commit=commit_of(i),
+            author=author,
+        )
+
+    def genesis(members: dict[str, dict[str, Any] | None], i: int = 1) -> dict[str, Any]:
+        ordered = sorted(members, key=lambda user: user.encode())
+        return {
+            "key_id": keys[i][0],
+            "commit": b64u_encode(commit_of(i)),
+            "share_history": False,
+            "members": [{"user": u, **member_ident(members[u])} for u in ordered],
+        }
+
+    def key_body(epoch: int, i: int, prev: int, author: str) -> dict[str, Any]:
+        return {
+            "epoch": epoch,
+            "key_id": keys[i][0],
+            "commit": b64u_encode(commit_of(i)),
+            "proof": b64u_encode(proof_of(epoch, i, prev, author)),
+        }
+
+    def member(user: str, identity: dict[str, Any] | None) -> dict[str, Any]:
+        return {"user": user, **member_ident(identity)}
+
+    def add(chain: list[dict[str, Any]], type_: str, author: str, body: dict, **over: Any) -> None:
+        """Append an entry signed by ``author`` (or ``key``) at the next index after the head."""
+        prev = entry_hash(room, chain[-1]) if chain else None
+        args: dict[str, Any] = {"index": len(chain), "prev": prev, "signing_key": signer_of[author]}
+        args |= over
+        chain.append(sign_entry(room_id=room, type=type_, author=author, body=body, **args))
+
+    def resign(wire: dict[str, Any], entry: ParsedEntry, author: str) -> dict[str, Any]:
+        """Return ``wire`` signed by ``author`` over ``entry`` (which may fail the shape check)."""
+        sig = signer_of[author].sign(signed_bytes(room, entry))
+        return wire | {"sig": b64u_encode(sig)}
+
+    start_members = {A: public["alice"], B: public["bob"], C: None}
+    started: list[dict[str, Any]] = []
+    add(started, "genesis", A, genesis(start_members))
+    full = list(started)
+    add(full, "member_added", A, member(D, public["dave"]))
+    add(full, "identity", B, member(C, public["carol"]))
+    add(full, "member_removed", A, {"user": B})
+    add(full, "key", A, key_body(2, 2, 1, A))
+    add(full, "policy", C, {"share_history": True})
+    add(full, "identity", A, member(D, public["dave2"]))
+    add(full, "member_added", C, member(B, public["bob"]))
+
+    unicode_fixtures = {u: identity_fixture(f"roomstate/{u}", u) for u in ("\uff5e", "\U0001f600")}
+    for uid, fixture in unicode_fixtures.items():
+        secret = bytes.fromhex(fixture["secret_hex"])
+        signer_of[uid] = import_identity_secret(secret, uid).signing_key
+    unicode_ids = {A: public["alice"], C: None}
+    unicode_ids |= {uid: f["public_identity"] for uid, f in unicode_fixtures.items()}
+    unicode_chain: list[dict[str, Any]] = []
+    add(unicode_chain, "genesis", "\U0001f600", genesis(unicode_ids) | {"share_history": True})
+
+    def positive(name: str, entries: list[dict[str, Any]], held: list[int]) -> dict[str, Any]:
+        held_keys = {keys[i][0]: b64u_encode(keys[i][1]) for i in held}
+        state = verify_chain(
+            entries, room_id=room, keys={kid: b64u_decode(k) for kid, k in held_keys.items()}
+        )
+        return {
+            "name": name,
+            "room_id": room,
+            "keys": held_keys,
+            "entries": entries,
+            "signed": [b64u_encode(entry_signed_bytes(room, e)) for e in entries],
+            "hashes": [b64u_encode(entry_hash(room, e)) for e in entries],
+            "state": chain_state_vector(state),
+        }
+
+    positives = [
+        positive("every entry type, previous key held", full, [1]),
+        positive("every entry type, no keys held (epoch 2 unproven)", full, []),
+        positive("genesis members sorted by UTF-8 bytes, not UTF-16", unicode_chain, []),
+    ]
+    commitments = [
+        {"room_id": r, "key_id": keys[i][0], "key": b64u_encode(keys[i][1])}
+        | {"commit": b64u_encode(commit_of(i, r))}
+        for r, i in ((room, 1), (room, 2), (other_room, 1))
+    ]
+    proofs = [
+        {
+            "room_id": room,
+            "epoch": epoch,
+            "previous_key_id": keys[prev][0],
+            "previous_key": b64u_encode(keys[prev][1]),
+            "key_id": keys[i][0],
+            "commit": b64u_encode(commit_of(i)),
+            "author": author,
+            "proof": b64u_encode(proof_of(epoch, i, prev, author)),
+        }
+        for epoch, i, prev, author in ((2, 2, 1, A), (3, 3, 2, C), (2, 2, 1, B))
+    ]
+
+    negatives: list[dict[str, Any]] = []
+
+    def bad(
+        name: str,
+        entries: list[dict[str, Any]],
+        error: str,
+        held: tuple[int, ...] = (),
+        room_id: str = room,
+    ) -> None:
+        negatives.append(
+            {
+                "name": name,
+                "room_id": room_id,
+                "keys": {keys[i][0]: b64u_encode(keys[i][1]) for i in held},
+                "entries": entries,
+                "expect_error": error,
+            }
+        )
+
+    def after(prefix: list[dict[str, Any]], type_: str, author: str, body: dict, **over: Any):
+        chain = list(prefix)
+        add(chain, type_, author, body, **over)
+        return chain
+
+    g = started[0]
+    bad_self_sig = public["bob"] | {"sig": flip(public["bob"]["sig"])}
+    wrong_sig = after(started, "member_removed", A, {"user": B})
+    wrong_sig[-1] = wrong_sig[-1] | {"sig": flip(wrong_sig[-1]["sig"], 3)}
+    parsed_g = check_entry_wire(g)
+
+    def genesis_members(order: list[int]) -> dict[str, Any]:
+        """Return the genesis with its members in ``order`` (by position), validly re-signed."""
+        parsed = parsed_g.body.members  # type: ignore[union-attr]
+        entry = replace(parsed_g, body=replace(parsed_g.body, members=[parsed[i] for i in order]))
+        members = [g["body"]["members"][i] for i in order]
+        return resign(g | {"body": g["body"] | {"members": members}}, entry, A)
+
+    bad("wrong index", after(started, "member_removed", A, {"user": B}, index=2), "bad_chain")
+    bad(
+        "wrong prev",
+        after(started, "member_removed", A, {"user": B}, prev=det("roomstate/prev", 32)),
+        "bad_chain",
+    )
+    bad(
+        "empty prev after index 0",
+        after(started, "member_removed", A, {"user": B}, prev=None),
+        "bad_chain",
+    )
+    bad(
+        "prev non-empty at index 0",
+        after([], "genesis", A, genesis(start_members), prev=det("roomstate/prev", 32)),
+        "bad_chain",
+    )
+    bad(
+        "genesis at index 1",
+        after(started, "genesis", A, genesis({A: public["alice"]}, 2)),
+        "bad_chain",
+    )
+    bad(
+        "non-genesis at index 0",
+        after([], "member_added", A, member(D, public["dave"])),
+        "bad_chain",
+    )
+    bad(
+        "author not a member",
+        after(started, "member_added", M, member(D, public["dave"])),
+        "bad_chain",
+    )
+    bad(
+        "author without an identity",
+        after(
+            started, "policy", C, {"share_history": True}, signing_key=unlocked["carol"].signing_key
+        ),
+        "bad_chain",
+    )
+    bad(
+        "removed member as author",
+        after(
+            after(started, "member_removed", A, {"user": B}), "policy", B, {"share_history": True}
+        ),
+        "bad_chain",
+    )
+    bad(
+        "signer not the author's key",
+        after(started, "member_added", A, member(D, public["dave"]), signing_key=signer_of[B]),
+        "bad_chain",
+    )
+    bad("bad signature", wrong_sig, "bad_signature")
+    bad("signature over another room", full[:2], "bad_signature", room_id=other_room)
+    bad(
+        "member_added of a member",
+        after(started, "member_added", A, member(B, public["bob"])),
+        "bad_chain",
+    )
+    bad(
+        "member_added with another user's identity",
+        after(started, "member_added", A, member(D, public["mallory"])),
+        "bad_chain",
+    )
+    bad(
+        "member_removed of a non-member",
+        after(started, "member_removed", A, {"user": M}),
+        "bad_chain",
+    )
+    bad("key epoch skipped", after(started, "key", A, key_body(3, 2, 1, A)), "bad_chain")
+    bad("key epoch repeated", after(started, "key", A, key_body(1, 2, 1, A)), "bad_chain")
+    bad("key id reused", after(started, "key", A, key_body(2, 1, 1, A)), "bad_chain")
+    bad(
+        "bad proof with the previous key held",
+        after(started, "key", A, key_body(2, 2, 3, A)),
+        "bad_chain",
+        held=(1,),
+    )
+    bad(
+        "proof made for another author, previous key held",
+        after(started, "key", B, key_body(2, 2, 1, A)),
+        "bad_chain",
+        held=(1,),
+    )
+    bad("identity unchanged", after(started, "identity", A, member(B, public["bob"])), "bad_chain")
+    bad(
+        "identity by the user themself",
+        after(full[:2], "identity", D, member(D, public["dave2"])),
+        "bad_chain",
+    )
+    bad(
+        "identity of a non-member",
+        after(started, "identity", A, member(M, public["mallory"])),
+        "bad_chain",
+    )
+    bad(
+        "identity with a bad self-signature",
+        after(
+            started,
+            "identity",
+            A,
+            member(C, public["carol"] | {"sig": flip(public["carol"]["sig"])}),
+        ),
+        "bad_chain",
+    )
+    bad(
+        "identity entry without an identity",
+        [*full[:2], full[2] | {"body": member(C, None)}],
+        "tampered",
+    )
+    bad("genesis members unsorted", [genesis_members([1, 0, 2])], "tampered")
+    bad("genesis members duplicated", [genesis_members([0, 0, 1, 2])], "tampered")
+    bad("genesis author not in members", [genesis_members([1, 2])], "tampered")
+    bad(
+        "genesis author without an identity",
+        after([], "genesis", A, genesis({A: None, B: public["bob"]})),
+        "bad_chain",
+    )
+    bad(
+        "genesis member with a bad self-signature",
+        after([], "genesis", A, genesis({A: public["alice"], B: bad_self_sig})),
+        "bad_chain",
+    )
+    bad(
+        "genesis member with a partial identity",
+        [g | {"body": g["body"] | {"members": [g["body"]["members"][0] | {"x25519": ""}]}}],
+        "tampered",
+    )
+    bad("extra member in the entry", [g | {"room": room}], "tampered")
+    bad("extra member in the body", [g | {"body": g["body"] | {"note": "x"}}], "tampered")
+    bad("unknown entry type", [g | {"type": "party"}], "tampered")
+    bad("index is a boolean", [g | {"index": False}], "tampered")
+    bad("share_history is an integer", [g | {"body": g["body"] | {"share_history": 0}}], "tampered")
+    bad("version 2", [g | {"v": 2}], "unsupported")
+    return doc(
+        "roomstate", positive=positives, commitments=commitments, proofs=proofs, negative=negatives
+    )
+
+
 def trust_state(user_id: str, pinned: dict[str, Any], room_uid: str) -> dict[str, Any]:
     """Return a trust state with one pin of two generations and one known-encrypted room."""
     first, second = pinned["first"], pinned["second"]
@@ -683,6 +1006,7 @@ def build_vectors() -> dict[str, dict[str, Any]]:
         "message.json": message_vectors(),
         "membership.json": membership_vectors(),
         "trustrecord.json": trustrecord_vectors(),
+        "roomstate.json": roomstate_vectors(),
     }
 
 

@@ -54,6 +54,7 @@ export function dispatch(event, app) {
     case "e2e.key_rotated":
     case "e2e.identity_changed":
     case "e2e.room_policy":
+    case "e2e.room_state":
       handleE2EEvent(event, app);
       break;
     default:

@@ -146,6 +146,19 @@ export async function hkdfSha256(ikm, salt, info) {
 }
 
 /**
+ * Return the 32-byte HMAC-SHA256 of `data` under `key`.
+ * @param {Uint8Array} key
+ * @param {Uint8Array} data
+ * @returns {Promise<Uint8Array>}
+ */
+export async function hmacSha256(key, data) {
+  const k = await subtle().importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, [
+    'sign',
+  ]);
+  return new Uint8Array(await subtle().sign('HMAC', k, data));
+}
+
+/**
  * Return 32 bytes of PBKDF2-HMAC-SHA256.
  * @param {Uint8Array} password
  * @param {Uint8Array} salt

@@ -23,6 +23,14 @@ export const LABELS = Object.freeze({
   trustRecordKdf: 'keyroom/v1/trust-record-kdf',
   trustRecordAd: 'keyroom/v1/trust-record-ad',
   trustRecord: 'keyroom/v1/trust-record',
+  roomState: 'keyroom/v1/room-state',
+  roomStateHash: 'keyroom/v1/room-state-hash',
+  // A prefix: each entry type's body is encoded under `keyroom/v1/room-state/<type>`.
+  roomStateBody: 'keyroom/v1/room-state/',
+  keyCommitKdf: 'keyroom/v1/key-commit-kdf',
+  keyCommit: 'keyroom/v1/key-commit',
+  keyProofKdf: 'keyroom/v1/key-proof-kdf',
+  keyProof: 'keyroom/v1/key-proof',
 });
 
 /** The only wire format version. */

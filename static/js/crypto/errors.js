@@ -58,6 +58,14 @@ export class RollbackError extends KeyroomCryptoError {
   static code = 'rollback';
 }
 
+/**
+ * A room-state chain entry is out of order, forked, signed by someone the chain does not allow,
+ * or breaks one of its type's rules (docs/PROTOCOL.md §15.5).
+ */
+export class BadChainError extends KeyroomCryptoError {
+  static code = 'bad_chain';
+}
+
 /** Error classes by their `code`. */
 export const ERRORS_BY_CODE = Object.freeze({
   malformed: MalformedError,
@@ -68,4 +76,5 @@ export const ERRORS_BY_CODE = Object.freeze({
   tampered: TamperedError,
   no_key: NoKeyError,
   rollback: RollbackError,
+  bad_chain: BadChainError,
 });

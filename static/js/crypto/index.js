@@ -53,3 +53,16 @@ export {
   checkTrustRecordWire,
   openTrustRecord,
 } from './trustrecord.js';
+export {
+  ENTRY_TYPES,
+  MAX_GENESIS_MEMBERS,
+  checkEntryWire,
+  entrySignedBytes,
+  entryHash,
+  memberIdent,
+  signEntry,
+  keyCommitment,
+  keyProof,
+  copyChainState,
+  verifyChain,
+} from './roomstate.js';

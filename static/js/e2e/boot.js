@@ -226,9 +226,10 @@ const controls = {
   unlock: (password) =>
     serial(() => session.unlock(password)).then(() => tellOtherTabs("changed")),
   confirmSaved: () => serial(() => session.confirmSaved()),
-  changePassword: (current, next) => serial(() => session.changePassword(current, next)),
-  reset: () =>
-    serial(() => session.reset()).then((password) => {
+  changePassword: (current, next, loginPassword) =>
+    serial(() => session.changePassword(current, next, loginPassword)),
+  reset: (loginPassword) =>
+    serial(() => session.reset(loginPassword)).then((password) => {
       tellOtherTabs("changed");
       return password;
     }),

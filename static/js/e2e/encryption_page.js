@@ -1,12 +1,13 @@
 // Entry point of My Account -> Encryption (templates/e2e/encryption.html): whether E2E is on
 // for the user, their safety number, "Change encryption password" and "Reset encryption keys".
 // The banner, the dialogs and the logout wipe come from boot.js (also started by
-// account_pages.js; starting twice is harmless). Passwords typed here never leave the browser:
-// only the re-encrypted key backup is sent.
+// account_pages.js; starting twice is harmless). Encryption passwords typed here never leave
+// the browser: only the re-encrypted key backup is sent, with the login password, which the
+// server checks (a session cookie alone must not replace the backup).
 
 import { byId, setMessage } from "../chat/dom.js";
 import { currentSession, e2eControls, e2eDialogs, startE2E } from "./boot.js";
-import { identityErrorMessage, isWrongPassword } from "./identity_errors.js";
+import { identityErrorMessage, isLoginPasswordError, isWrongPassword } from "./identity_errors.js";
 import { copyText } from "./password_dialogs_ui.js";
 import { safetyNumberOf } from "./pins.js";
 import { sessionEvents } from "./session.js";
@@ -106,6 +107,8 @@ function initChangePassword(session) {
   const ownError = byId("e2e-change-new-error");
   const repeat = byId("e2e-change-repeat");
   const repeatError = byId("e2e-change-repeat-error");
+  const login = byId("e2e-change-login");
+  const loginError = byId("e2e-change-login-error");
   const formError = byId("e2e-change-error");
   const status = byId("e2e-change-status");
   const useGenerated = () => byId("e2e-new-generated").checked;
@@ -132,6 +135,7 @@ function initChangePassword(session) {
     fieldError(current, currentError, "");
     fieldError(own, ownError, "");
     fieldError(repeat, repeatError, "");
+    fieldError(login, loginError, "");
     fieldError(generatedSaved, generatedSavedError, "");
   }
 
@@ -143,7 +147,7 @@ function initChangePassword(session) {
   );
   byId("e2e-generated-again").addEventListener("click", regenerate);
   byId("e2e-change-forgot").addEventListener("click", () => e2eDialogs()?.reset());
-  for (const input of [current, own, repeat, generatedSaved]) {
+  for (const input of [current, own, repeat, generatedSaved, login]) {
     input.addEventListener("input", () => {
       clearErrors();
       setMessage(status, "");
@@ -198,11 +202,18 @@ function initChangePassword(session) {
     }
     const next = newPassword(currentValue);
     if (next === null) return;
+    // Not trimmed: it is compared with the login password exactly as the user set it.
+    const loginValue = login.value;
+    if (!loginValue) {
+      fieldError(login, loginError, "Enter your login password to confirm the change.");
+      login.focus();
+      return;
+    }
     form.setAttribute("aria-busy", "true");
     for (const button of form.querySelectorAll("button")) button.disabled = true;
     setMessage(status, "Changing your encryption password…");
     try {
-      await controls.changePassword(currentValue, next);
+      await controls.changePassword(currentValue, next, loginValue);
       form.reset();
       showKind();
       status.classList.add("e2e-success");
@@ -218,6 +229,11 @@ function initChangePassword(session) {
         fieldError(current, currentError, "That is not your current encryption password. Check it and try again.");
         current.focus();
         current.select();
+      } else if (isLoginPasswordError(error)) {
+        // Everything typed stays; only the login password is to be fixed.
+        fieldError(login, loginError, identityErrorMessage(error));
+        login.focus();
+        login.select();
       } else {
         setMessage(formError, identityErrorMessage(error));
       }

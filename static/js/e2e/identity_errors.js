@@ -22,6 +22,12 @@ export function identityErrorMessage(error) {
   return `This browser could not do that (${error?.name || "error"}). Try again, or use another browser.`;
 }
 
+/** Whether ``error`` is the server refusing the login password (missing, wrong, or too many
+ * wrong tries): shown on the login password field, whose value stays for another try. */
+export function isLoginPasswordError(error) {
+  return error?.code === "login_password_required" || error?.code === "too_many_attempts";
+}
+
 /** Whether ``error`` means the password given was wrong (the user should simply retry). */
 export function isWrongPassword(error) {
   return error?.code === "wrong_password";

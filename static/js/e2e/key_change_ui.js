@@ -1,9 +1,10 @@
 // Key changes (DOM; E2EE.md attack 1): a notice in the open room when a member's encryption key
 // changed ("<name>'s encryption key changed", louder if you had verified them), and the verify
 // dialog (templates/e2e/verify_dialog.html) comparing safety numbers, with "Mark as verified"
-// and "Trust new key and share room keys". Under the "confirm" key-change policy no room key is
-// sealed to a changed identity until someone here confirms it; under "automatic" the engine
-// accepts it on its own (rooms_engine.js sealableIdentities) and the notice still shows.
+// and "Trust new key and share room keys". No room key is sealed to a changed identity until a
+// person here clicks that (or "Mark as verified"): no server setting can do it for them
+// (docs/SECURITY.md, attack 13). The click also vouches for the new identity in each room's
+// signed chain, so the other members' devices accept it from a member, not from the server.
 
 import { removeBanner, showBanner } from "../chat/banners_ui.js";
 import { setMessage } from "../chat/dom.js";
@@ -19,10 +20,6 @@ function memberOf(userId) {
   return openRoom?.room.members?.find((m) => Number(m.id) === Number(userId)) || null;
 }
 
-function automatic() {
-  return currentSession()?.settings?.key_change_policy === "automatic";
-}
-
 /** Show the key-changed notice for ``userId`` if they are in the open room. ``wasVerified``:
  * this device had marked them verified (the louder warning). */
 function showNotice(userId, wasVerified) {
@@ -34,7 +31,7 @@ function showNotice(userId, wasVerified) {
   showBanner({
     id: bannerId(userId),
     tone: wasVerified ? "error" : "warning",
-    text: automatic() || wasVerified ? text : `${text} Their room keys are shared with the new key once you trust it.`,
+    text: wasVerified ? text : `${text} Their room keys are shared with the new key once you trust it.`,
     actions: [{ label: "Compare safety numbers", onClick: () => openVerify(userId) }],
   });
 }
@@ -112,11 +109,14 @@ async function openVerify(userId) {
 async function trustNewKey(userId) {
   const engine = getEngine(openRoom.userId);
   await engine.ready;
+  const pin = await engine.store.get("pins", Number(userId));
+  const accepted = pin?.changed?.identity || pin?.identity;
   await acceptChangedIdentity(engine.store, Number(userId));
   engine.identityChanged(userId); // look them up afresh; retry their messages
+  if (!accepted) return;
   const rooms = [openRoom.id, ...[...engine.rooms.keys()].filter((id) => id !== openRoom.id)];
   for (const roomId of rooms) {
-    await engine.sharing.serveNeeds(roomId, { delay: false });
+    await engine.sharing.vouchAndShare(roomId, userId, accepted);
   }
 }
 

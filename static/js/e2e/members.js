@@ -1,11 +1,12 @@
 // Members come and go in encrypted rooms (no DOM; docs/PROTOCOL.md "Membership changes"):
-// adding people (attestations + keys sealed in one request; without history sharing the key is
-// rotated first), the room's history-sharing policy, and rotating the key after someone leaves. members_ui.js draws the controls.
+// adding people (signed member_added entries + keys sealed in one request; without history
+// sharing the key is rotated first), the room's history-sharing policy (a signed policy entry),
+// and rotating the key after someone leaves. members_ui.js draws the controls.
 
-import { signMembership } from "../crypto/index.js";
 import { getRoom } from "../chat/api.js";
 import * as api from "./api.js";
-import { requireKeys, sessionWithKeys, sleep } from "./rooms_state.js";
+import { identBody } from "./rooms_sharing.js";
+import { emit, requireKeys, sessionWithKeys, sleep } from "./rooms_state.js";
 
 // Key holders who see member.removed wait ROTATE_FLOOR_MS + 0..ROTATE_DELAY_MS before rotating:
 // the random part keeps them from all doing it, the floor lets the remover's browser (which
@@ -14,15 +15,17 @@ const ROTATE_DELAY_MS = 1500;
 const ROTATE_FLOOR_MS = 500;
 
 /** Add ``userIds`` to the encrypted room ``roomId`` (its owner, a key holder): sign a
- * membership attestation of each newcomer under the current key, and seal the current key (and,
- * when the room shares history, every earlier key this device holds) to each newcomer with
- * keys, never to a changed identity. One request. Return the server's reply {added}. */
+ * ``member_added`` entry for each newcomer with the identity this device pinned for them (none
+ * for people without keys, or whose key changed: a holder confirms them later), and seal the
+ * current key (and, when the room shares history, every earlier key this device holds) to each
+ * newcomer with keys. One request. Return the server's reply {added}. */
 export async function addToEncryptedRoom(engine, roomId, userIds, { onProgress } = {}) {
   const session = requireKeys();
-  await engine.refresh(roomId); // the current key id and policy as the server has them now
+  await engine.refresh(roomId); // the chain and the keys as they are now
   const state = await engine.ensure(roomId);
   const { room } = await getRoom(roomId);
   const current = new Set((room.members || []).map((m) => Number(m.id)));
+  state.members = current;
   const newcomers = [...new Set(userIds.map(Number))].filter((id) => !current.has(id) && id !== engine.userId);
   if (!newcomers.length) return { added: [] };
   if (!state.currentKeyId || !state.keys.has(state.currentKeyId)) {
@@ -33,46 +36,53 @@ export async function addToEncryptedRoom(engine, roomId, userIds, { onProgress }
     // the current members (the earlier messages stay under keys they never get).
     await engine.sharing.rotate(roomId);
   }
-  const attestations = await Promise.all(
-    newcomers.map(async (memberId) => ({
-      member_id: memberId,
-      attestation: await signMembership({
-        roomId: state.uid,
-        keyId: state.currentKeyId,
-        attesterId: engine.me,
-        memberId: String(memberId),
-        signingKey: session.keys.signingKey,
-      }),
-    })),
-  );
   const found = await engine.identities(newcomers);
-  const identities = Object.fromEntries(Object.entries(found).filter(([, item]) => item.status !== "changed"));
-  const recipients = newcomers.filter((id) => identities[id]);
-  const keyIds = state.shareHistory
-    ? [...state.keys.keys()].sort((a, b) => (state.epochs.get(a) || 0) - (state.epochs.get(b) || 0))
-    : [state.currentKeyId];
-  const shares = [];
-  if (recipients.length) {
-    const total = keyIds.length * recipients.length;
-    let done = 0;
-    for (const keyId of keyIds) {
-      const key = { keyId, key: state.keys.get(keyId) };
-      const envelopes = await engine.sharing.seal(state.uid, key, recipients, identities, session, (n) =>
-        onProgress?.(done + n, total),
-      );
-      done += envelopes.length;
-      shares.push({ key_id: keyId, envelopes });
-    }
+  const identities = {};
+  for (const id of newcomers) {
+    if (found[id] && found[id].status !== "changed") identities[id] = found[id].identity;
   }
-  const reply = await api.addEncryptedMembers(roomId, { user_ids: newcomers, attestations, shares });
-  for (const id of newcomers) state.members?.add(id);
-  return reply;
+  const recipients = newcomers.filter((id) => identities[id]);
+  return engine.chain.append(state, session, async () => {
+    const items = newcomers.map((id) => ({
+      type: "member_added",
+      body: { user: String(id), ...(identities[id] ? identBody(identities[id]) : { ed25519: "", x25519: "", sig: "" }) },
+    }));
+    const keyIds = state.shareHistory
+      ? [...state.keys.keys()].sort((a, b) => state.epochOf(a) - state.epochOf(b))
+      : [state.currentKeyId];
+    const shares = [];
+    if (recipients.length) {
+      const total = keyIds.length * recipients.length;
+      let done = 0;
+      for (const keyId of keyIds) {
+        const key = { keyId, key: state.keys.get(keyId) };
+        const envelopes = await engine.sharing.seal(state.uid, key, recipients, identities, session, (n) =>
+          onProgress?.(done + n, total),
+        );
+        done += envelopes.length;
+        shares.push({ key_id: keyId, envelopes });
+      }
+    }
+    return {
+      items,
+      send: async (entries) => {
+        const reply = await api.addEncryptedMembers(roomId, { user_ids: newcomers, entries, shares });
+        for (const id of newcomers) state.members?.add(id);
+        return reply;
+      },
+    };
+  });
 }
 
-/** Set whether newcomers of the room receive its earlier keys (owner). */
+/** Set whether newcomers of the room receive its earlier keys (owner): a signed policy entry. */
 export async function setShareHistory(engine, roomId, share) {
-  await api.setRoomPolicy(roomId, Boolean(share));
-  engine.policyChanged({ room_id: roomId, share_history: Boolean(share) });
+  const session = requireKeys();
+  const state = await engine.ensure(roomId);
+  await engine.chain.append(state, session, async () => ({
+    items: [{ type: "policy", body: { share_history: Boolean(share) } }],
+    send: (entries) => api.setRoomPolicy(roomId, entries),
+  }));
+  emit("keys", { roomId: state.roomId });
 }
 
 /** Rotate the room key now if a rotation is due (someone left) and this device holds the

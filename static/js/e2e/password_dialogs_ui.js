@@ -8,7 +8,7 @@
 
 import { byId, setMessage } from "../chat/dom.js";
 import { focusMain } from "./banner_ui.js";
-import { identityErrorMessage, isWrongPassword } from "./identity_errors.js";
+import { identityErrorMessage, isLoginPasswordError, isWrongPassword } from "./identity_errors.js";
 
 /** Copy ``text`` to the clipboard and say so in ``status``; if the browser refuses, select
  * the text in ``node`` so the user can copy it by hand. */
@@ -63,7 +63,7 @@ function setBusy(form, busy) {
 /**
  * Wire the dialogs; return {showPassword, unlock, forgot, reset, closeAll}, or null when the
  * page has no E2E dialogs. ``controls``: {pendingPassword(), confirmSaved(), unlock(password),
- * reset() -> new password}.
+ * reset(loginPassword) -> new password}.
  */
 export function initPasswordDialogs(controls) {
   const passwordDialog = byId("e2e-password-dialog");
@@ -186,8 +186,18 @@ export function initPasswordDialogs(controls) {
   const resetTitle = byId("e2e-reset-title");
   const resetStatus = byId("e2e-reset-status");
   const resetError = byId("e2e-reset-error");
+  const resetLogin = byId("e2e-reset-login");
+  const resetLoginError = byId("e2e-reset-login-error");
+  const setResetLoginError = (message) => {
+    setMessage(resetLoginError, message);
+    resetLogin.setAttribute("aria-invalid", message ? "true" : "false");
+  };
   wire(resetDialog, () => busy.has(resetDialog));
+  resetLogin.addEventListener("input", () => setResetLoginError(""));
   resetDialog.addEventListener("close", () => {
+    // The login password is not kept in the page once the dialog is gone.
+    resetLogin.value = "";
+    setResetLoginError("");
     setMessage(resetStatus, "");
     setMessage(resetError, "");
   });
@@ -199,19 +209,36 @@ export function initPasswordDialogs(controls) {
   resetForm.addEventListener("submit", async (event) => {
     event.preventDefault();
     setMessage(resetError, "");
+    setResetLoginError("");
+    const loginPassword = resetLogin.value;
+    if (!loginPassword) {
+      setResetLoginError("Enter your login password to confirm the reset.");
+      resetLogin.focus();
+      return;
+    }
     setMessage(resetStatus, "Making your new encryption keys…");
     busy.add(resetDialog);
     setBusy(resetForm, true);
+    resetLogin.readOnly = true;
     try {
-      const password = await controls.reset();
+      const password = await controls.reset(loginPassword);
       busy.delete(resetDialog);
       resetDialog.close("reset");
       await showPassword({ password, fresh: true });
     } catch (error) {
       setMessage(resetStatus, "");
-      setMessage(resetError, identityErrorMessage(error));
+      if (isLoginPasswordError(error)) {
+        // The typed password stays, selected, for another try.
+        setResetLoginError(identityErrorMessage(error));
+        resetLogin.readOnly = false;
+        resetLogin.focus();
+        resetLogin.select();
+      } else {
+        setMessage(resetError, identityErrorMessage(error));
+      }
     } finally {
       busy.delete(resetDialog);
+      resetLogin.readOnly = false;
       setBusy(resetForm, false);
     }
   });

@@ -3,17 +3,21 @@
 // (room keys in memory only, never stored). Messages are in rooms_messages.js (engine.messages),
 // who gets keys in rooms_sharing.js (engine.sharing); rooms_ui.js draws what they report.
 //
-// Trust comes from this device, never from the server's word:
-//   - identities are pinned on first use (pins.js); a changed one is never sealed to unasked;
-//   - a key is used only from an envelope that verifies against its sender's PINNED identity and
-//     whose sender is a member of the room (or was one when this device first accepted it);
-//   - a key is sealed only to a member whose membership a known key holder signed;
-//   - a room once seen encrypted stays encrypted on this device (E2EE.md, attack 9).
+// Trust comes from this device, never from the server's word (docs/SECURITY.md):
+//   - members, their identities and the current key come only from the room's signed state
+//     chain, verified from its genesis here (rooms_chain.js); a chain that forks or rolls back
+//     the head this device remembers is refused;
+//   - a key is used only from an envelope signed by someone the chain has (or had) as a member,
+//     and only if it is the key the chain committed to under that key id;
+//   - a key is sealed only to a current member of the chain, to the identity the chain records,
+//     and never to someone whose identity this device pinned differently (pins.js);
+//   - a room once seen encrypted stays encrypted on this device (attack 9).
 
 import { b64uDecode, openEnvelope } from "../crypto/index.js";
 import { getRoom } from "../chat/api.js";
 import * as api from "./api.js";
-import { acceptChangedIdentity, lookupIdentities } from "./pins.js";
+import { lookupIdentities } from "./pins.js";
+import { RoomChain, sameIdent } from "./rooms_chain.js";
 import { MessageCrypto } from "./rooms_messages.js";
 import { KeySharing } from "./rooms_sharing.js";
 import {
@@ -37,11 +41,12 @@ export class RoomsEngine {
   constructor(userId) {
     this.userId = Number(userId);
     this.me = String(userId);
-    this.known = new Map(); // room id -> {roomId, uid, encrypted, since, keySenders}
+    this.known = new Map(); // room id -> {roomId, uid, encrypted, since, head}
     this.rooms = new Map(); // room id -> RoomState
     this.pins = new Map(); // user id -> Promise<pin lookup result | null>
     this.warned = new Set(); // warnings already shown on this page
     this.store = null;
+    this.chain = new RoomChain(this);
     this.messages = new MessageCrypto(this);
     this.sharing = new KeySharing(this);
     this.ready = this.#open();
@@ -90,18 +95,18 @@ export class RoomsEngine {
     return "ok";
   }
 
-  /** Remember a room as encrypted on this device, with its uid and who sealed which key. */
+  /** Remember a room as encrypted on this device, with its uid and the chain head verified. */
   async remember(roomId, changes) {
     const record = {
       roomId,
       uid: null,
       encrypted: true,
       since: Date.now(),
-      keySenders: {},
+      head: null,
       ...this.known.get(roomId),
     };
     if (changes.uid && !record.uid) record.uid = changes.uid;
-    if (changes.keySenders) record.keySenders = { ...record.keySenders, ...changes.keySenders };
+    if (changes.head) record.head = changes.head;
     this.known.set(roomId, record);
     try {
       await this.store?.put("rooms", roomId, record);
@@ -175,22 +180,24 @@ export class RoomsEngine {
     return out;
   }
 
-  /** Identities fit to seal a key to: pinned and unchanged; a changed one only under the
-   * "automatic" key-change policy (accepted, then pinned). */
-  async sealableIdentities(userIds) {
-    const found = await this.identities(userIds);
-    const automatic = this.settings().key_change_policy === "automatic";
+  /**
+   * Return {userId: identity} of the ``userIds`` this device may seal the room's keys to now:
+   * current members of the verified chain still in the room, with the identity the chain
+   * records, which this device has pinned the same (or not pinned yet: then the chain's
+   * identity, signed by a member, is what gets pinned). A changed identity waits for a
+   * person's click (key_change_ui.js); no setting re-shares on its own.
+   */
+  async sealableIdentities(state, userIds) {
+    const allowed = state.keyRecipients();
+    const wanted = userIds.map(Number).filter((id) => allowed.has(id));
+    const found = await this.identities(wanted);
     const out = {};
-    for (const [id, item] of Object.entries(found)) {
-      if (item.status !== "changed") {
-        out[id] = item;
-      } else if (automatic) {
-        await acceptChangedIdentity(this.store, Number(id));
-        this.pins.delete(Number(id));
-        const again = (await this.identities([Number(id)]))[id];
-        if (again && again.status !== "changed") out[id] = again;
-      }
-      // "confirm": a key holder has to confirm the new key first (never sealed unasked).
+    for (const id of wanted) {
+      const ident = state.chain.members.get(String(id));
+      const item = found[id];
+      if (!ident || !item) continue;
+      if (item.status === "changed" || !sameIdent(ident, item.identity)) continue;
+      out[id] = { identity: item.identity, status: item.status };
     }
     return out;
   }
@@ -254,83 +261,80 @@ export class RoomsEngine {
     if (data.room_uid !== state.uid) this.warn(state.roomId, "uid_changed", UID_CHANGED);
     state.serverEncrypted = Boolean(data.encrypted);
     if (data.encrypted) await this.noteRoom({ id: state.roomId, uid: data.room_uid, encrypted: true });
-    state.currentKeyId = data.current_key_id;
     state.rotationDue = Boolean(data.rotation_due);
-    state.shareHistory = data.share_history !== false;
-    state.encryptedBy = data.encrypted_by === null ? null : Number(data.encrypted_by);
+    if (data.encrypted || this.isKnownEncrypted(state.roomId)) await this.chain.load(state);
     const session = sessionWithKeys();
     state.loadedWithKeys = Boolean(session);
-    if (session) await this.#openEnvelopes(state, data.envelopes || [], session);
+    if (session && state.chain) {
+      await this.#openEnvelopes(state, data.envelopes || [], session);
+      await this.chain.checkProofs(state);
+    }
     emit("keys", { roomId: state.roomId });
   }
 
-  /** Open envelopes sealed to this user; refuse any that does not verify against its
-   * sender's pinned identity or whose sender this device cannot place in the room. */
+  /** Open envelopes sealed to this user; refuse any whose key id the chain does not have,
+   * whose sender the chain never had as a member, whose signature does not verify against one
+   * of the sender's chain identities, or whose key is not the one the chain committed to. */
   async #openEnvelopes(state, envelopes, session) {
     const mine = envelopes.filter((e) => Number(e.recipient_id) === this.userId);
-    if (!mine.length) return;
-    const senders = await this.identities(mine.map((e) => e.sender_id));
-    const known = this.known.get(state.roomId);
+    if (!mine.length || !state.chain) return;
     const ownDh = b64uDecode(session.keys.publicIdentity.x25519);
-    const accepted = {};
     const refusals = [];
     await Promise.all(
       mine.map(async (item) => {
         const senderId = Number(item.sender_id);
         const tag = `${item.key_id}:${senderId}`;
-        if (state.keys.has(item.key_id) && state.isHolder(senderId, item.key_id)) return;
-        const sender = senders[senderId];
-        const rememberedSender = known?.keySenders?.[item.key_id] === senderId;
-        const inRoom = senderId === this.userId || state.members?.has(senderId) || rememberedSender;
-        if (!sender || !inRoom) {
-          refusals.push({ tag, why: sender ? "not_member" : "no_identity" });
+        if (state.keys.has(item.key_id)) return;
+        const identities = this.chain.identitiesOf(state, senderId);
+        if (!state.chain.keys.has(item.key_id)) {
+          refusals.push({ tag, why: "not_in_chain" });
           return;
         }
-        let opened;
-        try {
-          opened = await openEnvelope(item.envelope, {
-            roomId: state.uid,
-            senderId: String(senderId),
-            recipientId: this.me,
-            senderSignPublicKey: sender.verified.signPublicKey,
-            recipientAgreementKey: session.keys.agreementKey,
-            recipientDhPublicKey: ownDh,
-          });
-        } catch (error) {
-          refusals.push({ tag, why: sender.status === "changed" ? "key_changed" : error.code || "tampered" });
+        if (!identities.length) {
+          refusals.push({ tag, why: "not_member" });
           return;
         }
-        if (opened.keyId !== item.key_id) {
-          refusals.push({ tag, why: "tampered" });
+        let opened = null;
+        for (const ident of identities) {
+          try {
+            opened = await openEnvelope(item.envelope, {
+              roomId: state.uid,
+              senderId: String(senderId),
+              recipientId: this.me,
+              senderSignPublicKey: ident.signPublicKey,
+              recipientAgreementKey: session.keys.agreementKey,
+              recipientDhPublicKey: ownDh,
+            });
+            break;
+          } catch {
+            opened = null; // an earlier identity of theirs may have signed it
+          }
+        }
+        if (!opened || opened.keyId !== item.key_id) {
+          refusals.push({ tag, why: "bad_signature" });
           return;
         }
-        const had = state.keys.get(opened.keyId);
-        if (had && !had.every((byte, i) => byte === opened.key[i])) {
-          // Two different keys under one key id: keep the first one this device trusted.
-          refusals.push({ tag, why: "conflict" });
+        if (!(await this.chain.matchesCommitment(state, opened.keyId, opened.key))) {
+          // Not the key the chain names (a member sealed another one): never used.
+          refusals.push({ tag, why: "not_in_chain" });
           return;
         }
         state.keys.set(opened.keyId, opened.key);
-        state.epochs.set(opened.keyId, item.epoch);
-        state.addHolder(opened.keyId, senderId);
-        state.addHolder(opened.keyId, this.userId);
-        if (!known?.keySenders?.[opened.keyId]) accepted[opened.keyId] = senderId;
       }),
     );
-    if (Object.keys(accepted).length && this.known.has(state.roomId)) {
-      await this.remember(state.roomId, { keySenders: accepted });
-    }
     const fresh = refusals.filter(({ tag }) => !state.refused.has(tag));
     for (const { tag } of fresh) state.refused.add(tag);
     if (fresh.length) {
-      const notMember = fresh.some((r) => r.why === "not_member");
       const count = state.refused.size;
+      const why = fresh.some((r) => r.why === "not_member")
+        ? "sent by someone who is not a member of it. "
+        : fresh.some((r) => r.why === "not_in_chain")
+          ? "not a key the room's signed record names. "
+          : "not signed by the member who sent it. ";
       this.warn(
         state.roomId,
         "refused_keys",
-        `${count} encryption key${count === 1 ? " was" : "s were"} refused for this room: ` +
-          (notMember ? "sent by someone who is not a member of it. " : "not signed by the member who sent it. ") +
-          "Someone may be tampering with this room.",
+        `${count} encryption key${count === 1 ? " was" : "s were"} refused for this room: ${why}Someone may be tampering with this room.`,
       );
     }
   }
@@ -343,22 +347,29 @@ export class RoomsEngine {
     await state.loaded.catch(() => undefined);
     const session = sessionWithKeys();
     if (!session || !state.uid) return;
+    if (!state.chain?.keys.has(event.key_id)) await this.chain.load(state); // a new epoch
     await this.#openEnvelopes(state, [event], session);
+    await this.chain.checkProofs(state);
     emit("keys", { roomId: state.roomId });
   }
 
-  /** e2e.key_rotated: the room has a new current key (its envelope comes as e2e.envelope). */
+  /** e2e.key_rotated: the server says the room has a new key. Which key is current comes
+   * from the chain, so read it (and the envelopes) again. */
   async keyRotated(event) {
     const state = this.rooms.get(Number(event.room_id));
     if (!state?.loaded) return;
-    state.currentKeyId = event.key_id;
     state.rotationDue = false;
     if (!state.keys.has(event.key_id)) await this.refresh(state.roomId).catch(() => undefined);
   }
 
-  policyChanged(event) {
+  /** e2e.room_state: the room's chain grew; verify the new entries (policy, members, keys). */
+  async stateGrew(event) {
     const state = this.rooms.get(Number(event.room_id));
-    if (state) state.shareHistory = Boolean(event.share_history);
+    if (!state?.loaded) return;
+    await state.loaded.catch(() => undefined);
+    if (state.entries.length >= Number(event.length)) return;
+    await this.chain.load(state);
+    emit("keys", { roomId: state.roomId });
   }
 
   async #sessionChanged() {

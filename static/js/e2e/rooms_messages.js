@@ -4,13 +4,14 @@
 // that wait for a key are decrypted again when one arrives.
 
 import { decryptMessage, encryptMessage } from "../crypto/index.js";
+import { CHAIN_TROUBLE_TEXTS } from "./rooms_chain.js";
 import { E2EError, emit, sessionWithKeys, yieldToPage } from "./rooms_state.js";
 
 const FIRST_BATCH = 50; // messages drawn first (a screenful); each next batch is twice as big
 const MAX_BATCH = 200; // (drawing more at once makes a long task)
 const IN_FLIGHT = 32; // decryptions started at once
 const SLICE_MS = 8; // main-thread time the decryptions take before letting the page run
-const NOT_FINAL = new Set(["no_key", "locked", "no_identity"]); // may resolve later
+const NOT_FINAL = new Set(["no_key", "locked", "no_chain"]); // may resolve later
 
 function resultKey(message) {
   return `${message.id}:${message.rev}`;
@@ -55,26 +56,37 @@ export class MessageCrypto {
     if (ready) return ready;
     const state = await this.engine.ensure(message.room_id);
     const senderId = Number(message.sender.id);
-    const sender = (await this.engine.identities([senderId]))[senderId];
+    // The sender's identities as the room's signed chain records them, newest first: a message
+    // signed with an earlier one still verifies, and says so.
+    const identities = this.engine.chain.identitiesOf(state, senderId);
     let result;
-    if (!sender) {
-      result = { error: "no_identity" };
+    if (!identities.length) {
+      result = { error: state.chain ? "not_member" : "no_chain" };
     } else {
-      try {
-        const payload = await decryptMessage(message.payload, {
-          roomId: state.uid,
-          senderId: String(senderId),
-          messageId: message.client_id,
-          senderSignPublicKey: sender.verified.signPublicKey,
-          keys: state.keys,
-        });
-        if (typeof payload.text !== "string") throw new E2EError("The message has no text.", "tampered");
-        result = { text: payload.text, verified: true };
-      } catch (error) {
-        let code = error.code || "tampered";
-        if (code === "bad_signature" && sender.status === "changed") code = "key_changed";
-        if (code === "no_key" && this.engine.locked() && !state.holdsAny()) code = "locked";
-        result = { error: code };
+      for (const [index, ident] of identities.entries()) {
+        try {
+          const payload = await decryptMessage(message.payload, {
+            roomId: state.uid,
+            senderId: String(senderId),
+            messageId: message.client_id,
+            senderSignPublicKey: ident.signPublicKey,
+            keys: state.keys,
+          });
+          if (typeof payload.text !== "string") throw new E2EError("The message has no text.", "tampered");
+          result = { text: payload.text, verified: true, earlierKey: index > 0 };
+          break;
+        } catch (error) {
+          let code = error.code || "tampered";
+          if (code === "no_key" && this.engine.locked() && !state.holdsAny()) code = "locked";
+          result = { error: code };
+          if (code !== "bad_signature") break; // only another identity of theirs can change that
+        }
+      }
+      if (result.error === "bad_signature") {
+        // Signed by a key the room's chain does not have for them: say so when the server
+        // shows them with a new identity this device has not accepted ("Sender's key changed").
+        const pinned = (await this.engine.identities([senderId]))[senderId];
+        if (pinned?.status === "changed") result = { error: "key_changed" };
       }
     }
     result.senderId = senderId;
@@ -101,8 +113,7 @@ export class MessageCrypto {
     const rest = messages.filter((m) => !waiting.has(m));
     if (rest.length) onBatch(rest);
     if (!todo.length) return;
-    await this.engine.ensure(roomId);
-    await this.engine.identities(todo.map((m) => m.sender.id)); // one request for all senders
+    await this.engine.ensure(roomId); // the chain (senders' identities) and the keys
     const ordered = [...todo].sort((a, b) => b.seq - a.seq);
     // A bounded number of decryptions in flight, newest first; they go on while a batch is
     // drawn. Ed25519 verification runs on Chromium's main thread, so the workers hand the page
@@ -195,6 +206,11 @@ export class MessageCrypto {
       );
     }
     if (!state.loadedWithKeys || !state.keys.has(state.currentKeyId)) await this.engine.refresh(state.roomId);
+    if (state.chainTrouble) {
+      throw new E2EError(`${CHAIN_TROUBLE_TEXTS[state.chainTrouble]} The message is kept.`, "chain_trouble", {
+        retryable: true,
+      });
+    }
     const key = state.keys.get(state.currentKeyId);
     if (!state.currentKeyId || !key) {
       throw new E2EError(

@@ -1,16 +1,13 @@
 // Who gets a room key, and how (no DOM): starting an encrypted group or DM and converting a
-// room (first key, envelopes, attestations: one request each), rotating the key, and sealing
-// keys to queued members after checking their membership attestation (PROTOCOL.md §10).
+// room (the chain's genesis, the first key and its envelopes: one request each), rotating the
+// key (the departed recorded as removed, then a key entry proving the previous key), and
+// sealing keys to members who lack them. Every recipient comes from the verified room-state
+// chain (rooms_chain.js, PROTOCOL.md §15), never from the server's member list alone.
 
-import {
-  b64uDecode,
-  generateRoomKey,
-  sealEnvelope,
-  signMembership,
-  verifyMembership,
-} from "../crypto/index.js";
+import { b64uDecode, generateRoomKey, sealEnvelope } from "../crypto/index.js";
 import { getRoom } from "../chat/api.js";
 import * as api from "./api.js";
+import { sameIdent } from "./rooms_chain.js";
 import { emit, randomUid, requireKeys, sessionSettled, sessionWithKeys, sleep, yieldToPage } from "./rooms_state.js";
 
 const SEAL_BATCH = 50; // envelopes sealed at once between progress reports
@@ -20,14 +17,15 @@ export class KeySharing {
   /** ``engine``: the RoomsEngine (room states, identities, memory of encrypted rooms). */
   constructor(engine) {
     this.engine = engine;
+    this.passes = 0; // sharing passes finished on this page (a signal for tests and the UI)
   }
 
   get me() {
     return String(this.engine.userId);
   }
 
-  /** Seal ``roomKey`` to each of ``recipients`` (their pinned ``identities``), in batches
-   * that keep the page responsive; report ``onProgress(done, total)``. */
+  /** Seal ``roomKey`` to each of ``recipients`` (``identities``: user id → public identity),
+   * in batches that keep the page responsive; report ``onProgress(done, total)``. */
   async seal(roomUid, roomKey, recipients, identities, session, onProgress) {
     const envelopes = [];
     for (let i = 0; i < recipients.length; i += SEAL_BATCH) {
@@ -40,7 +38,7 @@ export class KeySharing {
             keyId: roomKey.keyId,
             senderId: this.me,
             recipientId: String(recipientId),
-            recipientDhPublicKey: b64uDecode(identities[recipientId].identity.x25519),
+            recipientDhPublicKey: b64uDecode(identities[recipientId].x25519),
             signingKey: session.keys.signingKey,
           }),
         })),
@@ -52,52 +50,40 @@ export class KeySharing {
     return envelopes;
   }
 
-  /** Return the identities of ``others`` fit to seal to, plus this user's own. ``accept``:
-   * a changed identity may be accepted under the "automatic" key-change policy (re-sharing);
-   * a room's first key never goes to a changed identity. */
-  async #recipients(others, session, { accept = true } = {}) {
-    const identities = accept
-      ? await this.engine.sealableIdentities(others)
-      : Object.fromEntries(
-          Object.entries(await this.engine.identities(others)).filter(([, item]) => item.status !== "changed"),
-        );
-    identities[this.engine.userId] = { identity: session.keys.publicIdentity, status: "same" };
-    return { identities, recipients: [this.engine.userId, ...others.filter((id) => identities[id])] };
+  /** Return the genesis members (user id → public identity, or null for people without keys
+   * or whose identity changed since this device pinned it: a key holder confirms them later)
+   * and the recipients of the first key (this user and everyone with an identity). */
+  async #genesisMembers(others, session) {
+    const found = await this.engine.identities(others);
+    const members = new Map([[this.engine.userId, session.keys.publicIdentity]]);
+    for (const id of others) {
+      const item = found[id];
+      members.set(id, item && item.status !== "changed" ? item.identity : null);
+    }
+    const identities = {};
+    for (const [id, identity] of members) if (identity) identities[id] = identity;
+    return { members, identities, recipients: [...members.keys()].filter((id) => identities[id]) };
   }
 
-  /** A room's first key: sealed to this user and to the ``others`` with keys (never to a
-   * changed identity), and an attestation of each of the ``others``. */
+  /** A room's first key and genesis, sealed to the members who have keys. */
   async #firstKey(roomUid, others, session, onProgress) {
     const key = generateRoomKey();
-    const { identities, recipients } = await this.#recipients(others, session, { accept: false });
+    const { members, identities, recipients } = await this.#genesisMembers(others, session);
+    const genesis = await this.engine.chain.genesis(roomUid, key, members, {}, session);
     const envelopes = await this.seal(roomUid, key, recipients, identities, session, onProgress);
-    const attestations = await Promise.all(
-      others.map(async (memberId) => ({
-        member_id: memberId,
-        attestation: await signMembership({
-          roomId: roomUid,
-          keyId: key.keyId,
-          attesterId: this.me,
-          memberId: String(memberId),
-          signingKey: session.keys.signingKey,
-        }),
-      })),
-    );
-    return { key, fields: { key_id: key.keyId, envelopes, attestations } };
+    return { key, fields: { entries: [genesis], envelopes } };
   }
 
-  /** Remember a room this page just made encrypted, with its uid and first key. */
+  /** Take a room this page just made encrypted: remember its uid, verify its chain, hold the
+   * first key. */
   async #adopt(room, key) {
     const roomId = Number(room.id);
-    await this.engine.remember(roomId, {
-      uid: String(room.uid),
-      keySenders: { [key.keyId]: this.engine.userId },
-    });
+    await this.engine.remember(roomId, { uid: String(room.uid) });
     const state = this.engine.state(roomId);
     state.uid = this.engine.known.get(roomId).uid;
     state.serverEncrypted = true;
-    state.currentKeyId = key.keyId;
-    state.adoptKey(key, { epoch: 1, holder: this.engine.userId });
+    state.keys.set(key.keyId, key.key);
+    await this.engine.chain.load(state);
     return state;
   }
 
@@ -123,100 +109,62 @@ export class KeySharing {
     return reply;
   }
 
-  /** Turn on encryption for an existing room (its owner, or an admin member): the first key
-   * sealed to the members with keys, and attestations of all other members. */
+  /** Turn on encryption for an existing room (its owner, or an admin member): its genesis
+   * lists every member, and the first key is sealed to those with keys. */
   async convert(roomId, { onProgress } = {}) {
     const session = requireKeys();
     const { room } = await getRoom(roomId);
     const others = (room.members || []).map((m) => Number(m.id)).filter((id) => id !== this.engine.userId);
     const { key, fields } = await this.#firstKey(String(room.uid), others, session, onProgress);
     const reply = await api.encryptRoom(room.id, fields);
-    const state = await this.#adopt(room, key);
+    const state = this.engine.state(Number(room.id));
     state.members = new Set([this.engine.userId, ...others]);
-    state.encryptedBy = this.engine.userId;
+    await this.#adopt(room, key);
     state.loadedWithKeys = true;
     if (!state.loaded) state.loaded = Promise.resolve();
     emit("keys", { roomId: state.roomId });
     return reply;
   }
 
-  /** Return {member id: lowest attested epoch} for the members whose membership a known key
-   * holder signed (PROTOCOL.md §10): the attester is this user, someone who sealed this device
-   * a key of that epoch, or the member who turned encryption on; the signature verifies
-   * against the attester's PINNED key, for this room, this member and that key id. */
-  async attestedMembers(state, attestations) {
-    const me = this.engine.userId;
-    const trusted = (row) =>
-      Number(row.attester_id) === me ||
-      state.isHolder(Number(row.attester_id), row.key_id) ||
-      Number(row.attester_id) === state.encryptedBy;
-    const rows = attestations.filter(trusted);
-    const attesters = await this.engine.identities(rows.map((r) => r.attester_id));
-    const session = sessionWithKeys();
-    const ok = new Map();
-    await Promise.all(
-      rows.map(async (row) => {
-        const attesterId = Number(row.attester_id);
-        const signPublicKey =
-          attesterId === me && session
-            ? b64uDecode(session.keys.publicIdentity.ed25519)
-            : attesters[attesterId]?.verified.signPublicKey;
-        if (!signPublicKey) return;
-        try {
-          const { keyId } = await verifyMembership(row.attestation, {
-            roomId: state.uid,
-            attesterId: String(attesterId),
-            memberId: String(row.member_id),
-            attesterSignPublicKey: signPublicKey,
-          });
-          if (keyId !== row.key_id) return;
-        } catch {
-          return; // forged or moved: this row attests nobody
-        }
-        const member = Number(row.member_id);
-        const epoch = Number(row.epoch) || 1;
-        if (!ok.has(member) || ok.get(member) > epoch) ok.set(member, epoch);
-      }),
-    );
-    // The member who turned encryption on needs no attestation if this device knows them as
-    // a key holder.
-    if (state.encryptedBy && state.isHolder(state.encryptedBy) && !ok.has(state.encryptedBy)) {
-      ok.set(state.encryptedBy, 1);
-    }
-    return ok;
-  }
-
-  /** Rotate the room key (someone left): a new key sealed to the attested current members. */
+  /** Rotate the room key: record who left (chain members the server no longer lists) and
+   * make a new key proving the current one, sealed to the remaining chain members. */
   async rotate(roomId) {
     const session = requireKeys();
     const state = await this.engine.ensure(roomId);
-    // The key this rotation replaces, read once: if another holder rotates meanwhile (its
-    // e2e.key_rotated moves currentKeyId), the server answers already_rotated instead of
-    // taking a second, needless rotation.
-    const replaces = state.currentKeyId;
-    const [{ room }, access] = await Promise.all([getRoom(roomId), api.getRoomAccess(roomId)]);
+    const { room } = await getRoom(roomId);
     state.members = new Set((room.members || []).map((m) => Number(m.id)));
-    const attested = await this.attestedMembers(state, access.attestations);
-    const others = [...state.members].filter((id) => id !== this.engine.userId && attested.has(id));
-    const { identities, recipients } = await this.#recipients(others, session);
     const key = generateRoomKey();
-    const envelopes = await this.seal(state.uid, key, recipients, identities, session);
+    let replaced = null;
     try {
-      await api.rotateKey(roomId, { replaces_key_id: replaces, key_id: key.keyId, envelopes });
+      await this.engine.chain.append(state, session, async () => {
+        // The key this rotation replaces: if another holder rotates meanwhile, the server
+        // answers already_rotated instead of taking a second, needless rotation.
+        replaced = state.currentKeyId;
+        const departed = [...this.engine.chain.members(state)].filter((id) => !state.members.has(id));
+        const items = departed.map((id) => ({ type: "member_removed", body: { user: String(id) } }));
+        items.push({ type: "key", body: await this.engine.chain.keyBody(state, key) });
+        const remaining = [...state.keyRecipients()].filter((id) => !departed.includes(id) && id !== this.engine.userId);
+        const identities = await this.engine.sealableIdentities(state, remaining);
+        const recipients = [this.engine.userId, ...remaining.filter((id) => identities[id])];
+        const all = { ...identities, [this.engine.userId]: { identity: session.keys.publicIdentity } };
+        const byId = Object.fromEntries(Object.entries(all).map(([id, item]) => [id, item.identity]));
+        const envelopes = await this.seal(state.uid, key, recipients, byId, session);
+        return {
+          items,
+          send: (entries) => api.rotateKey(roomId, { replaces_key_id: replaced, entries, envelopes }),
+        };
+      });
     } catch (error) {
       if (error.code !== "already_rotated") throw error;
       await this.engine.refresh(roomId); // someone else rotated first: use their key
       return;
     }
-    const epoch = (state.epochs.get(replaces) || 0) + 1;
-    state.adoptKey(key, { epoch, holder: this.engine.userId });
-    await this.engine.remember(state.roomId, { keySenders: { [key.keyId]: this.engine.userId } });
-    state.currentKeyId = key.keyId;
+    state.keys.set(key.keyId, key.key);
     state.rotationDue = false;
     emit("keys", { roomId: state.roomId });
   }
 
-  // Queued members --------------------------------------------------------------------------
+  // Members who lack keys ---------------------------------------------------------------------
 
   /** e2e.key_needed: someone in the room set up (or reset) keys. */
   keyNeeded(event) {
@@ -224,8 +172,10 @@ export class KeySharing {
     this.serveNeeds(event.room_id).catch(() => undefined);
   }
 
-  /** If this device holds keys of the room, seal them to attested members who lack them,
-   * after a random delay (another holder may do it first: the needs are fetched after it). */
+  /** If this device holds keys of the room, seal them to chain members who lack them, after a
+   * random delay (another holder may do it first: the needs are fetched after it). A member
+   * whose chain identity is still empty (no keys when added) is vouched for first with an
+   * ``identity`` entry, unless this device pinned someone else for them. */
   async serveNeeds(roomId, { delay = true } = {}) {
     await sessionSettled();
     if (!sessionWithKeys()) return undefined;
@@ -237,12 +187,14 @@ export class KeySharing {
     state.serving = (async () => {
       do {
         state.serveAgain = false;
-        if (!state.serverEncrypted || !state.holdsAny()) return;
+        if (!state.serverEncrypted || !state.holdsAny() || !state.chain) return;
         if (delay) await sleep(Math.random() * SHARE_DELAY_MS);
         await this.#serve(state);
       } while (state.serveAgain);
     })().finally(() => {
       state.serving = null;
+      this.passes += 1;
+      emit("served", { roomId: state.roomId, passes: this.passes });
     });
     return state.serving;
   }
@@ -251,33 +203,76 @@ export class KeySharing {
     const session = sessionWithKeys();
     if (!session) return;
     const access = await api.getRoomAccess(state.roomId);
+    const allowed = state.keyRecipients();
     const needs = access.needs
-      .filter((need) => Number(need.user_id) !== this.engine.userId)
       .map((need) => ({ userId: Number(need.user_id), keyIds: need.key_ids.filter((k) => state.keys.has(k)) }))
-      .filter((need) => need.keyIds.length);
+      .filter((need) => need.userId !== this.engine.userId && allowed.has(need.userId) && need.keyIds.length);
     if (!needs.length) return;
-    // Never seal to a member without a valid attestation (attack 2).
-    const attested = await this.attestedMembers(state, access.attestations);
-    const eligible = needs.filter((need) => attested.has(need.userId));
-    if (!eligible.length) return;
-    const identities = await this.engine.sealableIdentities(eligible.map((n) => n.userId));
+    await this.engine.chain.append(state, session, async () => {
+      const found = await this.engine.identities(needs.map((n) => n.userId));
+      const items = [];
+      const identities = {};
+      for (const need of needs) {
+        const item = found[need.userId];
+        const ident = state.chain.members.get(String(need.userId));
+        if (!item || item.status === "changed") continue; // a changed key waits for a person's click
+        if (ident === null) {
+          // Their first identity: this holder vouches for it (trust on first use).
+          items.push({ type: "identity", body: { user: String(need.userId), ...identBody(item.identity) } });
+        } else if (!sameIdent(ident, item.identity)) {
+          continue; // the chain has another identity for them: key_change_ui.js asks a person
+        }
+        identities[need.userId] = item.identity;
+      }
+      const shares = this.#plan(state, needs, identities);
+      if (!shares.size) return null;
+      const sealed = [];
+      for (const [keyId, recipients] of shares) {
+        const key = { keyId, key: state.keys.get(keyId) };
+        sealed.push({ key_id: keyId, envelopes: await this.seal(state.uid, key, recipients, identities, session) });
+      }
+      return { items, send: (entries) => api.shareKeys(state.roomId, sealed, entries) };
+    });
+  }
+
+  /** Map key id → recipients for the ``needs`` that may have it (history policy). */
+  #plan(state, needs, identities) {
     const byKey = new Map();
-    for (const need of eligible) {
-      if (!identities[need.userId]) continue; // a changed key waits for a holder's confirmation
-      const first = attested.get(need.userId);
+    for (const need of needs) {
+      if (!identities[need.userId]) continue;
+      const joined = state.chain.joined.get(String(need.userId)) || 1;
       for (const keyId of need.keyIds) {
-        const epoch = state.epochs.get(keyId) || 0;
-        if (!state.shareHistory && epoch < first && keyId !== state.currentKeyId) continue;
+        if (!state.shareHistory && state.epochOf(keyId) < joined) continue;
         if (!byKey.has(keyId)) byKey.set(keyId, []);
         byKey.get(keyId).push(need.userId);
       }
     }
-    if (!byKey.size) return;
-    const shares = [];
-    for (const [keyId, recipients] of byKey) {
-      const key = { keyId, key: state.keys.get(keyId) };
-      shares.push({ key_id: keyId, envelopes: await this.seal(state.uid, key, recipients, identities, session) });
-    }
-    await api.shareKeys(state.roomId, shares);
+    return byKey;
   }
+
+  /** A person here accepted ``userId``'s new identity (key_change_ui.js): vouch for it in the
+   * room's chain and seal them the keys they lack. */
+  async vouchAndShare(roomId, userId, identity) {
+    const session = requireKeys();
+    const state = await this.engine.ensure(roomId);
+    if (!state.chain || !state.keyRecipients().has(Number(userId))) return;
+    await this.engine.chain.append(state, session, async () => {
+      const ident = state.chain.members.get(String(userId));
+      const items = sameIdent(ident, identity) ? [] : [{ type: "identity", body: { user: String(userId), ...identBody(identity) } }];
+      const identities = { [userId]: identity };
+      const keyIds = [...state.keys.keys()];
+      const shares = this.#plan(state, [{ userId: Number(userId), keyIds }], identities);
+      const sealed = [];
+      for (const [keyId, recipients] of shares) {
+        sealed.push({ key_id: keyId, envelopes: await this.seal(state.uid, { keyId, key: state.keys.get(keyId) }, recipients, identities, session) });
+      }
+      if (!items.length && !sealed.length) return null;
+      return { items, send: (entries) => api.shareKeys(state.roomId, sealed, entries) };
+    });
+  }
+}
+
+/** The identity fields of a chain body from a §3 public identity. */
+export function identBody(identity) {
+  return { ed25519: identity.ed25519, x25519: identity.x25519, sig: identity.sig };
 }

@@ -12,7 +12,8 @@ export const FAILURE_TEXTS = {
   unsupported: "Message was tampered with",
   malformed: "Message was tampered with",
   key_changed: "Sender's key changed",
-  no_identity: "Signature invalid: the sender has no encryption keys",
+  not_member: "Not from a member: the room's signed record never had this sender",
+  no_chain: "Cannot be checked: this room's signed record of members and keys is not trusted",
 };
 
 export const PLAINTEXT_REFUSED =
@@ -86,20 +87,21 @@ export function randomUid() {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-/** One room's crypto state on this page. */
+/** One room's crypto state on this page. Members, their identities and the current key come
+ * from ``chain`` (the verified room-state chain, rooms_chain.js); the server's word is kept
+ * only for what it may decide (whether a rotation is due, who is still in the room). */
 export class RoomState {
   constructor(roomId) {
     this.roomId = roomId;
     this.uid = null; // the room id every signature and AD uses (pinned on this device)
     this.serverEncrypted = false;
-    this.currentKeyId = null;
-    this.rotationDue = false;
-    this.shareHistory = true;
-    this.encryptedBy = null;
+    this.entries = []; // the chain's entries as verified on this page
+    this.chain = null; // the verified chain state (roomstate.js), or null
+    this.chainTrouble = null; // why the server's chain is refused: fork, rollback, invalid, missing
+    this.chainLoading = null; // Promise of the running chain load (they run one at a time)
+    this.rotationDue = false; // the server says someone left (or the schedule says so)
     this.keys = new Map(); // key id -> Uint8Array (memory only, never stored)
-    this.epochs = new Map(); // key id -> epoch
-    this.holders = new Map(); // key id -> Set of user ids known (to this device) to hold it
-    this.members = null; // Set of member ids, as the server lists them
+    this.members = null; // Set of member ids, as the server lists them (can only remove people)
     this.refused = new Set(); // "kid:sender" of envelopes refused (counted once each)
     this.loaded = null; // Promise of the first load
     this.loading = null;
@@ -108,26 +110,27 @@ export class RoomState {
     this.serveAgain = false;
   }
 
+  get currentKeyId() {
+    return this.chain?.currentKeyId || null;
+  }
+
+  get shareHistory() {
+    return this.chain ? this.chain.shareHistory : true;
+  }
+
+  epochOf(keyId) {
+    return this.chain?.keys.get(keyId)?.epoch || 0;
+  }
+
   holdsAny() {
     return this.keys.size > 0;
   }
 
-  /** Record that ``userId`` holds the key ``keyId`` (they sealed it to this device). */
-  addHolder(keyId, userId) {
-    if (!this.holders.has(keyId)) this.holders.set(keyId, new Set());
-    this.holders.get(keyId).add(Number(userId));
-  }
-
-  isHolder(userId, keyId = null) {
-    if (keyId) return Boolean(this.holders.get(keyId)?.has(userId));
-    for (const holders of this.holders.values()) if (holders.has(userId)) return true;
-    return false;
-  }
-
-  /** Take a key this device made (a new room, a rotation). */
-  adoptKey({ keyId, key }, { epoch = null, holder }) {
-    this.keys.set(keyId, key);
-    if (epoch !== null) this.epochs.set(keyId, epoch);
-    this.addHolder(keyId, holder);
+  /** The people who may receive this room's keys: members of the verified chain who are still
+   * in the room as the server lists it (the server can take people out, never add them). */
+  keyRecipients() {
+    if (!this.chain) return new Set();
+    const chainMembers = [...this.chain.members.keys()].map(Number);
+    return new Set(chainMembers.filter((id) => !this.members || this.members.has(id)));
   }
 }

@@ -15,6 +15,12 @@ function roomName(roomId) {
 
 // Warnings ------------------------------------------------------------------------------------
 
+// Each finished sharing pass is counted on <html data-e2e-served="N">: a signal (for tests and
+// styles) that this page looked at who lacks keys and did what it could.
+roomEvents.addEventListener("served", ({ detail }) => {
+  document.documentElement.dataset.e2eServed = String(detail.passes);
+});
+
 roomEvents.addEventListener("warning", ({ detail }) => {
   const name = roomName(detail.roomId);
   const where = name ? `${name}: ` : "";
@@ -271,7 +277,8 @@ export function handleE2EEvent(event, app) {
       engine.identities([event.user_id]).catch(() => undefined);
       break;
     case "e2e.room_policy":
-      engine.policyChanged(event);
+    case "e2e.room_state":
+      engine.stateGrew(event).catch(() => undefined);
       break;
     default:
       break;

@@ -191,11 +191,12 @@ export class Session {
     this.#settle();
   }
 
-  /** Replace the E2E password; the identity stays, so rooms keep working. */
-  async changePassword(current, next) {
+  /** Replace the E2E password; the identity stays, so rooms keep working. The server checks
+   * ``loginPassword`` (the user's login password) before it takes the new backup. */
+  async changePassword(current, next, loginPassword) {
     const { backup } = await api.getBackup();
     const rewrapped = await rewrapBackup(backup, current.trim(), next.trim(), String(this.userId));
-    await api.replaceBackup(rewrapped);
+    await api.replaceBackup(rewrapped, loginPassword);
     await clearPendingPassword(this.store);
     this.passwordSaved = true;
     this.#settle();
@@ -206,12 +207,13 @@ export class Session {
     return generatePassword(await loadWordlist(this.wordlistUrl));
   }
 
-  /** Replace the identity with a new one and a new generated password; return the password. */
-  async reset() {
+  /** Replace the identity with a new one and a new generated password; return the password.
+   * The server checks ``loginPassword`` (the user's login password) first. */
+  async reset(loginPassword) {
     if (this.claim) throw new Error("Answer the question about your encryption keys first.");
     const password = await this.generatePassword();
     const made = await createIdentityWithBackup(String(this.userId), password);
-    const result = await api.resetIdentity(made.publicIdentity, made.backup);
+    const result = await api.resetIdentity(made.publicIdentity, made.backup, loginPassword);
     await this.#remember(made, result.generation);
     await savePendingPassword(this.store, password);
     this.identity = made.publicIdentity;

@@ -1,6 +1,8 @@
 // Run the Python-made vectors (tests/vectors/py) through static/js/crypto inside the browser,
 // plus a few browser-only properties (non-extractable keys). The Playwright test reads
-// `window.keyroomCryptoResults`, a promise of [{file, name, ok, error?}].
+// `window.keyroomCryptoResults`, a promise of [{file, name, ok, error?}]. A newer file the Python
+// generator has not written yet (HTTP 404) is skipped; the test compares the files that ran
+// with the ones on disk.
 
 import {
   createIdentityWithBackup,
@@ -8,10 +10,15 @@ import {
   importIdentitySecret,
   unlockBackup,
 } from '/static/js/crypto/index.js';
-import { VECTOR_FILES, vectorChecks } from '/tests/vectors/check_vectors.mjs';
+import {
+  NEWER_VECTOR_FILES,
+  VECTOR_FILES,
+  vectorChecks,
+} from '/tests/vectors/check_vectors.mjs';
 
-async function fetchBytes(url) {
+async function fetchBytes(url, { optional = false } = {}) {
   const response = await fetch(url);
+  if (optional && response.status === 404) return null;
   if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
   return new Uint8Array(await response.arrayBuffer());
 }
@@ -66,7 +73,10 @@ async function runAll() {
   };
   const wordlistBytes = await fetchBytes('/static/e2e/eff_large_wordlist.txt');
   for (const file of VECTOR_FILES) {
-    const doc = JSON.parse(new TextDecoder().decode(await fetchBytes(`/tests/vectors/py/${file}`)));
+    const optional = NEWER_VECTOR_FILES.includes(file);
+    const bytes = await fetchBytes(`/tests/vectors/py/${file}`, { optional });
+    if (bytes === null) continue;
+    const doc = JSON.parse(new TextDecoder().decode(bytes));
     for (const [name, fn] of await vectorChecks(doc, { wordlistBytes })) {
       await record(`py/${file}`, name, fn);
     }

@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("e2e", "0001_initial"),
+        ("e2e", "0003_room_state_chain"),
     ]
 
     operations = [
