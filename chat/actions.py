@@ -2,30 +2,49 @@
 that emits events (through ``chat.events.send_event``, after commit)."""
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from chat.errors import Conflict, InvalidInput, NotAllowed
+from chat.errors import ChatError, Conflict, InvalidInput, NotAllowed, NotFound
 from chat.events import room_group, send_event, user_group
 from chat.models import Membership, Message, MessageKind, Room, RoomKind
 from chat.selectors import list_members_for_room
 from chat.serializers import serialize_message, serialize_room, serialize_user
 
+# A rule about a write that another app adds, run inside the write's transaction once the
+# room row is locked (``e2e`` checks ciphertext against the room's current key this way).
+RoomCheck = Callable[[Room], None]
+
 
 def _next_seq(room: Room) -> int:
-    """Take the room's next counter value. Locks the room row until the transaction ends."""
+    """Take the room's next counter value. Locks the room row until the transaction ends.
+
+    Also refresh ``room.encrypted`` and ``room.left_seq`` from the locked row, so that rules
+    checked after this see the values no other transaction can change before commit.
+    """
     table = connection.ops.quote_name(Room._meta.db_table)
     with connection.cursor() as cursor:
         # One statement (SQLite >= 3.35 and PostgreSQL both have RETURNING).
         cursor.execute(
-            f"UPDATE {table} SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq",  # noqa: S608
+            f"UPDATE {table} SET last_seq = last_seq + 1 WHERE id = %s"  # noqa: S608
+            " RETURNING last_seq, encrypted, left_seq",
             [room.pk],
         )
-        room.last_seq = cursor.fetchone()[0]
+        room.last_seq, encrypted, room.left_seq = cursor.fetchone()
+        room.encrypted = bool(encrypted)
     return room.last_seq
+
+
+def _refuse_plaintext(room: Room, payload: dict | None) -> None:
+    """Refuse a plaintext message or edit in an encrypted room (call under the room lock)."""
+    if payload is None and room.encrypted:
+        raise InvalidInput(
+            "This room is end-to-end encrypted: the server accepts only encrypted messages.",
+            code="encryption_required",
+        )
 
 
 def _post(
@@ -36,8 +55,13 @@ def _post(
     body: str,
     client_id: uuid.UUID,
     payload: dict | None = None,
+    check: RoomCheck | None = None,
 ) -> Message:
     seq = _next_seq(room)
+    if kind == MessageKind.TEXT:
+        _refuse_plaintext(room, payload)
+    if check is not None:
+        check(room)
     message = Message.objects.create(
         room=room,
         sender=sender,
@@ -264,17 +288,27 @@ def do_send_message(
     client_id: uuid.UUID,
     body: str = "",
     payload: dict | None = None,
+    check: RoomCheck | None = None,
 ) -> tuple[Message, bool]:
     """Store a message, then push it. A retry with the same ``client_id`` returns the stored one.
 
-    Return ``(message, created)``. ``body`` is checked text; ``payload`` an already-validated
-    ciphertext envelope (the ``e2e`` app checks it) for encrypted rooms.
+    Return ``(message, created)``. ``body`` is checked text; ``payload`` a ciphertext envelope
+    for encrypted rooms, which ``check`` (the ``e2e`` app's rules) validates. Plaintext is
+    refused in an encrypted room, and ``check`` runs, inside the transaction that stores the
+    message, once the room row is locked: a concurrent change of the room cannot slip between
+    the check and the insert.
     """
     # A retry is rare: the unique (room, client_id) constraint finds it, not a query per send.
     try:
         with transaction.atomic():
             message = _post(
-                room, user, kind=MessageKind.TEXT, body=body, payload=payload, client_id=client_id
+                room,
+                user,
+                kind=MessageKind.TEXT,
+                body=body,
+                payload=payload,
+                client_id=client_id,
+                check=check,
             )
             Membership.objects.filter(room=room, user=user).update(last_read_seq=message.seq)
     except IntegrityError:
@@ -287,9 +321,27 @@ def do_send_message(
     return message, True
 
 
-def _change(message: Message, **fields: object) -> Message:
+def _change(
+    message: Message, *, check: RoomCheck | None, mismatch: ChatError, **fields: object
+) -> Message:
+    """Stamp a change of ``message`` with the room's next rev and push it.
+
+    Every rule runs under the room lock: the message is still there and not deleted (a
+    concurrent delete wins over an edit), it stays encrypted exactly when it was (else
+    ``mismatch``), a new text is not plaintext in an encrypted room, then ``check``.
+    """
+    payload = fields.get("payload")
     with transaction.atomic():
         message.rev = _next_seq(message.room)
+        state = Message.objects.filter(pk=message.pk).values("deleted", "payload").first()
+        if state is None or state["deleted"]:
+            raise NotFound
+        if (state["payload"] is not None) != (payload is not None):
+            raise mismatch
+        if fields.get("body"):
+            _refuse_plaintext(message.room, None)
+        if check is not None:
+            check(message.room)
         for name, value in fields.items():
             setattr(message, name, value)
         message.save(update_fields=["rev", *fields])
@@ -300,22 +352,64 @@ def _change(message: Message, **fields: object) -> Message:
     return message
 
 
+def _edit_mismatch() -> InvalidInput:
+    return InvalidInput(
+        "An edit must be encrypted exactly when the message was.", code="edit_mismatch"
+    )
+
+
+def _tombstone_required() -> InvalidInput:
+    return InvalidInput(
+        "This message is end-to-end encrypted: only the sender's browser can delete it, with a"
+        " signed tombstone (e2e.message.delete), not a plain delete.",
+        code="tombstone_required",
+    )
+
+
 def do_edit_message(
-    user: User, message: Message, *, body: str = "", payload: dict | None = None
+    user: User,
+    message: Message,
+    *,
+    body: str = "",
+    payload: dict | None = None,
+    check: RoomCheck | None = None,
 ) -> Message:
-    """Replace the text (or ciphertext) of the user's own message."""
+    """Replace the text (or ciphertext) of the user's own message.
+
+    Plaintext is refused in an encrypted room and ``check`` runs inside the transaction, under
+    the room lock (see ``do_send_message``).
+    """
     if message.encrypted != (payload is not None):
-        raise InvalidInput(
-            "An edit must be encrypted exactly when the message was.", code="edit_mismatch"
-        )
+        raise _edit_mismatch()
     if body == message.body and payload == message.payload:
         return message
-    return _change(message, body=body, payload=payload, edited_at=timezone.now())
+    return _change(
+        message,
+        check=check,
+        mismatch=_edit_mismatch(),
+        body=body,
+        payload=payload,
+        edited_at=timezone.now(),
+    )
 
 
-def do_delete_message(user: User, message: Message) -> Message:
-    """Delete the user's own message: its place stays, its content goes."""
-    return _change(message, deleted=True, body="", payload=None)
+def do_delete_message(
+    user: User,
+    message: Message,
+    *,
+    payload: dict | None = None,
+    check: RoomCheck | None = None,
+) -> Message:
+    """Delete the user's own message: its place stays, its content goes.
+
+    An encrypted message is deleted only with ``payload``, a ciphertext (the sender's signed
+    tombstone, which ``check`` validates) stored in place of the old one; a plaintext message
+    only without one. Both rules and ``check`` run under the room lock.
+    """
+    mismatch = _tombstone_required() if payload is None else _edit_mismatch()
+    if message.encrypted != (payload is not None):
+        raise mismatch
+    return _change(message, check=check, mismatch=mismatch, deleted=True, body="", payload=payload)
 
 
 def do_mark_read(user: User, room: Room, *, seq: int) -> None:

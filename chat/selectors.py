@@ -72,6 +72,16 @@ def list_messages_for_room(
     return page
 
 
+def list_own_messages_for_room(room: Room, user: User, *, limit: int = 20) -> list[Message]:
+    """Return the user's own newest ``limit`` text messages in the room, newest first (deleted
+    ones too: an encrypted one keeps its tombstone)."""
+    return list(
+        Message.objects.filter(room=room, sender=user, kind=MessageKind.TEXT)
+        .select_related("sender")
+        .order_by("-seq")[:limit]
+    )
+
+
 def list_changes_for_room(room: Room, *, after_rev: int, limit: int = 500) -> list[Message]:
     """Return messages created, edited or deleted after ``after_rev``, in change order."""
     return list(

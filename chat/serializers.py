@@ -14,7 +14,11 @@ def serialize_user(user: User) -> dict[str, Any]:
 
 
 def serialize_message(message: Message) -> dict[str, Any]:
-    """Return a message as clients see it; a deleted one keeps its place but loses its content."""
+    """Return a message as clients see it; a deleted one keeps its place but loses its content.
+
+    A deleted encrypted message keeps its ``payload``: the sender's signed tombstone, which
+    browsers check (docs/PROTOCOL.md §9.1).
+    """
     return {
         "id": message.pk,
         "room_id": message.room_id,
@@ -24,7 +28,7 @@ def serialize_message(message: Message) -> dict[str, Any]:
         "kind": message.kind,
         "sender": serialize_user(message.sender),
         "body": "" if message.deleted else message.body,
-        "payload": None if message.deleted else message.payload,
+        "payload": message.payload,
         "encrypted": message.encrypted,
         "created_at": message.created_at,
         "edited_at": message.edited_at,

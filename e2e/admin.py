@@ -11,7 +11,13 @@ from e2e.selectors import get_e2e_settings
 class E2ESettingsAdmin(admin.ModelAdmin):
     """A single settings row: the list page goes straight to it; no adding or deleting."""
 
-    fields = ("enabled", "encrypt_dms_by_default", "encrypt_groups_by_default")
+    fields = (
+        "enabled",
+        "encrypt_dms_by_default",
+        "encrypt_groups_by_default",
+        "rotate_after_days",
+        "rotate_after_events",
+    )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -2,6 +2,7 @@
 private key: identities are public keys, backups are ciphertext (docs/PROTOCOL.md)."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 
@@ -18,6 +19,18 @@ class E2ESettings(models.Model):
     )
     encrypt_groups_by_default = models.BooleanField(
         "Encrypt new private groups by default", default=True
+    )
+    # Bounded exposure: a room key also changes on a schedule, by the next sender's browser
+    # (docs/SECURITY.md). A room event is a message, an edit or a deletion.
+    rotate_after_days = models.PositiveIntegerField(
+        "Change each room's key after this many days",
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+    )
+    rotate_after_events = models.PositiveIntegerField(
+        "Change each room's key after this many messages, edits and deletions",
+        default=1000,
+        validators=[MinValueValidator(10), MaxValueValidator(1_000_000)],
     )
     updated_at = models.DateTimeField(auto_now=True)
 

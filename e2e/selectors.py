@@ -1,6 +1,9 @@
 """Reads of E2E state."""
 
+from datetime import timedelta
+
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from chat.models import Room
 from e2e.models import (
@@ -70,9 +73,31 @@ def serialize_envelope(envelope: KeyEnvelope) -> dict:
     }
 
 
+def rotation_reason(
+    room: Room, key: RoomKey, *, settings: E2ESettings, upcoming: int = 0
+) -> str | None:
+    """Return why ``key`` (the room's current key) must be replaced before the next send, or
+    None: "departure" (someone left since it was made), "age" (older than the schedule's days),
+    "events" (more room events than the schedule allows, counting ``upcoming`` not yet taken).
+    Read ``room`` under its lock when the answer guards a write."""
+    if room.left_seq > key.created_seq:
+        return "departure"
+    if key.created_at and timezone.now() - key.created_at > timedelta(
+        days=settings.rotate_after_days
+    ):
+        return "age"
+    if room.last_seq + upcoming - key.created_seq > settings.rotate_after_events:
+        return "events"
+    return None
+
+
 def rotation_due(encrypted: EncryptedRoom) -> bool:
-    """Return whether someone left since the current key was made (it must rotate first)."""
-    return encrypted.room.left_seq > encrypted.current_key.created_seq
+    """Return whether the room's current key must be replaced before anyone sends again."""
+    # Asked before a send: that send will be one more event.
+    reason = rotation_reason(
+        encrypted.room, encrypted.current_key, settings=get_e2e_settings(), upcoming=1
+    )
+    return reason is not None
 
 
 def list_keys_for_room(room: Room) -> dict[str, RoomKey]:

@@ -8,7 +8,11 @@ from e2e.actions.identities import (
     do_reset_keys,
     do_save_e2e_settings,
 )
-from e2e.actions.messages import do_edit_encrypted_message, do_send_encrypted_message
+from e2e.actions.messages import (
+    do_delete_encrypted_message,
+    do_edit_encrypted_message,
+    do_send_encrypted_message,
+)
 from e2e.actions.rooms import (
     do_add_encrypted_members,
     do_append_state,
@@ -25,6 +29,7 @@ __all__ = [
     "do_append_state",
     "do_confirm_password_saved",
     "do_create_encrypted_room",
+    "do_delete_encrypted_message",
     "do_edit_encrypted_message",
     "do_encrypt_room",
     "do_open_encrypted_dm",

@@ -1,4 +1,5 @@
-"""Encrypted rooms: the state chain, key epochs, envelopes, additions, rotation.
+"""Encrypted rooms: the state chain, key epochs, envelopes, additions, rotation (messages:
+messages.py).
 
 The server never sees a room key. Who is a member, with which identity, which key is current and
 whether newcomers read history come from the room's signed state chain (e2e/actions/chain.py,
@@ -126,8 +127,19 @@ def _locked_encrypted_room(room: Room) -> EncryptedRoom:
 
 
 def _locked_chain(room: Room) -> tuple[EncryptedRoom, ChainState]:
-    """Lock the room's E2E row and return it with the verified chain (writes to the chain
-    of one room happen one at a time under this lock)."""
+    """Lock the room's rows and return its E2E row with the verified chain (writes to the
+    chain of one room happen one at a time under this lock).
+
+    The room row is locked first, then the E2E row: the order sends take them in
+    (e2e/actions/messages.py), so a send and a chain write never wait on each other in a cycle.
+    """
+    # (Also read the counters afresh: a new key records the room's position when it was made.)
+    room.last_seq, room.left_seq = (
+        Room.objects.select_for_update()
+        .filter(pk=room.pk)
+        .values_list("last_seq", "left_seq")
+        .get()
+    )
     encrypted = _locked_encrypted_room(room)
     state = load_chain(room)
     if state is None:

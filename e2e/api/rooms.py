@@ -23,10 +23,10 @@ from chat.checks import (
 from chat.errors import InvalidInput
 from chat.http import json_view
 from chat.models import Room
+from chat.selectors import list_own_messages_for_room
 from chat.serializers import serialize_message
-from e2e import actions, commands
+from e2e import actions
 from e2e.checks import (
-    check_encrypted_payload,
     check_envelopes,
     check_key_id,
     check_key_shares,
@@ -206,26 +206,30 @@ def policy(request: HttpRequest, room_id: int) -> JsonResponse:
     return JsonResponse({"share_history": share})
 
 
-@json_view("POST")
+@json_view("GET", "POST")
 def room_messages(request: HttpRequest, room_id: int) -> JsonResponse:
-    """Send an encrypted message over HTTP (the socket's ``e2e.message.send`` is the usual way)."""
+    """POST: send an encrypted message over HTTP (the socket's ``e2e.message.send`` is the
+    usual way; the same action). GET: the caller's own newest messages in the room, so a
+    browser that has not seen any of them continues its per-room counter (PROTOCOL.md §9.1)."""
     room = access_room_by_id(request.user, room_id, for_write=True)
+    if request.method == "GET":
+        own = list_own_messages_for_room(room, request.user)
+        return JsonResponse({"messages": [serialize_message(m) for m in own]})
     client_id = check_client_id(request.data.get("client_id"))
-    payload = check_encrypted_payload(
-        request.data.get("payload"), current_key_id=commands.current_key_id(room)
-    )
     message, created = actions.do_send_encrypted_message(
-        request.user, room, client_id=client_id, payload=payload
+        request.user, room, client_id=client_id, payload=request.data.get("payload")
     )
     return JsonResponse({"message": serialize_message(message)}, status=201 if created else 200)
 
 
-@json_view("PATCH")
+@json_view("PATCH", "DELETE")
 def message(request: HttpRequest, message_id: int) -> JsonResponse:
-    """Replace one's own encrypted message with a new ciphertext."""
+    """PATCH: replace one's own encrypted message with a new ciphertext. DELETE: delete it,
+    storing the sender's encrypted, signed tombstone (``payload``) in place of the old one."""
     found = access_message_by_id(request.user, message_id, own=True)
-    payload = check_encrypted_payload(
-        request.data.get("payload"), current_key_id=commands.current_key_id(found.room)
-    )
-    edited = actions.do_edit_encrypted_message(request.user, found, payload=payload)
-    return JsonResponse({"message": serialize_message(edited)})
+    payload = request.data.get("payload")
+    if request.method == "DELETE":
+        changed = actions.do_delete_encrypted_message(request.user, found, payload=payload)
+    else:
+        changed = actions.do_edit_encrypted_message(request.user, found, payload=payload)
+    return JsonResponse({"message": serialize_message(changed)})

@@ -6,8 +6,10 @@ Each was checked to fail with its defence in static/js/e2e/ disabled (docs/SECUR
 import json
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
 from accounts.models import User
@@ -396,3 +398,54 @@ def test_key_holder_forging_a_message_as_another_member_is_refused(
     expect(item).to_be_visible()
     expect(key_icon(item)).to_have_count(0)
     expect(page.get_by_text("words pym never wrote")).to_have_count(0)
+
+
+def test_member_sealing_another_key_under_the_current_id_is_refused(
+    people: People, server: str
+) -> None:
+    """A real member (in the chain, signing with their own key) seals the reader a different
+    key under the room's current key id: it does not match the chain's commitment, so it is
+    refused with a warning and never used (attack 12)."""
+    ann, pym, eve = make_account("ann"), make_account("pym", "Py Member"), make_account("eve")
+    page = log_in_with_keys(people, ann)
+    member = python_member(server, pym)
+    insider = python_member(server, eve)
+    room_id = start_encrypted_group(member, "equivocal", [ann.pk, eve.pk])
+    seed_encrypted(member, pym, room_id, ["under the committed key"])
+    key_id = current_key_id(room_id)
+    other = crypto.RoomKey(key_id=key_id, key=bytes(range(32)))
+    insider.pin([ann.pk])
+    [sealed] = insider.envelopes(member.room_uid(room_id), other, [ann.pk])
+    envelope_from(room_id, ann, claimed=eve, envelope=sealed["envelope"])
+
+    open_room_page(page, server, room_id)
+    room_settled(page)
+    expect(page.locator("#banners")).to_contain_text("not a key the room's signed record names")
+    expect(
+        message_with(page, "Waiting for a member to come online to share the key")
+    ).to_be_visible()
+
+
+@off_the_loop
+def age_key(room_id: int, *, days: int) -> None:
+    RoomKey.objects.filter(room_id=room_id).update(created_at=timezone.now() - timedelta(days=days))
+
+
+def test_key_past_its_schedule_is_rotated_by_the_next_sender(people: People, server: str) -> None:
+    """When the room key is older than the schedule (a week by default), the next sender's
+    browser makes a new key through the chain and the message goes out under it."""
+    ann, pym = make_account("ann", "Ann Archer"), make_account("pym", "Py Member")
+    page = log_in_with_keys(people, ann)
+    member = python_member(server, pym)
+    room_id = start_encrypted_group(member, "weekly", [ann.pk])
+    old_key = current_key_id(room_id)
+    open_room_page(page, server, room_id)
+    room_settled(page)
+
+    age_key(room_id, days=8)
+    send(page, "after a week")
+    expect_verified(page, "after a week")
+    new_key = current_key_id(room_id)
+    assert new_key != old_key
+    assert stored_key_ids(room_id) == {new_key}
+    assert RoomStateEntry.objects.filter(room_id=room_id, entry__type="key").count() == 1

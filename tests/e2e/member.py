@@ -36,6 +36,7 @@ class Member:
     # user id -> the public identity object as fetched (chain entries record it)
     publics: dict[int, dict] = field(default_factory=dict)
     chains: dict[int, list[dict]] = field(default_factory=dict)
+    counters: dict[int, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.identity = crypto.generate_identity(str(self.user_id))
@@ -255,3 +256,35 @@ class Member:
             keys=lambda kid: self.room_keys.get(kid),
         )
         return payload["text"]
+
+    # Transcript fields (docs/PROTOCOL.md §9.1) ------------------------------------------------
+
+    def seal(self, room_id: int, key_id: str, content: dict, client_id: str) -> dict:
+        """Encrypt and sign any payload object ``content`` as message ``client_id``."""
+        return crypto.encrypt_message(
+            content,
+            room_id=self.room_uid(room_id),
+            key_id=key_id,
+            room_key=self.room_keys[key_id],
+            sender_id=str(self.user_id),
+            message_id=client_id,
+            signing_key=self.identity.signing_key,
+        )
+
+    def next_ctr(self, room_id: int) -> int:
+        """Return this member's next per-room counter value (1, 2, 3 …)."""
+        self.counters[room_id] = self.counters.get(room_id, 0) + 1
+        return self.counters[room_id]
+
+    def open(self, message: dict) -> dict:
+        """Verify and decrypt a message as the server gave it; return the whole payload."""
+        sender = message["sender"]["id"]
+        self.pin([sender])
+        return crypto.decrypt_message(
+            message["payload"],
+            room_id=self.room_uid(message["room_id"]),
+            sender_id=str(sender),
+            message_id=message["client_id"],
+            sender_sign_public_key=self.pins[sender].sign_public_key,
+            keys=lambda kid: self.room_keys.get(kid),
+        )

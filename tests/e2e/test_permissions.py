@@ -199,6 +199,13 @@ def encrypted_edit(w: dict, role: str) -> dict:
     return {"payload": payload}
 
 
+def encrypted_delete(w: dict, role: str) -> dict:
+    """A signed tombstone bound to the message's client id, as a delete must be."""
+    holder = _holder(w, role)
+    tombstone = {"deleted": True, "rev": 1, "ts": 0, "ctr": 1}
+    return {"payload": holder.seal(w["enc"], w["key_id"], tombstone, w["emsg_client_id"])}
+
+
 @dataclass(frozen=True)
 class Row:
     name: str  # the route name, "e2e:<name>"
@@ -242,7 +249,9 @@ HTTP_MATRIX = [
     Row("e2e:api_room_state", "GET", (401, 404, 200, 200, 404), "enc"),
     Row("e2e:api_room_state", "POST", (401, 404, 400, 400, 404), "enc", body=record_departure),
     Row("e2e:api_room_messages", "POST", (401, 404, 201, 201, 404), "enc", body=encrypted_send),
+    Row("e2e:api_room_messages", "GET", (401, 404, 200, 200, 404), "enc"),
     Row("e2e:api_message", "PATCH", (401, 404, 200, 404, 404), body=encrypted_edit),
+    Row("e2e:api_message", "DELETE", (401, 404, 200, 404, 404), body=encrypted_delete),
 ]
 HTTP_CASES = [
     pytest.param(row, role, row.expected[i], id=f"{row.method} {row.name} as {role}")
@@ -302,6 +311,11 @@ SOCKET_MATRIX: list[tuple[str, Callable[[dict, str], dict], tuple[str, str, str,
     ),
     ("e2e.message.send", _encrypted_socket_send, ("not_found", "ack", "ack", "not_found")),
     ("e2e.message.edit", _encrypted_socket_edit, ("not_found", "ack", "not_found", "not_found")),
+    (
+        "e2e.message.delete",
+        lambda w, role: {"message_id": w["emsg"], **encrypted_delete(w, role)},
+        ("not_found", "ack", "not_found", "not_found"),
+    ),
 ]
 SOCKET_CASES = [
     pytest.param(command, body, role, expected[i], id=f"{command} as {role}")

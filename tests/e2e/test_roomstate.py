@@ -1,11 +1,14 @@
 """The signed room-state chain on the server (docs/PROTOCOL.md §15): it is stored in order,
 checked under the room's lock, and the server's own rules follow it; it never writes an entry."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from chat.models import Membership
 from e2e import crypto
-from e2e.models import E2ESettings, EncryptedRoom, RoomStateEntry
+from e2e.models import E2ESettings, EncryptedRoom, RoomKey, RoomStateEntry
 from tests.e2e.member import Member
 from tests.e2e.test_membership import rotate
 from tests.e2e.test_rooms import caller, make_group
@@ -139,3 +142,36 @@ def test_stored_chain_edited_behind_the_servers_back_is_not_built_upon(people):
     row.save(update_fields=["entry"])
     status, body = ann.call("POST", f"/api/e2e/rooms/{room_id}/policy/", {"entries": entries})
     assert (status, body["error"]["code"]) == (409, "state_damaged")
+
+
+def _send(member: Member, room_id: int, key_id: str) -> tuple[int, dict]:
+    client_id, payload = member.encrypt(room_id, key_id, "hello")
+    return member.call(
+        "POST", f"/api/e2e/rooms/{room_id}/messages/", {"client_id": client_id, "payload": payload}
+    )
+
+
+def test_key_older_than_the_schedule_must_rotate(people):
+    """A key older than the admin's "days" setting is refused with rotation_due; after a
+    holder rotates, sends go through again (bounded exposure)."""
+    ann, bob = people["ann"], people["bob"]
+    room_id, key_id = make_group(ann, [bob.user_id])
+    assert _send(ann, room_id, key_id)[0] == 201
+    RoomKey.objects.filter(key_id=key_id).update(created_at=timezone.now() - timedelta(days=8))
+    status, body = _send(ann, room_id, key_id)
+    assert (status, body["error"]["code"]) == (400, "rotation_due")
+    _, _, new_key_id = rotate(ann, room_id, key_id, [ann.user_id, bob.user_id])
+    assert _send(ann, room_id, new_key_id)[0] == 201
+
+
+def test_key_used_for_more_events_than_the_schedule_must_rotate(people):
+    """After the admin's number of room events under one key, the next send is refused with
+    rotation_due."""
+    ann, bob = people["ann"], people["bob"]
+    E2ESettings.objects.filter(pk=1).update(rotate_after_events=10)
+    room_id, key_id = make_group(ann, [bob.user_id])
+    for _ in range(9):  # the 10th event is the "turned on encryption" line
+        assert _send(ann, room_id, key_id)[0] == 201
+    status, body = _send(ann, room_id, key_id)
+    assert (status, body["error"]["code"]) == (400, "rotation_due")
+    assert bob.call("GET", f"/api/e2e/rooms/{room_id}/keys/", None)[1]["rotation_due"] is True

@@ -1,5 +1,6 @@
-"""No server setting decides trust (attack 13): the E2E settings hold the switch and the
-encryption defaults, and nothing about accepting changed keys or re-sharing room keys."""
+"""No server setting decides trust (attack 13): the E2E settings hold the switch, the
+encryption defaults and the key-rotation schedule (rotating more often never shares a key with
+anyone new), and nothing about accepting changed keys or re-sharing room keys."""
 
 import re
 
@@ -12,7 +13,15 @@ from e2e.selectors import get_e2e_settings
 pytestmark = pytest.mark.django_db
 
 # Everything the settings may say. A key-change or trust switch added here is attack 13.
-ALLOWED = {"enabled", "encrypt_dms_by_default", "encrypt_groups_by_default"}
+ALLOWED = {
+    "enabled",
+    "encrypt_dms_by_default",
+    "encrypt_groups_by_default",
+    "rotate_after_days",
+    "rotate_after_events",
+}
+# What browsers are told: the schedule is the server's own business (it answers rotation_due).
+SENT = {"enabled", "encrypt_dms_by_default", "encrypt_groups_by_default"}
 
 
 def test_settings_payload_offers_no_trust_switch(make_user):
@@ -22,7 +31,7 @@ def test_settings_payload_offers_no_trust_switch(make_user):
     client = Client()
     client.force_login(make_user())
     settings = client.get("/api/e2e/").json()["settings"]
-    assert set(settings) == ALLOWED
+    assert set(settings) == SENT
 
 
 def test_admin_form_offers_no_trust_switch(make_user):

@@ -397,6 +397,10 @@ async function messageVectors() {
     ['plain text', { text: 'hello' }, kid1, key1],
     ['unicode and escapes', { text: 'héllo 🔐 "quoted"\n\ttab \\ /' }, kid1, key1],
     ['reply in second epoch', { text: 'ok', reply_to: await detUuid('reply') }, kid2, key2],
+    // The transcript fields of §9.1: a new message, an edit of it, its tombstone.
+    ['transcript fields', { text: 'hi', rev: 0, ts: 1764583200000, ctr: 1 }, kid1, key1],
+    ['edit with transcript fields', { text: 'hi!', rev: 1, ts: 1764583260000, ctr: 1 }, kid2, key2],
+    ['tombstone', { deleted: true, rev: 2, ts: 1764583320000, ctr: 1 }, kid2, key2],
   ];
   const valid = [];
   for (const [label, payload, kid, key] of payloads) {

@@ -409,6 +409,15 @@ def message_vectors() -> dict[str, Any]:
         ("plain text", {"text": "hello"}, kid1, key1),
         ("unicode and escapes", {"text": 'héllo 🔐 "quoted"\n\ttab \\ /'}, kid1, key1),
         ("reply in second epoch", {"text": "ok", "reply_to": det_uuid("reply")}, kid2, key2),
+        # The transcript fields of §9.1: a new message, an edit of it, its tombstone.
+        ("transcript fields", {"text": "hi", "rev": 0, "ts": 1764583200000, "ctr": 1}, kid1, key1),
+        (
+            "edit with transcript fields",
+            {"text": "hi!", "rev": 1, "ts": 1764583260000, "ctr": 1},
+            kid2,
+            key2,
+        ),
+        ("tombstone", {"deleted": True, "rev": 2, "ts": 1764583320000, "ctr": 1}, kid2, key2),
     ]
     valid = []
     for label, payload, kid, key in payloads:

@@ -1,7 +1,7 @@
 // The message list of the open room (DOM only): draws confirmed and pending messages, keeps
 // the scroll position, and turns clicks on message actions into callbacks.
 
-import { editableText, encryptedBody, messageKeyIcon } from "../e2e/rooms_ui.js";
+import { decorateMessage, deletedBody, editableText, encryptedBody, messageKeyIcon } from "../e2e/rooms_ui.js";
 import { el, icon, iconButton, setMessage } from "./dom.js";
 import { fullTime, shortTime } from "./time.js";
 
@@ -11,7 +11,7 @@ const NEAR_BOTTOM_PX = 80;
  * Encrypted messages (e2e/rooms_ui.js) add ``verified`` (decrypted and signed by the sender),
  * ``failed`` (why it cannot be shown) or ``pending`` (being decrypted). */
 export function displayBody(message) {
-  if (message.deleted) return { text: "This message was deleted", note: true };
+  if (message.deleted) return deletedBody(message) || { text: "This message was deleted", note: true };
   if (message.encrypted) return encryptedBody(message);
   return { text: message.body, note: false };
 }
@@ -143,6 +143,7 @@ export class MessageListUI {
         ),
       );
     }
+    decorateMessage(item, message); // encrypted rooms: transcript warnings (e2e/rooms_ui.js)
     return item;
   }
 

@@ -4,7 +4,7 @@
 // In an end-to-end encrypted room (view.e2e, e2e/rooms_ui.js) the text is encrypted and signed
 // before it leaves, and plaintext never goes to a room this device knows as encrypted.
 
-import { editEncryptedMessage, postEncryptedMessage } from "../e2e/api.js";
+import { deleteEncryptedMessage, editEncryptedMessage, postEncryptedMessage } from "../e2e/api.js";
 import { editableText } from "../e2e/rooms_ui.js";
 import { deleteMessage, editMessage, postMessage } from "./api.js";
 import { showBanner } from "./banners_ui.js";
@@ -117,9 +117,16 @@ export class Outbox {
     });
     if (!ok) return;
     try {
-      const reply = await this.view.command({ type: "message.delete", message_id: message.id }, () =>
-        deleteMessage(message.id),
-      );
+      // An encrypted message is replaced by the sender's signed tombstone (e2e/rooms_ui.js).
+      const reply = message.encrypted
+        ? await this.view.e2e.remove(message, (payload) =>
+            this.view.command({ type: "e2e.message.delete", message_id: message.id, payload }, () =>
+              deleteEncryptedMessage(message.id, payload),
+            ),
+          )
+        : await this.view.command({ type: "message.delete", message_id: message.id }, () =>
+            deleteMessage(message.id),
+          );
       if (reply.message) this.view.receive(reply.message, { stream: false });
       // Keep focus in the list, on the placeholder left behind.
       document.getElementById(`msg-${message.seq}`)?.focus({ preventScroll: true });

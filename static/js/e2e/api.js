@@ -38,5 +38,8 @@ export const postEncryptedMessage = (roomId, data) =>
   request("POST", `/api/e2e/rooms/${id(roomId)}/messages/`, data);
 export const editEncryptedMessage = (messageId, payload) =>
   request("PATCH", `/api/e2e/messages/${id(messageId)}/`, { payload });
+export const deleteEncryptedMessage = (messageId, payload) =>
+  request("DELETE", `/api/e2e/messages/${id(messageId)}/`, { payload });
+export const listOwnMessages = (roomId) => request("GET", `/api/e2e/rooms/${id(roomId)}/messages/`);
 export const getTrustRecord = () => request("GET", "/api/e2e/trust/");
 export const putTrustRecord = (record) => request("PUT", "/api/e2e/trust/", { record });

@@ -1,11 +1,21 @@
 // Messages of encrypted rooms (no DOM): verify-then-decrypt with the engine's key ring, in
 // batches that leave the page responsive, and encrypt-and-sign sends and edits (retrying after
 // a stale key or a due rotation). Results are cached per message id and revision; messages
-// that wait for a key are decrypted again when one arrives.
+// that wait for a key are decrypted again when one arrives. Payloads carry the transcript
+// fields (rev, ts, ctr; tombstones for deletes) that transcript.js checks (PROTOCOL.md §9.1).
 
 import { decryptMessage, encryptMessage } from "../crypto/index.js";
+import { listOwnMessages } from "./api.js";
 import { CHAIN_TROUBLE_TEXTS } from "./rooms_chain.js";
 import { E2EError, emit, sessionWithKeys, yieldToPage } from "./rooms_state.js";
+import {
+  changeFields,
+  createTranscript,
+  knowsOwnCounter,
+  noteOwnCounter,
+  readPayload,
+  reserveCounter,
+} from "./transcript.js";
 
 const FIRST_BATCH = 50; // messages drawn first (a screenful); each next batch is twice as big
 const MAX_BATCH = 200; // (drawing more at once makes a long task)
@@ -18,7 +28,8 @@ function resultKey(message) {
 }
 
 function decryptable(message) {
-  return message.encrypted && !message.deleted && message.kind === "text";
+  // (a deleted message's payload is its signed tombstone: checked like any message)
+  return message.encrypted && message.kind === "text";
 }
 
 export class MessageCrypto {
@@ -29,6 +40,14 @@ export class MessageCrypto {
     this.primed = new Map(); // signature of a payload this page made -> {text, roomId, clientId}
     this.waiting = new Map(); // room id -> Map(message id -> message) shown as not final
     this.queue = new Map(); // room id -> Map("id:rev" -> message) to decrypt in the background
+    this.transcripts = new Map(); // room id -> transcript state (transcript.js)
+  }
+
+  /** Return the transcript state of a room (made on first use; one per page). */
+  transcript(roomId) {
+    const id = Number(roomId);
+    if (!this.transcripts.has(id)) this.transcripts.set(id, createTranscript({ userId: this.engine.userId }));
+    return this.transcripts.get(id);
   }
 
   /** Return what is known of an encrypted message now (sync): {text, verified} when it
@@ -44,7 +63,7 @@ export class MessageCrypto {
       Number(message.room_id) === primed.roomId &&
       message.client_id === primed.clientId
     ) {
-      return { text: primed.text, verified: true, senderId: this.engine.userId };
+      return { ...primed.fields, verified: true, senderId: this.engine.userId };
     }
     return null;
   }
@@ -61,7 +80,7 @@ export class MessageCrypto {
     const identities = this.engine.chain.identitiesOf(state, senderId);
     let result;
     if (!identities.length) {
-      result = { error: state.chain ? "not_member" : "no_chain" };
+      result = { error: state.chain ? "not_member" : "no_chain", final: Boolean(state.chain) };
     } else {
       for (const [index, ident] of identities.entries()) {
         try {
@@ -72,13 +91,14 @@ export class MessageCrypto {
             senderSignPublicKey: ident.signPublicKey,
             keys: state.keys,
           });
-          if (typeof payload.text !== "string") throw new E2EError("The message has no text.", "tampered");
-          result = { text: payload.text, verified: true, earlierKey: index > 0 };
+          const fields = readPayload(payload);
+          if (!fields) throw new E2EError("The message has no text.", "tampered");
+          result = { ...fields, verified: true, earlierKey: index > 0 };
           break;
         } catch (error) {
           let code = error.code || "tampered";
           if (code === "no_key" && this.engine.locked() && !state.holdsAny()) code = "locked";
-          result = { error: code };
+          result = { error: code, final: !NOT_FINAL.has(code) };
           if (code !== "bad_signature") break; // only another identity of theirs can change that
         }
       }
@@ -86,7 +106,7 @@ export class MessageCrypto {
         // Signed by a key the room's chain does not have for them: say so when the server
         // shows them with a new identity this device has not accepted ("Sender's key changed").
         const pinned = (await this.engine.identities([senderId]))[senderId];
-        if (pinned?.status === "changed") result = { error: "key_changed" };
+        if (pinned?.status === "changed") result = { error: "key_changed", final: true };
       }
     }
     result.senderId = senderId;
@@ -222,10 +242,10 @@ export class MessageCrypto {
     return { keyId: state.currentKeyId, key };
   }
 
-  async #encrypt(state, { clientId, text }) {
+  async #encrypt(state, { clientId, content }) {
     const { keyId, key } = await this.#currentKey(state);
     const payload = await encryptMessage(
-      { text },
+      content,
       {
         roomId: state.uid,
         keyId,
@@ -235,18 +255,18 @@ export class MessageCrypto {
         signingKey: sessionWithKeys().keys.signingKey,
       },
     );
-    this.primed.set(payload.sig, { text, roomId: state.roomId, clientId });
+    this.primed.set(payload.sig, { fields: readPayload(content), roomId: state.roomId, clientId });
     return payload;
   }
 
-  /** Encrypt ``text`` as message ``clientId`` and hand the payload to ``deliver(payload)``
+  /** Encrypt ``content()`` as message ``clientId`` and hand the payload to ``deliver(payload)``
    * (socket or HTTP; the same client_id on every try). After ``stale_key`` the keys are
    * fetched again, after ``rotation_due`` the key is rotated, then it tries again. */
-  async send(roomId, { clientId, text }, deliver) {
+  async #deliver(roomId, clientId, content, deliver) {
     const state = await this.engine.ensure(roomId);
     for (let attempt = 0; ; attempt += 1) {
       if (state.rotationDue) await this.engine.sharing.rotate(roomId);
-      const payload = await this.#encrypt(state, { clientId, text });
+      const payload = await this.#encrypt(state, { clientId, content: content() });
       try {
         return await deliver(payload);
       } catch (error) {
@@ -258,9 +278,44 @@ export class MessageCrypto {
     }
   }
 
-  /** Encrypt an edit of one's own message (the same message id: its client_id). */
+  /** Encrypt ``text`` as the new message ``clientId`` (rev 0, the next own counter: the same
+   * one on every retry) and deliver it (see #deliver). */
+  async send(roomId, { clientId, text }, deliver) {
+    // Locked, or no key yet: refused here (the send waits), before a counter is given out.
+    await this.#currentKey(await this.engine.ensure(roomId));
+    const ctr = reserveCounter(await this.#seededTranscript(roomId), clientId);
+    return this.#deliver(roomId, clientId, () => ({ text, rev: 0, ts: Date.now(), ctr }), deliver);
+  }
+
+  /** Encrypt an edit of one's own message (the same message id: its client_id; the next rev;
+   * the message's counter). */
   edit(message, text, deliver) {
-    return this.send(message.room_id, { clientId: message.client_id, text }, deliver);
+    const fields = changeFields(this.transcript(message.room_id), message.id);
+    return this.#deliver(message.room_id, message.client_id, () => change({ text }, fields), deliver);
+  }
+
+  /** Delete one's own message with a signed tombstone (the next rev, the message's counter). */
+  remove(message, deliver) {
+    const fields = changeFields(this.transcript(message.room_id), message.id);
+    return this.#deliver(message.room_id, message.client_id, () => change({ deleted: true }, fields), deliver);
+  }
+
+  /** Return the room's transcript once this page knows its user's highest counter there: from
+   * the rows it has, or else the server's list of the user's newest own messages (a new page,
+   * or a device that sent from elsewhere: PROTOCOL.md §9.1). */
+  async #seededTranscript(roomId) {
+    const transcript = this.transcript(roomId);
+    if (transcript.seeded || knowsOwnCounter(transcript)) return transcript;
+    const { messages } = await listOwnMessages(roomId);
+    let complete = true;
+    for (const message of messages) {
+      if (!decryptable(message)) continue;
+      const result = await this.decrypt(message);
+      if (result.verified) noteOwnCounter(transcript, result.ctr);
+      else if (!result.final) complete = false; // (an epoch's key not here yet: ask again next time)
+    }
+    transcript.seeded = complete;
+    return transcript;
   }
 
   /** The text to put in the editor for an own message, or null if it cannot be edited here
@@ -268,9 +323,16 @@ export class MessageCrypto {
   editableText(message, room) {
     if (message.encrypted) {
       const result = this.result(message);
-      return result?.verified ? result.text : null;
+      return result?.verified && typeof result.text === "string" ? result.text : null;
     }
     const encryptedRoom = room?.encrypted || this.engine.isKnownEncrypted(message.room_id);
     return encryptedRoom ? null : message.body;
   }
+}
+
+/** A change's payload: ``base`` with the next rev, the sender's time and the kept counter. */
+function change(base, { rev, ctr }) {
+  const content = { ...base, rev, ts: Date.now() };
+  if (ctr !== null) content.ctr = ctr;
+  return content;
 }

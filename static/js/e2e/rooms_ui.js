@@ -3,10 +3,11 @@
 // and rooms_engine.js. The "Encrypted" switches of the forms are in rooms_forms_ui.js.
 
 import { showBanner } from "../chat/banners_ui.js";
-import { icon } from "../chat/dom.js";
+import { el, icon } from "../chat/dom.js";
 import { existingEngine, FAILURE_TEXTS, getEngine, PLAINTEXT_REFUSED, roomEvents } from "./rooms_engine.js";
 import { currentSession } from "./rooms_state.js";
 import { sessionEvents } from "./session.js";
+import { noteResult, noteRow, setCoverage, TRANSCRIPT_TEXTS, verdictKey, verdicts } from "./transcript.js";
 
 function roomName(roomId) {
   const link = document.querySelector(`.room-link[data-room-id="${Number(roomId)}"] .room-link-name`);
@@ -31,10 +32,36 @@ roomEvents.addEventListener("warning", ({ detail }) => {
 
 /** Return how to show an encrypted message: {text, note, verified, pending, failed}. */
 export function encryptedBody(message) {
-  const result = existingEngine()?.messages.result(message);
+  const verdict = openRoom?.verdicts.get(message.id); // transcript checks (transcript.js)
+  if (verdict?.replayOf != null) return { text: TRANSCRIPT_TEXTS.replayed, note: true, failed: "replayed" };
+  if (verdict?.removed) return { text: TRANSCRIPT_TEXTS.removed, note: true, failed: "removed" };
+  const result = verdict?.shown || existingEngine()?.messages.result(message);
   if (!result) return { text: "Decrypting…", note: true, pending: true, verified: false };
+  if (result.verified && result.deleted) return { text: TRANSCRIPT_TEXTS.deleted, note: true };
   if (result.verified) return { text: result.text, note: false, verified: true };
   return { text: FAILURE_TEXTS[result.error] || FAILURE_TEXTS.tampered, note: true, failed: result.error };
+}
+
+/** How to show a deleted message (messages_ui.js): null for a plain deletion; for an
+ * encrypted one, "Message deleted" (signed tombstone) or "Removed by the server". */
+export function deletedBody(message) {
+  if (!message.encrypted && !openRoom?.verdicts.get(message.id)?.removed) return null;
+  return encryptedBody(message);
+}
+
+/** Add the transcript warnings to a drawn message (messages_ui.js render): calm lines in the
+ * timeline; a replayed copy is replaced by its line. */
+export function decorateMessage(item, message) {
+  const verdict = openRoom?.verdicts.get(message.id);
+  if (!verdict) return;
+  const line = (text) => el("p", { class: "msg-e2e-warning", text });
+  if (verdict.replayOf !== null) {
+    item.className = "msg msg-e2e-line";
+    item.replaceChildren(line(TRANSCRIPT_TEXTS.replayed));
+    return;
+  }
+  item.prepend(...verdict.before.map(line));
+  item.append(...verdict.after.map(line));
 }
 
 /** The text to edit for one's own message, or null when it cannot be edited here. */
@@ -103,6 +130,34 @@ export function attachRoom(view) {
       performance.mark("keyroom:room-decrypted");
     }
   };
+  // Transcript checks (transcript.js): rows and results are noted as they are drawn; the
+  // verdicts are worked out once per turn and only the rows whose verdict changed are redrawn.
+  const transcript = engine.messages.transcript(room.id);
+  const shownVerdicts = new Map();
+  const noteTranscript = (message) => {
+    noteRow(transcript, message);
+    const result = message.encrypted ? engine.messages.result(message) : null;
+    if (result) noteResult(transcript, message, result);
+  };
+  let judgeTimer = null;
+  const judge = () => {
+    if (judgeTimer) return;
+    judgeTimer = setTimeout(() => {
+      judgeTimer = null;
+      const store = view.store;
+      // Every row from the oldest loaded page (or the room's start) up to the gapless stream.
+      setCoverage(transcript, store.hasMore ? store.oldestSeq : 1, store.maxRev);
+      const fresh = verdicts(transcript);
+      const changed = [...fresh.keys()].filter((id) => verdictKey(fresh.get(id)) !== verdictKey(shownVerdicts.get(id)));
+      shownVerdicts.clear();
+      for (const [id, verdict] of fresh) shownVerdicts.set(id, verdict);
+      for (const id of changed) {
+        const current = view.store.get(id);
+        if (current && view.ui.items.has(id)) view.ui.upsert(current, view.store.following(current.seq));
+      }
+    }, 0);
+  };
+
   let countTimer = null;
   const recount = () => {
     if (countTimer) return;
@@ -201,6 +256,8 @@ export function attachRoom(view) {
       } catch {
         // Keys could not be loaded: the messages show as waiting and retry on "keys".
       }
+      for (const message of messages) noteTranscript(message);
+      judge();
     },
     /** Draw the newest page: decrypt in batches, newest first, drawing each as it is done.
      * ``afterBatch`` (scroll to the bottom) runs after the first batch and at the end; in
@@ -225,6 +282,8 @@ export function attachRoom(view) {
     },
     /** A message was drawn: decrypt it in the background if it is not known yet. */
     placed(message) {
+      noteTranscript(message);
+      judge();
       if (!message.encrypted) return;
       engine.messages.track(message);
       recount();
@@ -247,6 +306,11 @@ export function attachRoom(view) {
     edit(message, text, deliver) {
       return engine.messages.edit(message, text, deliver);
     },
+    /** Delete one's own encrypted message with a signed tombstone. */
+    remove(message, deliver) {
+      return engine.messages.remove(message, deliver);
+    },
+    verdicts: shownVerdicts,
   };
   return openRoom;
 }

@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("e2e", "0003_room_state_chain"),
+        ("e2e", "0004_rotation_schedule"),
     ]
 
     operations = [
