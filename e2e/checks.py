@@ -89,6 +89,22 @@ def check_backup(value: object) -> dict[str, Any]:
     return value
 
 
+def check_trust_record(value: object) -> dict[str, Any]:
+    """Return a trust record if its shape and sizes are acceptable (docs/PROTOCOL.md §16).
+
+    The server cannot open it: the record is sealed to the user's own identity. Its version
+    counter is checked against the stored one by ``do_put_trust_record``, under the row lock.
+    """
+    try:
+        crypto.check_trust_record_wire(value)
+    except KeyroomCryptoError as error:
+        raise InvalidInput(
+            f"The trust record is not valid ({error}).", code="bad_trust_record"
+        ) from None
+    assert isinstance(value, dict)
+    return value
+
+
 MAX_ENVELOPES = 1000
 # Ciphertext of the longest message plus JSON, base64url and the signature, with room to spare.
 MAX_PAYLOAD_CHARS = 64 * 1024

@@ -57,6 +57,10 @@ class UserIdentity(models.Model):
     backup = models.JSONField()
     generation = models.PositiveIntegerField(default=1)
     password_saved = models.BooleanField(default=False)
+    # The user's trust record (docs/PROTOCOL.md §16): opaque ciphertext signed by the identity,
+    # and its version counter, which only grows (a device refuses an older one).
+    trust_record = models.JSONField(null=True, blank=True)
+    trust_version = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/e2e/password-saved/", identities.password_saved, name="api_password_saved"),
     path("api/e2e/reset/", identities.reset, name="api_reset"),
     path("api/e2e/identities/", identities.identities, name="api_identities"),
+    path("api/e2e/trust/", identities.trust, name="api_trust"),
     path("api/e2e/rooms/", rooms.rooms, name="api_rooms"),
     path("api/e2e/dms/", rooms.dms, name="api_dms"),
     path("api/e2e/rooms/<int:room_id>/encrypt/", rooms.encrypt_room, name="api_encrypt_room"),

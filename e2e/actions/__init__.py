@@ -3,6 +3,7 @@
 from e2e.actions.identities import (
     do_confirm_password_saved,
     do_publish_identity,
+    do_put_trust_record,
     do_replace_backup,
     do_reset_keys,
     do_save_e2e_settings,
@@ -33,6 +34,7 @@ __all__ = [
     "do_encrypt_room",
     "do_open_encrypted_dm",
     "do_publish_identity",
+    "do_put_trust_record",
     "do_replace_backup",
     "do_reset_keys",
     "do_rotate_key",

@@ -5,7 +5,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
-from chat.errors import Conflict, NotAllowed
+from chat.errors import Conflict, NotAllowed, NotFound
 from chat.events import everyone_group, room_group, send_event, user_group
 from chat.models import Membership
 from e2e.checks import check_login_password
@@ -141,4 +141,28 @@ def do_reset_keys(
         for room_id in Membership.objects.filter(user=user).values_list("room_id", flat=True):
             send_event(room_group(room_id), changed)
         _ask_for_keys(user)
+    return identity
+
+
+def do_put_trust_record(user: User, *, record: dict[str, Any]) -> UserIdentity:
+    """Store the user's trust record (a checked shape) if its version is above the stored one.
+
+    The version rule is checked under the identity's row lock, in the transaction that stores
+    the record, so two devices writing at once cannot both win with the same version (attack
+    17). Raise NotFound without an identity and Conflict ("stale_version") for a version that
+    does not grow.
+    """
+    with transaction.atomic():
+        identity = UserIdentity.objects.select_for_update().filter(user=user).first()
+        if identity is None:
+            raise NotFound("You have no encryption keys yet.", code="no_identity")
+        if record["version"] <= identity.trust_version:
+            raise Conflict(
+                f"A trust record of version {identity.trust_version} is already stored; "
+                "send a newer one.",
+                code="stale_version",
+            )
+        identity.trust_record = record
+        identity.trust_version = record["version"]
+        identity.save(update_fields=["trust_record", "trust_version"])
     return identity

@@ -12,6 +12,7 @@ from e2e import actions
 from e2e.checks import (
     check_backup,
     check_public_identity,
+    check_trust_record,
 )
 from e2e.models import UserIdentity
 from e2e.selectors import (
@@ -40,6 +41,8 @@ def state(request: HttpRequest) -> JsonResponse:
             "identity": identity.public if identity else None,
             "generation": identity.generation if identity else 0,
             "password_saved": identity.password_saved if identity else False,
+            # When the identity last changed, by the server's clock: only the server's claim.
+            "updated_at": identity.updated_at.isoformat() if identity else None,
         }
     )
 
@@ -116,3 +119,17 @@ def identities(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"identities": [serialize_identity(i) for i in list_identities_for_users(ids)]}
     )
+
+
+@json_view("GET", "PUT")
+def trust(request: HttpRequest) -> JsonResponse:
+    """GET: the user's own trust record (or null) and its version. PUT: store a newer one.
+
+    Only the owner reads or writes it (the session's user); the server cannot open it.
+    """
+    if request.method == "GET":
+        own = _own_identity(request)
+        return JsonResponse({"record": own.trust_record, "version": own.trust_version})
+    record = check_trust_record(request.data.get("record"))
+    stored = actions.do_put_trust_record(request.user, record=record)
+    return JsonResponse({"version": stored.trust_version})

@@ -57,6 +57,12 @@ class NoKeyError(KeyroomCryptoError):
     code = "no_key"
 
 
+class RollbackError(KeyroomCryptoError):
+    """A trust record is older than the newest one this device has seen (server rollback)."""
+
+    code = "rollback"
+
+
 class BadChainError(KeyroomCryptoError):
     """A room-state chain entry breaks the chain's order or rules (index, prev, author, body)."""
 
@@ -73,6 +79,7 @@ ERRORS_BY_CODE: dict[str, type[KeyroomCryptoError]] = {
         BadSignatureError,
         TamperedError,
         NoKeyError,
+        RollbackError,
         BadChainError,
     )
 }

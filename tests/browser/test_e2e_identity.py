@@ -30,6 +30,8 @@ pytestmark = pytest.mark.browser
 
 E2E_DATABASES = """async () => (await indexedDB.databases())
     .map((db) => db.name).filter((name) => name.startsWith("keyroom-e2e-"))"""
+TRUST_DATABASES = """async () => (await indexedDB.databases())
+    .map((db) => db.name).filter((name) => name.startsWith("keyroom-trust-"))"""
 
 
 @pytest.fixture
@@ -328,14 +330,14 @@ def test_while_disabled_there_is_no_banner_and_the_page_says_so(
 
 
 def test_logout_wipes_the_keys_of_this_device(people: People, server: str) -> None:
-    """Logging out deletes this device's E2E database before leaving; logged in again, the
-    device has to be unlocked with the password."""
+    """Logging out deletes this device's E2E secrets database before leaving (its trust
+    database stays); logged in again, the device has to be unlocked with the password."""
     set_e2e(enabled=True)
     bob = make_account("bob")
     page = people.log_in(bob)
     password = read_generated_password(page)
     confirm_saved(page)
-    assert page.evaluate(E2E_DATABASES) == [f"keyroom-e2e-{bob.pk}"]
+    assert page.evaluate(E2E_DATABASES) == [f"keyroom-e2e-secrets-{bob.pk}"]
     # Only the logout itself may wipe here: the log-in page's own wipe is switched off.
     page.route(
         "**/static/js/e2e/logged_out.js",
@@ -345,6 +347,7 @@ def test_logout_wipes_the_keys_of_this_device(people: People, server: str) -> No
     page.get_by_role("button", name="Log out").click()
     expect(page).to_have_url(re.compile("/accounts/login/"))
     assert page.evaluate(E2E_DATABASES) == []
+    assert page.evaluate(TRUST_DATABASES) == [f"keyroom-trust-{bob.pk}"]
 
     page.get_by_label("Username").fill("bob")
     page.get_by_label("Password").fill("bob-Keyroom-2024")
@@ -431,7 +434,8 @@ def test_reset_from_my_account_gives_a_new_identity(people: People, server: str)
 
 def test_forgot_password_path_resets_and_other_devices_lock(people: People, server: str) -> None:
     """ "Forgot it?" in the unlock dialog explains what a reset loses, resets the keys and shows
-    the new password; the user's other device sees its keys locked again, live."""
+    the new password; the user's other device asks, live, and locks once told to use the new
+    keys."""
     set_e2e(enabled=True)
     bob = make_account("bob")
     laptop = people.log_in(bob)
@@ -449,6 +453,9 @@ def test_forgot_password_path_resets_and_other_devices_lock(people: People, serv
     expect(phone.get_by_role("dialog", name="Your new encryption password")).to_be_visible()
     wait_e2e(phone, "unlocked")
 
+    asked = laptop.get_by_role("dialog", name="Your encryption keys were reset elsewhere")
+    expect(asked).to_contain_text("Your encryption keys were reset on another device")
+    asked.get_by_role("button", name="Use the new keys").click()
     wait_e2e(laptop, "locked")
     expect(e2e_banner(laptop)).to_contain_text("locked on this device")
 

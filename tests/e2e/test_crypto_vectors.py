@@ -30,6 +30,7 @@ from e2e.crypto import (
     key_commitment,
     key_proof,
     open_envelope,
+    open_trust_record,
     parse_wordlist,
     safety_number,
     sign_membership,
@@ -45,6 +46,7 @@ from e2e.crypto.membership import _membership_signed_bytes
 from e2e.crypto.message import _encrypt_message_with_randomness
 from e2e.crypto.password import _generate_password_with_randomness
 from e2e.crypto.roomstate import ChainState
+from e2e.crypto.trustrecord import _seal_trust_record_with_iv, _trust_record_key, canonical_json
 
 pytestmark: list[pytest.MarkDecorator] = []
 
@@ -58,6 +60,7 @@ VECTOR_FILES = [
     "backup.json",
     "password.json",
     "envelope.json",
+    "trustrecord.json",
     "message.json",
     "membership.json",
     "roomstate.json",
@@ -390,6 +393,50 @@ def roomstate_checks(doc: dict[str, Any]) -> Iterator[Check]:
         )
 
 
+def trustrecord_checks(doc: dict[str, Any]) -> Iterator[Check]:
+    ids = _identities(doc)
+    for v in doc["valid"]:
+
+        def check(v: dict[str, Any] = v) -> None:
+            unlocked, public = ids[v["owner"]]
+            key = _trust_record_key(unlocked.agreement_key, v["user_id"])
+            assert key.hex() == v["key_hex"]
+            assert canonical_json(v["state"]).encode().hex() == v["plaintext_hex"]
+            record = _seal_trust_record_with_iv(
+                v["state"],
+                user_id=v["user_id"],
+                version=v["version"],
+                signing_key=unlocked.signing_key,
+                agreement_key=unlocked.agreement_key,
+                iv=bytes.fromhex(v["iv_hex"]),
+            )
+            assert record == v["record"]
+            opened = open_trust_record(
+                v["record"],
+                user_id=v["user_id"],
+                sign_public_key=public.sign_public_key,
+                agreement_key=unlocked.agreement_key,
+                min_version=v["version"],
+            )
+            assert (opened.version, opened.state) == (v["version"], v["state"])
+
+        yield v["name"], check
+    for v in doc["invalid"]:
+        yield (
+            v["name"],
+            lambda v=v: expect_error(
+                v["expect_error"],
+                lambda: open_trust_record(
+                    v["record"],
+                    user_id=v["user_id"],
+                    sign_public_key=ids[v["owner"]][1].sign_public_key,
+                    agreement_key=ids[v["owner"]][0].agreement_key,
+                    min_version=v["min_version"],
+                ),
+            ),
+        )
+
+
 CHECKERS: dict[str, Callable[[dict[str, Any]], Iterator[Check]]] = {
     "encoding": encoding_checks,
     "base64url": base64url_checks,
@@ -399,6 +446,7 @@ CHECKERS: dict[str, Callable[[dict[str, Any]], Iterator[Check]]] = {
     "envelope": envelope_checks,
     "message": message_checks,
     "membership": membership_checks,
+    "trustrecord": trustrecord_checks,
     "roomstate": roomstate_checks,
 }
 

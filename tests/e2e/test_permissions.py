@@ -103,6 +103,21 @@ def replaced_backup(w: dict, role: str) -> dict:
     return {"backup": w["backup"], "login_password": f"pw-{role}"}
 
 
+def trust_record(w: dict, role: str) -> dict:
+    """A trust record the caller sealed to their own identity (version 1: none stored yet)."""
+    member = w["members"][role]
+    user_id = str(member.user_id)
+    state = {"v": 1, "user": user_id, "pins": [], "rooms": []}
+    record = crypto.seal_trust_record(
+        state,
+        user_id=user_id,
+        version=1,
+        signing_key=member.identity.signing_key,
+        agreement_key=member.identity.agreement_key,
+    )
+    return {"record": record}
+
+
 def new_group(w: dict, role: str) -> dict:
     uid = str(uuid.uuid4())
     return {
@@ -219,6 +234,9 @@ HTTP_MATRIX = [
     Row("e2e:api_password_saved", "POST", (401, 200, 200, 200, 200)),
     Row("e2e:api_reset", "POST", (401, 200, 200, 200, 200), body=new_identity),
     Row("e2e:api_identities", "GET", (401, 200, 200, 200, 200), query="?ids={member}"),
+    # Each caller's own record only: there is no way to name another user's.
+    Row("e2e:api_trust", "GET", (401, 200, 200, 200, 200)),
+    Row("e2e:api_trust", "PUT", (401, 200, 200, 200, 200), body=trust_record),
     Row("e2e:api_rooms", "POST", (401, 201, 201, 201, 201), body=new_group),
     Row("e2e:api_dms", "POST", (401, 201, 201, 201, 201), body=new_dm),
     Row("e2e:api_encrypt_room", "POST", (401, 404, 403, 200, 404), "plain", body=encrypt_plain),

@@ -31,6 +31,12 @@ import {
 } from '../../static/js/crypto/message.js';
 import { _generatePasswordWithRandomness, parseWordlist } from '../../static/js/crypto/password.js';
 import {
+  _sealTrustRecordWithIv,
+  _trustRecordKey,
+  canonicalJson,
+  openTrustRecord,
+} from '../../static/js/crypto/trustrecord.js';
+import {
   entryHash,
   entrySignedBytes,
   keyCommitment,
@@ -330,6 +336,48 @@ const CHECKS = {
       ]),
     ];
   },
+  async trustrecord(doc) {
+    const ids = await identities(doc);
+    const keysOf = (name) => ({
+      signPublicKey: ids[name].signPublicKey,
+      agreementKey: ids[name].agreementKey,
+      dhPublicKey: ids[name].dhPublicKey,
+    });
+    return [
+      ...doc.valid.map((v) => [
+        v.name,
+        async () => {
+          const own = keysOf(v.owner);
+          const key = await _trustRecordKey(own.agreementKey, own.dhPublicKey, v.user_id);
+          assertEqual(hex(key), v.key_hex, 'record key');
+          assertEqual(hex(new TextEncoder().encode(canonicalJson(v.state))), v.plaintext_hex, 'plaintext');
+          const record = await _sealTrustRecordWithIv(
+            v.state,
+            { ...own, userId: v.user_id, version: v.version, signingKey: ids[v.owner].signingKey },
+            fromHex(v.iv_hex),
+          );
+          assertEqual(record, v.record, 'record');
+          const opened = await openTrustRecord(v.record, {
+            ...own,
+            userId: v.user_id,
+            minVersion: v.version,
+          });
+          assertEqual(opened, { version: v.version, state: v.state }, 'opened');
+        },
+      ]),
+      ...doc.invalid.map((v) => [
+        v.name,
+        () =>
+          expectError(v.expect_error, () =>
+            openTrustRecord(v.record, {
+              ...keysOf(v.owner),
+              userId: v.user_id,
+              minVersion: v.min_version,
+            }),
+          ),
+      ]),
+    ];
+  },
 };
 
 CHECKS.roomstate = async (doc) => [
@@ -402,6 +450,7 @@ export const VECTOR_FILES = Object.freeze([
   'envelope.json',
   'message.json',
   'membership.json',
+  'trustrecord.json',
   'roomstate.json',
 ]);
 

@@ -36,6 +36,13 @@ import { _membershipSignedBytes, signMembership } from '../../static/js/crypto/m
 import { _encryptMessageWithRandomness, encodePayload } from '../../static/js/crypto/message.js';
 import { _generatePasswordWithRandomness, parseWordlist } from '../../static/js/crypto/password.js';
 import {
+  _sealTrustRecordWithIv,
+  _trustRecordAd,
+  _trustRecordKey,
+  _trustRecordSignedBytes,
+  canonicalJson,
+} from '../../static/js/crypto/trustrecord.js';
+import {
   entryHash,
   entrySignedBytes,
   keyCommitment,
@@ -856,6 +863,122 @@ async function roomstateVectors() {
   return doc('roomstate', { positive, commitments, proofs, negative });
 }
 
+/** Return a trust state with one pin of two generations and one known-encrypted room. */
+function trustState(userId, pinned, roomUid) {
+  const generations = [
+    {
+      identity: pinned.first.public_identity,
+      fingerprint: 'first-fp',
+      first_seen: 1700000000000,
+      accepted_at: null,
+    },
+    {
+      identity: pinned.second.public_identity,
+      fingerprint: 'second-fp',
+      first_seen: 1700000500000,
+      accepted_at: 1700000600000,
+    },
+  ];
+  return {
+    v: 1,
+    user: userId,
+    pins: [{ user: '7', generations, verified: 'second-fp' }],
+    rooms: [
+      { room: '12', uid: roomUid, since: 1700000000123, head: null },
+      {
+        room: '13',
+        uid: null,
+        since: 1700000000456,
+        head: { index: 3, hash: 'héad 🔐' },
+        opaque: { kept: true },
+      },
+    ],
+  };
+}
+
+async function trustrecordVectors() {
+  const { ids, unlocked, verified } = await fixtures('trustrecord', [
+    ['owner', '42'],
+    ['other', '99'],
+    ['unicode', 'ünï-💬'],
+  ]);
+  const pinned = {
+    first: await identityFixture('trustrecord/pinned-first', '7'),
+    second: await identityFixture('trustrecord/pinned-second', '7'),
+  };
+  const cases = [
+    ['basic', 'owner', 1, trustState('42', pinned, await detUuid('trustrecord/room'))],
+    ['unicode user, empty state', 'unicode', 4294967295, { ...trustState('ünï-💬', pinned, ''), pins: [], rooms: [] }],
+  ];
+  const keysOf = (name) => ({
+    signingKey: unlocked[name].signingKey,
+    agreementKey: unlocked[name].agreementKey,
+    dhPublicKey: verified[name].dhPublicKey,
+  });
+  const valid = [];
+  for (const [name, owner, version, state] of cases) {
+    const userId = ids[owner].user_id;
+    const iv = await det(`trustrecord/${name}/iv`, 12);
+    const own = keysOf(owner);
+    const record = await _sealTrustRecordWithIv(state, { ...own, userId, version }, iv);
+    valid.push({
+      name,
+      user_id: userId,
+      owner,
+      version,
+      iv_hex: hex(iv),
+      key_hex: hex(await _trustRecordKey(own.agreementKey, own.dhPublicKey, userId)),
+      plaintext_hex: hex(utf8(canonicalJson(state))),
+      state,
+      record,
+    });
+  }
+  const rec = valid[0].record;
+  const state = valid[0].state;
+  const owner = keysOf('owner');
+  /** Return a record the owner signed over `plaintext` sealed under `key`. */
+  const signedRaw = async (label, plaintext, key) => {
+    const iv = await det(`trustrecord/${label}/iv`, 12);
+    const ct = await aesGcmEncrypt(key, iv, plaintext, _trustRecordAd('42', 2));
+    const sig = await ed25519Sign(owner.signingKey, _trustRecordSignedBytes('42', 2, iv, ct));
+    return { v: 1, version: 2, iv: b64uEncode(iv), ct: b64uEncode(ct), sig: b64uEncode(sig) };
+  };
+  const ownKey = await _trustRecordKey(owner.agreementKey, owner.dhPublicKey, '42');
+  const other = keysOf('other');
+  const otherKey = await _trustRecordKey(other.agreementKey, other.dhPublicKey, '42');
+  const otherUserState = utf8(canonicalJson({ ...state, user: '99' }));
+  const bad = (name, obj, error, ctx = {}) => ({
+    name,
+    record: obj,
+    user_id: '42',
+    owner: 'owner',
+    min_version: 0,
+    ...ctx,
+    expect_error: error,
+  });
+  const invalid = [
+    bad('opened as another user', rec, 'bad_signature', { user_id: '99' }),
+    bad('checked with another identity', rec, 'bad_signature', { owner: 'other' }),
+    bad('flipped ciphertext bit', { ...rec, ct: flip(rec.ct, 3) }, 'bad_signature'),
+    bad('flipped iv bit', { ...rec, iv: flip(rec.iv) }, 'bad_signature'),
+    bad('version counter raised', { ...rec, version: 2 }, 'bad_signature'),
+    bad('older than the newest seen', rec, 'rollback', { min_version: 2 }),
+    bad('signed but sealed under another key', await signedRaw('k', utf8('{}'), otherKey), 'tampered'),
+    bad('signed state of another user', await signedRaw('u', otherUserState, ownKey), 'tampered'),
+    bad('signed state not JSON', await signedRaw('j', utf8('not json'), ownKey), 'tampered'),
+    bad('version 2', { ...rec, v: 2 }, 'unsupported'),
+    bad('version missing', without(rec, 'v'), 'unsupported'),
+    bad('extra field', { ...rec, user: '42' }, 'tampered'),
+    bad('version counter 0', { ...rec, version: 0 }, 'tampered'),
+    bad('version counter as string', { ...rec, version: '1' }, 'tampered'),
+    bad('short iv', { ...rec, iv: b64uEncode(await det('trustrecord/iv8', 8)) }, 'tampered'),
+    bad('ciphertext shorter than a tag', { ...rec, ct: b64uEncode(utf8('short')) }, 'tampered'),
+    bad('not an object', [rec], 'tampered'),
+    bad('empty user id', rec, 'tampered', { user_id: '' }),
+  ];
+  return doc('trustrecord', { identities: ids, valid, invalid });
+}
+
 /**
  * Return every vector file's content by file name.
  * @returns {Promise<Record<string, object>>}
@@ -870,6 +993,7 @@ export async function buildVectors() {
     'envelope.json': await envelopeVectors(),
     'message.json': await messageVectors(),
     'membership.json': await membershipVectors(),
+    'trustrecord.json': await trustrecordVectors(),
     'roomstate.json': await roomstateVectors(),
   };
 }

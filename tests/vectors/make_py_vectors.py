@@ -53,6 +53,13 @@ from e2e.crypto.password import _generate_password_with_randomness, parse_wordli
 from e2e.crypto.primitives import aes_gcm_encrypt, x25519  # noqa: E402
 from e2e.crypto.roomstate import ChainState, ParsedEntry, check_entry_wire  # noqa: E402
 from e2e.crypto.roomstate.wire import signed_bytes  # noqa: E402
+from e2e.crypto.trustrecord import (  # noqa: E402
+    _seal_trust_record_with_iv,
+    _trust_record_ad,
+    _trust_record_key,
+    _trust_record_signed_bytes,
+    canonical_json,
+)
 
 GENERATOR = "python"
 _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -879,6 +886,123 @@ def roomstate_vectors() -> dict[str, Any]:
     )
 
 
+def trust_state(user_id: str, pinned: dict[str, Any], room_uid: str) -> dict[str, Any]:
+    """Return a trust state with one pin of two generations and one known-encrypted room."""
+    first, second = pinned["first"], pinned["second"]
+    generation = [
+        {
+            "identity": first["public_identity"],
+            "fingerprint": "first-fp",
+            "first_seen": 1_700_000_000_000,
+            "accepted_at": None,
+        },
+        {
+            "identity": second["public_identity"],
+            "fingerprint": "second-fp",
+            "first_seen": 1_700_000_500_000,
+            "accepted_at": 1_700_000_600_000,
+        },
+    ]
+    return {
+        "v": 1,
+        "user": user_id,
+        "pins": [{"user": "7", "generations": generation, "verified": "second-fp"}],
+        "rooms": [
+            {"room": "12", "uid": room_uid, "since": 1_700_000_000_123, "head": None},
+            {
+                "room": "13",
+                "uid": None,
+                "since": 1_700_000_000_456,
+                "head": {"index": 3, "hash": "héad 🔐"},
+                "opaque": {"kept": True},
+            },
+        ],
+    }
+
+
+def trustrecord_vectors() -> dict[str, Any]:
+    ids = {
+        name: identity_fixture(f"trustrecord/{name}", uid)
+        for name, uid in [("owner", "42"), ("other", "99"), ("unicode", "ünï-💬")]
+    }
+    pinned = {n: identity_fixture(f"trustrecord/pinned-{n}", "7") for n in ("first", "second")}
+    unlocked = {
+        n: import_identity_secret(bytes.fromhex(f["secret_hex"]), f["user_id"])
+        for n, f in ids.items()
+    }
+    cases = [
+        ("basic", "owner", 1, trust_state("42", pinned, det_uuid("trustrecord/room"))),
+        ("unicode user, empty state", "unicode", 4294967295, trust_state("ünï-💬", pinned, "")),
+    ]
+    cases[1][3].update(pins=[], rooms=[])
+    valid = []
+    for name, owner, version, state in cases:
+        user_id = ids[owner]["user_id"]
+        iv = det(f"trustrecord/{name}/iv", 12)
+        record = _seal_trust_record_with_iv(
+            state,
+            user_id=user_id,
+            version=version,
+            signing_key=unlocked[owner].signing_key,
+            agreement_key=unlocked[owner].agreement_key,
+            iv=iv,
+        )
+        valid.append(
+            {
+                "name": name,
+                "user_id": user_id,
+                "owner": owner,
+                "version": version,
+                "iv_hex": iv.hex(),
+                "key_hex": _trust_record_key(unlocked[owner].agreement_key, user_id).hex(),
+                "plaintext_hex": canonical_json(state).encode().hex(),
+                "state": state,
+                "record": record,
+            }
+        )
+    rec, state = valid[0]["record"], valid[0]["state"]
+    owner = unlocked["owner"]
+
+    def signed_raw(label: str, plaintext: bytes, key: bytes) -> dict[str, Any]:
+        """Return a record the owner signed over ``plaintext`` sealed under ``key``."""
+        iv = det(f"trustrecord/{label}/iv", 12)
+        ct = aes_gcm_encrypt(key, iv, plaintext, _trust_record_ad("42", 2))
+        sig = owner.signing_key.sign(_trust_record_signed_bytes("42", 2, iv, ct))
+        return {"v": 1, "version": 2, "iv": b64u_encode(iv), "ct": b64u_encode(ct)} | {
+            "sig": b64u_encode(sig)
+        }
+
+    own_key = _trust_record_key(owner.agreement_key, "42")
+    other_key = _trust_record_key(unlocked["other"].agreement_key, "42")
+    other_user_state = canonical_json(state | {"user": "99"}).encode()
+
+    def bad(name: str, obj: Any, error: str, **ctx: Any) -> dict[str, Any]:
+        context = {"user_id": "42", "owner": "owner", "min_version": 0}
+        return {"name": name, "record": obj, **(context | ctx), "expect_error": error}
+
+    invalid = [
+        bad("opened as another user", rec, "bad_signature", user_id="99"),
+        bad("checked with another identity", rec, "bad_signature", owner="other"),
+        bad("flipped ciphertext bit", rec | {"ct": flip(rec["ct"], 3)}, "bad_signature"),
+        bad("flipped iv bit", rec | {"iv": flip(rec["iv"])}, "bad_signature"),
+        bad("version counter raised", rec | {"version": 2}, "bad_signature"),
+        bad("older than the newest seen", rec, "rollback", min_version=2),
+        bad("signed but sealed under another key", signed_raw("k", b"{}", other_key), "tampered"),
+        bad("signed state of another user", signed_raw("u", other_user_state, own_key), "tampered"),
+        bad("signed state not JSON", signed_raw("j", b"not json", own_key), "tampered"),
+        bad("version 2", rec | {"v": 2}, "unsupported"),
+        bad("version missing", {k: v for k, v in rec.items() if k != "v"}, "unsupported"),
+        bad("extra field", rec | {"user": "42"}, "tampered"),
+        bad("version counter 0", rec | {"version": 0}, "tampered"),
+        bad("version counter as string", rec | {"version": "1"}, "tampered"),
+        bad("short iv", rec | {"iv": b64u_encode(det("trustrecord/iv8", 8))}, "tampered"),
+        bad("ciphertext shorter than a tag", rec | {"ct": b64u_encode(b"short")}, "tampered"),
+        bad("not an object", [rec], "tampered"),
+        bad("empty user id", rec, "tampered", user_id=""),
+    ]
+    return doc("trustrecord", identities=ids, valid=valid, invalid=invalid)
+
+
 def build_vectors() -> dict[str, dict[str, Any]]:
     """Return every vector file's content by file name."""
     return {
@@ -890,6 +1014,7 @@ def build_vectors() -> dict[str, dict[str, Any]]:
         "envelope.json": envelope_vectors(),
         "message.json": message_vectors(),
         "membership.json": membership_vectors(),
+        "trustrecord.json": trustrecord_vectors(),
         "roomstate.json": roomstate_vectors(),
     }
 

@@ -20,6 +20,9 @@ export const LABELS = Object.freeze({
   messageAd: 'keyroom/v1/message-ad',
   message: 'keyroom/v1/message',
   membership: 'keyroom/v1/membership',
+  trustRecordKdf: 'keyroom/v1/trust-record-kdf',
+  trustRecordAd: 'keyroom/v1/trust-record-ad',
+  trustRecord: 'keyroom/v1/trust-record',
   roomState: 'keyroom/v1/room-state',
   roomStateHash: 'keyroom/v1/room-state-hash',
   // A prefix: each entry type's body is encoded under `keyroom/v1/room-state/<type>`.

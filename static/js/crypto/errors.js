@@ -53,6 +53,11 @@ export class NoKeyError extends KeyroomCryptoError {
   static code = 'no_key';
 }
 
+/** A trust record is older than the newest one this device has seen (server rollback). */
+export class RollbackError extends KeyroomCryptoError {
+  static code = 'rollback';
+}
+
 /**
  * A room-state chain entry is out of order, forked, signed by someone the chain does not allow,
  * or breaks one of its type's rules (docs/PROTOCOL.md §15.5).
@@ -70,5 +75,6 @@ export const ERRORS_BY_CODE = Object.freeze({
   bad_signature: BadSignatureError,
   tampered: TamperedError,
   no_key: NoKeyError,
+  rollback: RollbackError,
   bad_chain: BadChainError,
 });

@@ -46,6 +46,14 @@ export {
   decryptMessage,
 } from './message.js';
 export {
+  MAX_TRUST_STATE_BYTES,
+  MAX_TRUST_VERSION,
+  canonicalJson,
+  sealTrustRecord,
+  checkTrustRecordWire,
+  openTrustRecord,
+} from './trustrecord.js';
+export {
   ENTRY_TYPES,
   MAX_GENESIS_MEMBERS,
   checkEntryWire,

@@ -41,3 +41,5 @@ export const editEncryptedMessage = (messageId, payload) =>
 export const deleteEncryptedMessage = (messageId, payload) =>
   request("DELETE", `/api/e2e/messages/${id(messageId)}/`, { payload });
 export const listOwnMessages = (roomId) => request("GET", `/api/e2e/rooms/${id(roomId)}/messages/`);
+export const getTrustRecord = () => request("GET", "/api/e2e/trust/");
+export const putTrustRecord = (record) => request("PUT", "/api/e2e/trust/", { record });

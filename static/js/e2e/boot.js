@@ -11,12 +11,18 @@
 //
 // Every step that reads or changes the session runs one at a time (`serial`): a live event
 // arriving in the middle of key generation waits instead of racing it.
+//
+// When the server shows no identity, or another one than the keys kept here, the keys stay and
+// the user is asked (session.js `claim`, key_claim_ui.js; E2EE.md attack 16). Once unlocked,
+// trust_sync.js keeps the encrypted trust record in step with this device's trust database.
 
 import { setCsrfToken } from "../chat/api.js";
 import { hideE2EBanner, showE2EBanner } from "./banner_ui.js";
 import { identityErrorMessage } from "./identity_errors.js";
+import { claimText, initClaimDialog } from "./key_claim_ui.js";
 import { initPasswordDialogs } from "./password_dialogs_ui.js";
 import { forgetDevice, Session, sessionEvents } from "./session.js";
+import { TrustSync } from "./trust_sync.js";
 
 const WIPE_TIMEOUT_MS = 5000;
 
@@ -24,6 +30,9 @@ let config = null;
 let session = null;
 let started = null;
 let dialogs = null;
+let claimDialog = null;
+let claimAsked = null; // the claim the dialog was last opened for (asked once per page)
+let trustSync = null;
 let channel = null;
 let queue = Promise.resolve();
 let leaving = false;
@@ -119,13 +128,20 @@ function render() {
   if (!session || leaving) return;
   // Also on <html data-e2e="...">, for styles and for tests waiting for a state.
   document.documentElement.dataset.e2e = phase === "loading" ? "loading" : session.state;
+  document.documentElement.dataset.e2eClaim = session.claim?.kind || "";
   if (session.state === "disabled") {
     // Off (or not known to be on, if the first read failed): nothing to show.
     dialogs?.closeAll();
+    claimDialog?.close();
     hideE2EBanner();
     return;
   }
   if (phase === "loading") return;
+  if (session.claim) {
+    renderClaim(session.claim);
+    return;
+  }
+  claimDialog?.close();
   if (phase === "unreachable") {
     showE2EBanner({
       tone: "error",
@@ -157,6 +173,30 @@ function render() {
   }
 }
 
+/** The server claims no identity, or another one, than the keys kept here (attack 16). */
+function renderClaim(claim) {
+  if (claim.kind === "no_identity") {
+    showE2EBanner({
+      tone: "error",
+      text: "The server says you have no encryption keys, but this device has them: the server lost or hid your identity. Keyroom keeps the keys here and will not make new ones over them.",
+    });
+    return;
+  }
+  const key = `${claim.generation}:${claim.identity?.ed25519}`;
+  if (!claim.rejected && claimAsked !== key) {
+    claimAsked = key;
+    dialogs?.closeAll();
+    claimDialog?.open(claim);
+  }
+  showE2EBanner({
+    tone: "error",
+    text: claim.rejected
+      ? `The server claims your encryption keys were reset on another device; you said this wasn't you. Keyroom keeps using the keys on this device. (${claimText(claim)})`
+      : `The server shows other encryption keys for you than the ones on this device. ${claimText(claim)}`,
+    actions: claim.rejected ? [] : [{ label: "Review", onClick: () => claimDialog?.open(claim) }],
+  });
+}
+
 async function renderSaveBanner() {
   const pending = await session.pendingPassword().catch(() => null);
   if (session.state !== "unlocked" || session.passwordSaved || leaving) return;
@@ -170,6 +210,7 @@ async function renderSaveBanner() {
 }
 
 function onSessionChange() {
+  trustSync?.sessionChanged();
   if (session.state === "unlocked" && session.keys) {
     const ready = waiters;
     waiters = [];
@@ -192,6 +233,11 @@ const controls = {
       tellOtherTabs("changed");
       return password;
     }),
+  useNewKeys: () =>
+    serial(() => session.useNewKeys()).then(() => tellOtherTabs("changed")),
+  rejectClaim: () => serial(() => session.rejectClaim()),
+  // Closed without an answer: the keys and the question stay (the banner's "Review").
+  dismissClaim: () => render(),
 };
 
 /** The steps the Encryption page offers (each runs in turn with live events). */
@@ -274,6 +320,7 @@ function interceptLogout() {
     leaving = true;
     for (const button of form.querySelectorAll("button")) button.disabled = true;
     dialogs?.closeAll();
+    claimDialog?.close();
     withTimeout(forgetDevice(session), WIPE_TIMEOUT_MS)
       .catch(() => undefined)
       .finally(() => {
@@ -298,6 +345,8 @@ export function startE2E() {
   if (config.csrfToken) setCsrfToken(config.csrfToken);
   session = new Session(config.userId, config.wordlistUrl);
   dialogs = initPasswordDialogs(controls);
+  claimDialog = initClaimDialog(controls);
+  trustSync = new TrustSync(session).start();
   sessionEvents.addEventListener("change", onSessionChange);
   interceptLogout();
   listenToOtherTabs();

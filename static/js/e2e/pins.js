@@ -1,6 +1,10 @@
 // Trust on first use (E2EE.md, attack 1): the first identity seen for a person is pinned on
 // this device; a different one later is a "key changed" event, never silently trusted.
 // Every identity is verified (its self-signature over the user id) before it is pinned.
+// A pin keeps every generation a person has had (`history`: the earlier ones, oldest first,
+// each {identity, fingerprint, firstSeen, acceptedAt}), so history signed by an earlier key can
+// still be verified and labelled as such. Pins live in the trust database (store.js): they
+// survive logout, and trust_sync.js carries them to this user's other devices.
 import { b64uEncode, fingerprint, safetyNumber, verifyPublicIdentity } from "../crypto/index.js";
 import * as api from "./api.js";
 
@@ -44,6 +48,7 @@ export async function lookupIdentities(store, userIds) {
         firstSeen: Date.now(),
         verified: false,
         changed: null,
+        history: [],
       };
       await store.put("pins", userId, record);
       result[userId] = { status: "new", identity: item.identity, verified: current.verified, pin: record };
@@ -77,13 +82,42 @@ export async function acceptChangedIdentity(store, userId) {
   const pin = await store.get("pins", userId);
   if (!pin || !pin.changed) return;
   const { fingerprint: fp } = await describe(pin.changed.identity, userId);
+  const previous = {
+    identity: pin.identity,
+    fingerprint: pin.fingerprint,
+    firstSeen: pin.firstSeen,
+    acceptedAt: pin.acceptedAt ?? null,
+  };
   await store.put("pins", userId, {
     ...pin,
     identity: pin.changed.identity,
     fingerprint: fp,
+    firstSeen: pin.changed.seen ?? Date.now(),
+    acceptedAt: Date.now(),
     verified: false,
     changed: null,
+    history: [...(pin.history || []), previous],
   });
+}
+
+/**
+ * Return every identity generation pinned for `userId`, oldest first: [{identity, fingerprint,
+ * firstSeen, acceptedAt, current}] (`current` is true for the one pinned now). Empty when the
+ * person is not pinned on this device.
+ */
+export async function pinnedIdentities(store, userId) {
+  const pin = await store.get("pins", userId);
+  if (!pin) return [];
+  const current = {
+    identity: pin.identity,
+    fingerprint: pin.fingerprint,
+    firstSeen: pin.firstSeen,
+    acceptedAt: pin.acceptedAt ?? null,
+  };
+  return [
+    ...(pin.history || []).map((generation) => ({ ...generation, current: false })),
+    { ...current, current: true },
+  ];
 }
 
 /** Mark a person as verified (safety numbers compared) or not. */

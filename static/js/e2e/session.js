@@ -42,6 +42,15 @@ function sameIdentity(a, b) {
  *   "none"      enabled, and this user has no keys yet (the browser generates them)
  *   "locked"    the user has keys, but not on this device: the E2E password unlocks them
  *   "unlocked"  private keys are available here (`keys`)
+ *
+ * A browser never deletes its keys because the server says so (E2EE.md, attack 16). When the
+ * server shows no identity, or another one than the keys kept here, `claim` says so and the
+ * keys stay until the user answers on this device:
+ *   {kind: "no_identity"}                       the server lost or hid the identity: never
+ *                                               replaced by new keys without asking
+ *   {kind: "other_identity", identity, generation, updatedAt, rejected}
+ *                                               a reset on another device, or a substitution:
+ *                                               `useNewKeys()` or `rejectClaim()`
  */
 export class Session {
   constructor(userId, wordlistUrl) {
@@ -54,6 +63,8 @@ export class Session {
     this.passwordSaved = true;
     this.keys = null; // {signingKey, agreementKey, publicIdentity}
     this.store = null;
+    this.claim = null; // what the server claims that this device did not do (see above)
+    this.updatedAt = null; // the server's time of its identity's last change (its claim)
   }
 
   async load() {
@@ -63,17 +74,27 @@ export class Session {
     this.identity = state.identity;
     this.generation = state.generation;
     this.passwordSaved = state.password_saved;
+    this.updatedAt = state.updated_at || null;
     const local = await this.store.get("identity", "self");
-    if (local && !sameIdentity(local.publicIdentity, this.identity)) {
-      // Keys were reset on another device: the keys here are no longer this user's identity,
-      // and a password generated here for them is no longer the password of the backup.
-      await this.store.delete("identity", "self");
-      await clearPendingPassword(this.store);
-      this.keys = null;
-    } else if (local) {
-      this.keys = local;
+    const rejected = this.claim?.rejected && sameIdentity(this.claim.identity, this.identity);
+    this.claim = null;
+    this.keys = local || null;
+    if (local && this.settings.enabled && !this.identity) {
+      // The server says this user has no keys, yet this device has them: it lost or hid the
+      // identity. Keep the keys; never make new ones over them without the user asking.
+      this.claim = { kind: "no_identity" };
+    } else if (local && this.identity && !sameIdentity(local.publicIdentity, this.identity)) {
+      // A reset on another device, or a server substituting the identity: only the user can
+      // tell. The keys stay until they answer (useNewKeys / rejectClaim).
+      this.claim = {
+        kind: "other_identity",
+        identity: this.identity,
+        generation: this.generation,
+        updatedAt: this.updatedAt,
+        rejected: Boolean(rejected),
+      };
     }
-    if (this.passwordSaved) await clearPendingPassword(this.store);
+    if (this.passwordSaved && !this.claim) await clearPendingPassword(this.store);
     this.#settle();
     return this;
   }
@@ -81,6 +102,7 @@ export class Session {
   #settle() {
     const before = this.state;
     if (!this.settings.enabled) this.state = "disabled";
+    else if (this.claim) this.state = "unlocked"; // the keys kept here, while the user decides
     else if (!this.identity) this.state = "none";
     else this.state = this.keys ? "unlocked" : "locked";
     sessionEvents.dispatchEvent(new CustomEvent("change", { detail: { before, state: this.state } }));
@@ -109,6 +131,25 @@ export class Session {
       generation,
     };
     await this.store.put("identity", "self", this.keys);
+  }
+
+  /** Accept the server's other identity ("Use the new keys"): drop the keys kept here (they
+   * are no longer this user's identity) and lock; the password of the new backup unlocks. */
+  async useNewKeys() {
+    if (this.claim?.kind !== "other_identity") return;
+    await this.store.delete("identity", "self");
+    await clearPendingPassword(this.store);
+    this.keys = null;
+    this.claim = null;
+    this.#settle();
+  }
+
+  /** Refuse the server's other identity ("This wasn't me"): keep the keys and the state; the
+   * claim stays, marked rejected, so a persistent warning can say what the server claims. */
+  rejectClaim() {
+    if (this.claim?.kind !== "other_identity") return;
+    this.claim = { ...this.claim, rejected: true };
+    this.#settle();
   }
 
   /** Make this user's first keys with a generated password; return the password. */
@@ -140,6 +181,7 @@ export class Session {
 
   /** Unlock the keys on this device; throws WrongPasswordError for a wrong password. */
   async unlock(password) {
+    if (this.claim) throw new Error("Answer the question about your encryption keys first.");
     const { backup, generation } = await api.getBackup();
     const unlocked = await unlockBackup(backup, password.trim(), String(this.userId));
     if (!sameIdentity(unlocked.publicIdentity, this.identity)) {
@@ -168,6 +210,7 @@ export class Session {
   /** Replace the identity with a new one and a new generated password; return the password.
    * The server checks ``loginPassword`` (the user's login password) first. */
   async reset(loginPassword) {
+    if (this.claim) throw new Error("Answer the question about your encryption keys first.");
     const password = await this.generatePassword();
     const made = await createIdentityWithBackup(String(this.userId), password);
     const result = await api.resetIdentity(made.publicIdentity, made.backup, loginPassword);
@@ -181,7 +224,8 @@ export class Session {
   }
 }
 
-/** Forget every key on this device (called before logging out). */
+/** Forget every key on this device (called before logging out). What this device trusts
+ * (pins, known-encrypted rooms) stays: store.js. */
 export async function forgetDevice(session) {
   if (session && session.store) session.store.close();
   await wipeAllStores();

@@ -1,15 +1,29 @@
-// The browser's E2E storage: one IndexedDB database per user on this device.
-// Holds only what WebCrypto cannot export (non-extractable CryptoKeys) and public data:
+// The browser's E2E storage: two IndexedDB databases per user on this device.
+//
+// Secrets ("keyroom-e2e-secrets-<user>"), wiped on logout and on every logged-out page:
 //   identity  "self" -> {signingKey, agreementKey (non-extractable), publicIdentity, generation}
-//   pins      userId -> {userId, identity, fingerprint, firstSeen, verified, changed}
-//   rooms     roomId -> {roomId, encrypted: true, since}   (rooms known as encrypted: attack 9)
 //   pending   "password" -> {iv, ct} and "wrap" -> non-extractable AES key: the generated E2E
 //             password until the user confirms they saved it (so a reload can show it again).
-// Nothing secret ever goes to web storage, cookies or URLs (E2EE.md, attack 8).
+// Trust ("keyroom-trust-<user>"), kept across logouts, reloads and forced logouts (E2EE.md,
+// attack 14): a malicious server that ends the session must not reset what this device knows.
+//   pins      userId -> {userId, identity, fingerprint, firstSeen, verified, changed, history}
+//             (`history`: the earlier accepted generations, oldest first: pins.js)
+//   rooms     roomId -> {roomId, uid, encrypted: true, since, head, ...}  (attack 9; fields this
+//             module does not know are kept as they are)
+//   trust     "record" -> {seen}: the newest trust record version seen (trust_sync.js)
+// The trust database holds only public data; nothing secret ever goes to web storage, cookies
+// or URLs (E2EE.md, attack 8). `Store` hides the split: each object store lives in one of them.
 
-const PREFIX = "keyroom-e2e-";
-const VERSION = 1;
-const STORES = ["identity", "pins", "rooms", "pending"];
+const SECRETS_PREFIX = "keyroom-e2e-";
+const SECRETS_NAME = "keyroom-e2e-secrets-";
+const TRUST_NAME = "keyroom-trust-";
+const SECRETS_VERSION = 1;
+const TRUST_VERSION = 1;
+const SECRET_STORES = ["identity", "pending"];
+const TRUST_STORES = ["pins", "rooms", "trust"];
+
+/** Fired as "change" with detail {store, key} after a write to a trust object store. */
+export const trustStoreEvents = new EventTarget();
 
 function promised(request) {
   return new Promise((resolve, reject) => {
@@ -18,11 +32,11 @@ function promised(request) {
   });
 }
 
-function openDatabase(userId) {
-  const request = indexedDB.open(`${PREFIX}${userId}`, VERSION);
+function openDatabase(name, version, stores) {
+  const request = indexedDB.open(name, version);
   request.onupgradeneeded = () => {
-    for (const name of STORES) {
-      if (!request.result.objectStoreNames.contains(name)) request.result.createObjectStore(name);
+    for (const store of stores) {
+      if (!request.result.objectStoreNames.contains(store)) request.result.createObjectStore(store);
     }
   };
   return promised(request).then((db) => {
@@ -33,53 +47,107 @@ function openDatabase(userId) {
   });
 }
 
-/** A user's E2E store: small async get/put/delete/all per object store. */
+function completed(tx) {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onerror = () => reject(tx.error);
+  });
+}
+
+/** A user's E2E store: small async get/put/delete/all per object store (either database). */
 export class Store {
-  constructor(db) {
-    this.db = db;
+  constructor(secrets, trust, userId) {
+    this.secrets = secrets;
+    this.trust = trust;
+    this.userId = userId;
   }
 
   static async open(userId) {
-    return new Store(await openDatabase(String(userId)));
+    const id = String(userId);
+    const [secrets, trust] = await Promise.all([
+      openDatabase(`${SECRETS_NAME}${id}`, SECRETS_VERSION, SECRET_STORES),
+      openDatabase(`${TRUST_NAME}${id}`, TRUST_VERSION, TRUST_STORES),
+    ]);
+    const store = new Store(secrets, trust, id);
+    await migrateLegacy(store, id).catch(() => undefined);
+    return store;
+  }
+
+  #db(store) {
+    if (SECRET_STORES.includes(store)) return this.secrets;
+    if (TRUST_STORES.includes(store)) return this.trust;
+    throw new Error(`unknown E2E object store ${store}`);
+  }
+
+  #changed(store, key) {
+    if (TRUST_STORES.includes(store) && store !== "trust") {
+      trustStoreEvents.dispatchEvent(
+        new CustomEvent("change", { detail: { store, key: String(key), userId: this.userId } }),
+      );
+    }
   }
 
   async get(store, key) {
-    return promised(this.db.transaction(store).objectStore(store).get(String(key)));
+    return promised(this.#db(store).transaction(store).objectStore(store).get(String(key)));
   }
 
   async put(store, key, value) {
-    const tx = this.db.transaction(store, "readwrite");
+    const tx = this.#db(store).transaction(store, "readwrite");
     tx.objectStore(store).put(value, String(key));
-    return new Promise((resolve, reject) => {
-      tx.oncomplete = () => resolve();
-      tx.onerror = () => reject(tx.error);
-    });
+    await completed(tx);
+    this.#changed(store, key);
   }
 
   async delete(store, key) {
-    const tx = this.db.transaction(store, "readwrite");
+    const tx = this.#db(store).transaction(store, "readwrite");
     tx.objectStore(store).delete(String(key));
-    return new Promise((resolve, reject) => {
-      tx.oncomplete = () => resolve();
-      tx.onerror = () => reject(tx.error);
-    });
+    await completed(tx);
+    this.#changed(store, key);
   }
 
   async all(store) {
-    return promised(this.db.transaction(store).objectStore(store).getAll());
+    return promised(this.#db(store).transaction(store).objectStore(store).getAll());
   }
 
   close() {
-    this.db.close();
+    this.secrets.close();
+    this.trust.close();
   }
 }
 
-/** Delete every Keyroom E2E database on this device (logout, or another user logging in). */
+/** Move what an earlier version kept in one database ("keyroom-e2e-<user>": keys, pending
+ * password, pins, rooms) into the two databases, without overwriting anything, then delete it. */
+async function migrateLegacy(store, userId) {
+  const name = `${SECRETS_PREFIX}${userId}`;
+  const databases = indexedDB.databases ? await indexedDB.databases() : [];
+  if (!databases.some((info) => info.name === name)) return;
+  const legacy = await promised(indexedDB.open(name));
+  try {
+    for (const storeName of [...SECRET_STORES, "pins", "rooms"]) {
+      if (!legacy.objectStoreNames.contains(storeName)) continue;
+      const source = legacy.transaction(storeName).objectStore(storeName);
+      const [keys, values] = await Promise.all([
+        promised(source.getAllKeys()),
+        promised(source.getAll()),
+      ]);
+      for (const [i, key] of keys.entries()) {
+        if ((await store.get(storeName, key)) === undefined) await store.put(storeName, key, values[i]);
+      }
+    }
+  } finally {
+    legacy.close();
+  }
+  await promised(indexedDB.deleteDatabase(name));
+}
+
+/** Delete every Keyroom E2E secrets database on this device (logout, or a logged-out page):
+ * private keys and pending passwords. The trust databases stay (attack 14). Databases named
+ * "keyroom-e2e-<user>" of earlier versions, which mixed both, are deleted too. */
 export async function wipeAllStores() {
   const databases = indexedDB.databases ? await indexedDB.databases() : [];
   await Promise.all(
     databases
-      .filter((info) => info.name && info.name.startsWith(PREFIX))
+      .filter((info) => info.name && info.name.startsWith(SECRETS_PREFIX))
       .map((info) => promised(indexedDB.deleteDatabase(info.name)).catch(() => undefined)),
   );
 }
