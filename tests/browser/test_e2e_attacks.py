@@ -1,6 +1,6 @@
-"""A malicious server against the browser (docs/SECURITY.md, "Known attacks"): each test rewrites rows
-the way a compromised server could and checks that Chromium refuses what it must refuse. Each
-was checked to fail with its defence in static/js/e2e/ disabled (docs/SECURITY.md lists them)."""
+"""A malicious server against the browser (docs/SECURITY.md, "The attacks"): each test rewrites
+rows the way a compromised server could and checks that Chromium refuses what it must refuse.
+Each was checked to fail with its defence in static/js/e2e/ disabled."""
 
 import re
 from collections.abc import Iterator

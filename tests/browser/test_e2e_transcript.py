@@ -1,5 +1,5 @@
-"""A malicious server against an encrypted room's transcript (docs/SECURITY.md attack 15): it rolls an
-edit back, replays a message, withholds one, or deletes one without the sender's signed
+"""A malicious server against an encrypted room's transcript (docs/SECURITY.md attack 15): it
+rolls an edit back, replays a message, withholds one, or deletes one without the sender's signed
 tombstone, by rewriting rows while Chromium watches; each shows as a calm line in the timeline
 (static/js/e2e/transcript.js, docs/PROTOCOL.md §9.1). Each test was checked to fail with its
 check in transcript.js disabled."""

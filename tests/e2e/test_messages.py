@@ -1,6 +1,6 @@
 """Encrypted sends, edits and deletes over HTTP and the socket: every rule runs inside the
-transaction that stores the message (docs/SECURITY.md attack 17), both transports give the same answer,
-and a deletion stores the sender's signed tombstone (attack 15)."""
+transaction that stores the message (docs/SECURITY.md attack 17), both transports give the same
+answer, and a deletion stores the sender's signed tombstone (attack 15)."""
 
 import json
 import time
