@@ -10,7 +10,8 @@ from django.contrib.sessions.models import Session
 from playwright.sync_api import Browser, Page, expect
 
 from accounts.models import User
-from chat.models import Room
+from chat import actions as chat_actions
+from chat.models import Message, Room, RoomKind
 from e2e import crypto
 from e2e.models import UserIdentity
 from tests.browser.e2e_helpers import (
@@ -21,6 +22,7 @@ from tests.browser.e2e_helpers import (
     python_member,
     seed_encrypted,
     start_encrypted_group,
+    wait_until,
 )
 from tests.browser.helpers import (
     People,
@@ -294,3 +296,40 @@ def test_trust_of_an_earlier_version_is_moved_not_lost(people: People, server: s
     assert local(page, ann, "rooms", 77)["uid"] == "u77"
     names = page.evaluate("async () => (await indexedDB.databases()).map((db) => db.name)")
     assert f"keyroom-e2e-{ann.pk}" not in names
+
+
+@off_the_loop
+def plain_group_with(owner: User, other: User) -> int:
+    room = chat_actions.do_create_room(
+        owner, kind=RoomKind.GROUP, name="plain-talk", topic="", invitees=[other]
+    )
+    return room.pk
+
+
+def test_locked_device_waits_before_sending_where_it_cannot_tell(
+    people: People, server: str
+) -> None:
+    """On a new device whose keys are still locked (no trust record merged yet), a message to a
+    private group the server calls plaintext is held, saying why, and goes out once the keys are
+    unlocked and the trust record shows the group is not one this user knew as encrypted."""
+    ann, bob = make_account("ann", "Ann Archer"), make_account("bob")
+    _, password = keys_and_password(people, ann)
+    room_id = plain_group_with(ann, bob)
+    phone = people.log_in(ann)
+    wait_e2e(phone, "locked")
+    open_room_page(phone, server, room_id)
+    composer(phone).fill("held until unlocked")
+    composer(phone).press("Enter")
+    item = phone.locator("#message-list > li.msg").filter(has_text="held until unlocked")
+    expect(item.get_by_role("alert")).to_contain_text("Unlock your encryption keys to send here")
+    assert not sent_plainly(room_id, "held until unlocked")
+
+    unlock_keys(phone, password)  # what waited for the keys is sent again by itself
+    expect(phone.locator("html")).to_have_attribute("data-e2e-trust", "synced")
+    expect(item).not_to_contain_text("Not sent")
+    wait_until(phone, lambda: sent_plainly(room_id, "held until unlocked"))
+
+
+@off_the_loop
+def sent_plainly(room_id: int, text: str) -> bool:
+    return Message.objects.filter(room_id=room_id, body=text).exists()

@@ -42,6 +42,15 @@ let phase = "loading";
 let failure = null;
 let waiters = [];
 
+// How the trust record's merge learns whether one chain head extends another: the room
+// engine, which verifies chains, registers it (setTrustHeadCheck); until then, never.
+let headCheck = () => false;
+
+/** Let the room engine answer the trust merge's "does this head extend that one?". */
+export function setTrustHeadCheck(check) {
+  headCheck = check;
+}
+
 /** Return the page's E2E Session, or null if E2E was not started on this page. */
 export function currentSession() {
   return session;
@@ -346,7 +355,7 @@ export function startE2E() {
   session = new Session(config.userId, config.wordlistUrl);
   dialogs = initPasswordDialogs(controls);
   claimDialog = initClaimDialog(controls);
-  trustSync = new TrustSync(session).start();
+  trustSync = new TrustSync(session, { extendsHead: (...heads) => headCheck(...heads) }).start();
   sessionEvents.addEventListener("change", onSessionChange);
   interceptLogout();
   listenToOtherTabs();

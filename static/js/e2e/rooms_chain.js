@@ -110,7 +110,10 @@ export class RoomChain {
       this.#trouble(state, trouble);
       return;
     }
+    const hashes = [...state.hashes.slice(0, base.length)];
+    for (const entry of entries) hashes.push(b64uEncode(await entryHash(state.uid, entry)));
     state.entries = all;
+    state.hashes = hashes;
     state.chain = verified;
     state.chainTrouble = null;
     if (all.length) {

@@ -23,6 +23,7 @@ import { KeySharing } from "./rooms_sharing.js";
 import {
   currentSession,
   E2EError,
+  setTrustHeadCheck,
   emit,
   PLAINTEXT_REFUSED,
   RoomState,
@@ -30,7 +31,8 @@ import {
   sessionWithKeys,
 } from "./rooms_state.js";
 import { sessionEvents } from "./session.js";
-import { Store } from "./store.js";
+import { Store, trustStoreEvents } from "./store.js";
+import { LOCKED_UNKNOWN_ROOM, plaintextSendDecision } from "./trust_merge.js";
 
 export { E2EError, FAILURE_TEXTS, PLAINTEXT_REFUSED, roomEvents } from "./rooms_state.js";
 
@@ -51,6 +53,10 @@ export class RoomsEngine {
     this.sharing = new KeySharing(this);
     this.ready = this.#open();
     sessionEvents.addEventListener("change", () => this.#sessionChanged());
+    // The trust record merged from another device may name rooms this page has not seen.
+    trustStoreEvents.addEventListener("change", ({ detail }) => this.#trustChanged(detail));
+    // The trust record's merge keeps the higher of two chain heads only if it extends the other.
+    setTrustHeadCheck((roomId, lower, higher) => this.headExtends(roomId, lower, higher));
   }
 
   async #open() {
@@ -123,7 +129,37 @@ export class RoomsEngine {
       this.warn(room.id, "flipped", `${PLAINTEXT_REFUSED}.`);
       throw new E2EError(`${PLAINTEXT_REFUSED}.`, "plaintext_refused");
     }
-    return Boolean(room.encrypted);
+    if (room.encrypted) return true;
+    // A locked device that never merged the user's trust record cannot know whether another
+    // device of theirs saw this group or DM encrypted (docs/PROTOCOL.md §16.6): it waits.
+    const meta = await this.store?.get("trust", "record").catch(() => null);
+    const decision = plaintextSendDecision({
+      kind: room.kind,
+      known: false,
+      locked: this.locked(),
+      recordMerged: Boolean(meta?.seen),
+    });
+    if (!decision.allow) throw new E2EError(LOCKED_UNKNOWN_ROOM, "locked_unknown", { retryable: true });
+    return false;
+  }
+
+  /** A trust-database write (this page's, or a merged trust record): take in rooms it now
+   * knows as encrypted. */
+  async #trustChanged(detail) {
+    if (detail?.store !== "rooms" || Number(detail.userId) !== this.userId || !this.store) return;
+    const record = await this.store.get("rooms", detail.key).catch(() => null);
+    if (!record?.encrypted) return;
+    const roomId = Number(record.roomId);
+    const known = this.known.get(roomId);
+    if (known?.uid && record.uid && known.uid !== record.uid) return; // the first uid stays
+    this.known.set(roomId, { ...record, ...(known || {}), head: known?.head || record.head || null });
+  }
+
+  /** Whether the chain this page verified for ``roomId`` contains both heads (so the one with
+   * the higher index extends the other). Unknown rooms: false (the merge keeps the local head). */
+  headExtends(roomId, lower, higher) {
+    const hashes = this.rooms.get(Number(roomId))?.hashes || [];
+    return hashes[lower.index] === lower.hash && hashes[higher.index] === higher.hash;
   }
 
   // Identities --------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ export function emit(type, detail) {
   roomEvents.dispatchEvent(new CustomEvent(type, { detail }));
 }
 
-export const { currentSession, whenUnlocked } = boot;
+export const { currentSession, setTrustHeadCheck, whenUnlocked } = boot;
 
 /** Resolve once the page's E2E session has read its first state (boot.js; idempotent). */
 export function sessionSettled() {
@@ -96,6 +96,7 @@ export class RoomState {
     this.uid = null; // the room id every signature and AD uses (pinned on this device)
     this.serverEncrypted = false;
     this.entries = []; // the chain's entries as verified on this page
+    this.hashes = []; // their hashes (base64url), index for index
     this.chain = null; // the verified chain state (roomstate.js), or null
     this.chainTrouble = null; // why the server's chain is refused: fork, rollback, invalid, missing
     this.chainLoading = null; // Promise of the running chain load (they run one at a time)

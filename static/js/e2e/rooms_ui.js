@@ -204,6 +204,7 @@ export function attachRoom(view) {
     hadKeys = hasKeys;
     if (!gotKeys) return;
     redecrypt();
+    view.outbox.retryFailed(); // what waited for the keys (an encrypted or a locked send) goes
     if (loaded && room.room.encrypted && room.isMember) engine.sharing.serveNeeds(room.id).catch(() => undefined);
   });
 
