@@ -70,10 +70,44 @@ class Writer:
         )
 
 
+def genesis_entry(
+    writer_user: Any, identity: Any, room_uid: str, key: Any, members: dict[int, Any]
+) -> dict[str, Any]:
+    """Return the room's genesis (docs/PROTOCOL.md §15) signed by ``writer_user``: the writer
+    and ``members`` with their identities (an empty one for a member given None) and ``key`` as
+    its first key."""
+    from e2e import crypto
+
+    idents = {writer_user.pk: identity.public_identity}
+    for user_id, ident in members.items():
+        idents[user_id] = None if ident is None else ident.public_identity
+    body = {
+        "key_id": key.key_id,
+        "commit": crypto.b64u_encode(
+            crypto.key_commitment(room_id=room_uid, key_id=key.key_id, key=key.key)
+        ),
+        "share_history": True,
+        # Sorted by the UTF-8 bytes of the user ids (§15.1), not by number.
+        "members": [
+            {"user": str(user_id), **crypto.member_ident(idents[user_id])}
+            for user_id in sorted(idents, key=lambda u: str(u).encode())
+        ],
+    }
+    return crypto.sign_entry(
+        room_id=room_uid,
+        index=0,
+        prev=None,
+        type="genesis",
+        author=str(writer_user.pk),
+        body=body,
+        signing_key=identity.signing_key,
+    )
+
+
 def first_key(writer_user: Any, identity: Any, room_uid: str, members: dict[int, Any]) -> tuple:
-    """Return (key, envelopes, attestations) starting a room's encryption by ``writer_user``:
-    the key sealed to the writer and to ``members`` given with identities (others: None),
-    an attestation for each member."""
+    """Return (key, envelopes, genesis) starting a room's encryption by ``writer_user``: the
+    key sealed to the writer and to ``members`` given with identities (others: None), and the
+    genesis listing them all."""
     from e2e import crypto
 
     key = crypto.generate_room_key()
@@ -90,17 +124,7 @@ def first_key(writer_user: Any, identity: Any, room_uid: str, members: dict[int,
         )
         for user_id, ident in recipients.items()
     }
-    attestations = {
-        user_id: crypto.sign_membership(
-            room_id=room_uid,
-            key_id=key.key_id,
-            attester_id=str(writer_user.pk),
-            member_id=str(user_id),
-            signing_key=identity.signing_key,
-        )
-        for user_id in members
-    }
-    return key, envelopes, attestations
+    return key, envelopes, genesis_entry(writer_user, identity, room_uid, key, members)
 
 
 def create_encrypted_group(writer_user: Any, name: str, members: dict[int, Any]) -> tuple:
@@ -111,15 +135,14 @@ def create_encrypted_group(writer_user: Any, name: str, members: dict[int, Any])
 
     identity = publish_identity(writer_user)
     uid = uuid.uuid4()
-    key, envelopes, attestations = first_key(writer_user, identity, str(uid), members)
+    key, envelopes, genesis = first_key(writer_user, identity, str(uid), members)
     room = actions.do_create_encrypted_room(
         writer_user,
         name=name,
         topic="",
         invitees=list(User.objects.filter(pk__in=members)),
-        key_id=key.key_id,
+        entries=[genesis],
         envelopes=envelopes,
-        attestations=attestations,
         uid=uid,
     )
     return room, Writer(writer_user.pk, identity, str(uid), key)
@@ -127,7 +150,7 @@ def create_encrypted_group(writer_user: Any, name: str, members: dict[int, Any])
 
 def encrypt_existing_group(room_id: int, writer_user: Any) -> Writer:
     """Turn on encryption for an existing group (``do_encrypt_room``): the key sealed to the
-    writer, every other member attested. Return the Writer."""
+    writer, every other member in the genesis without an identity. Return the Writer."""
     from chat.models import Room
     from e2e import actions
 
@@ -137,10 +160,8 @@ def encrypt_existing_group(room_id: int, writer_user: Any) -> Writer:
         pk: None
         for pk in room.memberships.exclude(user=writer_user).values_list("user_id", flat=True)
     }
-    key, envelopes, attestations = first_key(writer_user, identity, str(room.uid), others)
-    actions.do_encrypt_room(
-        writer_user, room, key_id=key.key_id, envelopes=envelopes, attestations=attestations
-    )
+    key, envelopes, genesis = first_key(writer_user, identity, str(room.uid), others)
+    actions.do_encrypt_room(writer_user, room, entries=[genesis], envelopes=envelopes)
     return Writer(writer_user.pk, identity, str(room.uid), key)
 
 
