@@ -14,6 +14,10 @@ from channels.testing.live import make_application, set_database_connection
 from daphne.testing import DaphneProcess
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.db import connections
+from playwright.sync_api import Browser
+
+from tests.browser.e2e_helpers import configure_e2e
+from tests.browser.helpers import People
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -67,3 +71,14 @@ def keyroom_server(django_db_setup: None, django_db_blocker) -> Iterator[str]:
 def server(keyroom_server: str, transactional_db: None) -> str:
     """Return the live server's URL for a test that writes to the database."""
     return keyroom_server
+
+
+@pytest.fixture
+def people(browser: Browser, server: str) -> Iterator[People]:
+    """Browser contexts per person with end-to-end encryption switched on; fail the test on any
+    JavaScript or console error. (Files that need another set-up define their own.)"""
+    configure_e2e()
+    crowd = People(browser, server)
+    yield crowd
+    crowd.close()
+    assert crowd.errors == []

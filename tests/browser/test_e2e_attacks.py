@@ -3,17 +3,15 @@ rows the way a compromised server could and checks that Chromium refuses what it
 Each was checked to fail with its defence in static/js/e2e/ disabled."""
 
 import re
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Request, expect
+from playwright.sync_api import Request, expect
 
 from accounts.models import User
 from chat.models import Membership, Message, Room
 from e2e import crypto
 from e2e.models import KeyEnvelope, RoomKey
 from tests.browser.e2e_helpers import (
-    configure_e2e,
     current_key_id,
     expect_verified,
     key_icon,
@@ -32,16 +30,6 @@ from tests.browser.helpers import People, composer, make_account, off_the_loop, 
 pytestmark = pytest.mark.browser
 
 REFUSED_PLAINTEXT = "This room was end-to-end encrypted; Keyroom will not send it in plain text"
-
-
-@pytest.fixture
-def people(browser: Browser, server: str) -> Iterator[People]:
-    """Browser contexts per person; fail the test on any JavaScript or console error."""
-    configure_e2e()
-    crowd = People(browser, server)
-    yield crowd
-    crowd.close()
-    assert crowd.errors == []
 
 
 def failed_message(page, sender: str, reason: str):

@@ -5,19 +5,17 @@ Each was checked to fail with its defence in static/js/e2e/ disabled (docs/SECUR
 
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from accounts.models import User
 from chat.models import Membership, Message, Room
 from e2e import crypto
 from e2e.models import EncryptedRoom, KeyEnvelope, RoomKey, RoomStateEntry
 from tests.browser.e2e_helpers import (
-    configure_e2e,
     current_key_id,
     expect_verified,
     key_icon,
@@ -38,16 +36,6 @@ pytestmark = pytest.mark.browser
 
 FORKED = "it was forked"
 ROLLED_BACK = "it was rolled back"
-
-
-@pytest.fixture
-def people(browser: Browser, server: str) -> Iterator[People]:
-    """Browser contexts per person; fail the test on any JavaScript or console error."""
-    configure_e2e()
-    crowd = People(browser, server)
-    yield crowd
-    crowd.close()
-    assert crowd.errors == []
 
 
 def sent_key_ids(page: Page) -> list[str]:

@@ -4,17 +4,15 @@ shows a notice and is re-shared only after a person's click, and members or iden
 server slips in get nothing from the browser."""
 
 import re
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, Request, expect
+from playwright.sync_api import Locator, Page, Request, expect
 
 from accounts.models import User
 from chat.models import Membership, Message, Room
 from e2e import crypto
 from e2e.models import KeyEnvelope, RoomKey, UserIdentity
 from tests.browser.e2e_helpers import (
-    configure_e2e,
     expect_verified,
     log_in_with_keys,
     message_with,
@@ -41,16 +39,6 @@ from tests.e2e.member import shared_backup
 pytestmark = pytest.mark.browser
 
 WAITING = "Waiting for a member to come online to share the key"
-
-
-@pytest.fixture
-def people(browser: Browser, server: str) -> Iterator[People]:
-    """Browser contexts per person; fail the test on any JavaScript or console error."""
-    configure_e2e()
-    crowd = People(browser, server)
-    yield crowd
-    crowd.close()
-    assert crowd.errors == []
 
 
 def add_person(page: Page, username: str) -> None:

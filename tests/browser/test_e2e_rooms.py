@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, WebSocketRoute, expect
+from playwright.sync_api import WebSocketRoute, expect
 
 from accounts.models import User
 from chat.models import Message, Room
@@ -62,16 +62,6 @@ def keyroom_server(django_db_setup: None, django_db_blocker, server_log: Path) -
     """This module's own daphne, whose output (all levels) goes to ``server_log``."""
     yield from logged_daphne(django_db_blocker, server_log)
     assert_no_plaintext(SECRETS, where="server log", haystack=server_log.read_text())
-
-
-@pytest.fixture
-def people(browser: Browser, server: str) -> Iterator[People]:
-    """Browser contexts per person; fail the test on any JavaScript or console error."""
-    configure_e2e()
-    crowd = People(browser, server)
-    yield crowd
-    crowd.close()
-    assert crowd.errors == []
 
 
 @pytest.fixture

@@ -7,16 +7,14 @@ check in transcript.js disabled."""
 import re
 import time
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from django.db.models import F
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from accounts.models import User
 from chat.models import Message, Room
 from tests.browser.e2e_helpers import (
-    configure_e2e,
     current_key_id,
     expect_verified,
     log_in_with_keys,
@@ -31,16 +29,6 @@ from tests.browser.helpers import People, make_account, off_the_loop, send, show
 from tests.e2e.member import Member
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def people(browser: Browser, server: str) -> Iterator[People]:
-    """Browser contexts per person; fail the test on any JavaScript or console error."""
-    configure_e2e()
-    crowd = People(browser, server)
-    yield crowd
-    crowd.close()
-    assert crowd.errors == []
 
 
 def now_ms() -> int:

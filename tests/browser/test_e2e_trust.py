@@ -3,11 +3,10 @@ not trust; the encrypted trust record carries pins, verified marks and known-enc
 new device; and a browser asks before it drops its keys because of what the server says."""
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from django.contrib.sessions.models import Session
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from accounts.models import User
 from chat import actions as chat_actions
@@ -15,7 +14,6 @@ from chat.models import Message, Room, RoomKind
 from e2e import crypto
 from e2e.models import UserIdentity
 from tests.browser.e2e_helpers import (
-    configure_e2e,
     expect_verified,
     log_in_with_keys,
     open_room_page,
@@ -40,16 +38,6 @@ pytestmark = pytest.mark.browser
 
 REFUSED_PLAINTEXT = "This room was end-to-end encrypted; Keyroom will not send it in plain text"
 KEY_CHANGED = "Py Member's encryption key changed"
-
-
-@pytest.fixture
-def people(browser: Browser, server: str) -> Iterator[People]:
-    """Browser contexts per device; fail the test on any JavaScript or console error."""
-    configure_e2e()
-    crowd = People(browser, server)
-    yield crowd
-    crowd.close()
-    assert crowd.errors == []
 
 
 def keys_and_password(people: People, user: User) -> tuple[Page, str]:
