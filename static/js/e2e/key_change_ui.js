@@ -85,8 +85,15 @@ async function fillDialog(userId) {
   byId("e2e-verify-verified").hidden = !verified;
   byId("e2e-verify-verified-text").textContent = verified ? `Verified: you marked ${member.name} as verified on this device.` : "";
   byId("e2e-verify-trust").hidden = !changed;
+  // A changed key has one safe path: compare, then trust. Say so, and name the primary button
+  // after it; without comparing, closing the dialog shares nothing with the new key.
+  const advice = byId("e2e-verify-advice");
+  advice.hidden = !changed;
+  advice.textContent = changed
+    ? `Compare ${member.name}'s new safety number with them on a call or in person. If it matches, choose "The numbers match". If it does not, close this: nothing is shared with the new key.`
+    : "";
   const mark = byId("e2e-verify-mark");
-  mark.textContent = verified ? "Verified" : "Mark as verified";
+  mark.textContent = changed ? "The numbers match: trust and verify" : verified ? "Verified" : "Mark as verified";
   mark.disabled = verified;
   dialog.dataset.changed = String(changed);
 }
