@@ -12,7 +12,7 @@
 // Every step that reads or changes the session runs one at a time (`serial`): a live event
 // arriving in the middle of key generation waits instead of racing it.
 
-import { setCsrfToken } from "../chat/api.js";
+import { setCsrfToken } from "../lib/http.js";
 import { hideE2EBanner, showE2EBanner } from "./banner_ui.js";
 import { identityErrorMessage } from "./identity_errors.js";
 import { initPasswordDialogs } from "./password_dialogs_ui.js";
@@ -247,11 +247,10 @@ function listenToOtherTabs() {
   });
 }
 
-/** After a reconnect the socket may have missed e2e.* events: read the state again. */
-function watchConnection() {
-  new MutationObserver(() => {
-    if (document.documentElement.dataset.connection === "open") refresh(() => session.load());
-  }).observe(document.documentElement, { attributes: true, attributeFilter: ["data-connection"] });
+/** Each time the socket opens (plugin.js, onConnected) it may have missed e2e.* events: read
+ * the state again. */
+export function socketOpened() {
+  if (session) refresh(() => session.load());
 }
 
 function isLogoutForm(form) {
@@ -301,7 +300,6 @@ export function startE2E() {
   sessionEvents.addEventListener("change", onSessionChange);
   interceptLogout();
   listenToOtherTabs();
-  watchConnection();
   started = refresh(() => session.load()).then(() => session);
   return started;
 }

@@ -5,7 +5,7 @@
 // the browser: only the re-encrypted key backup is sent, with the login password, which the
 // server checks (a session cookie alone must not replace the backup).
 
-import { byId, setMessage } from "../chat/dom.js";
+import { byId, setMessage } from "../lib/dom.js";
 import { currentSession, e2eControls, e2eDialogs, startE2E } from "./boot.js";
 import { identityErrorMessage, isLoginPasswordError, isWrongPassword } from "./identity_errors.js";
 import { copyText } from "./password_dialogs_ui.js";
