@@ -55,8 +55,10 @@ export function startChat(extensions) {
     onStatus: (status) => {
       showStatus(status);
       if (status !== "open") return;
-      extensions.connected({ reconnect: everOpen });
+      const reconnect = everOpen;
       everOpen = true;
+      // After the socket has handled the hello (dispatch.js: chat's own resync goes first).
+      queueMicrotask(() => extensions.connected({ reconnect }));
     },
   });
 

@@ -36,8 +36,8 @@ export function removedMember(room, userId, onError) {
   );
 }
 
-/** member.removed (plugin.js registers it with chat/dispatch.js): any key holder of an encrypted room rotates the key after
- * a random delay, unless someone else did. */
+/** member.removed (registered by plugin.js, after chat/dispatch.js's own handling): any key
+ * holder of an encrypted room rotates the key after a random delay, unless someone else did. */
 export function handleMemberRemoved(event, app) {
   memberLeft(getEngine(app.userId), event.room_id, event.user_id);
 }
