@@ -32,6 +32,7 @@ from tests.browser.e2e_helpers import (
     seed_encrypted,
     start_encrypted_group,
     start_group_in_ui,
+    wait_until,
 )
 from tests.browser.helpers import (
     People,
@@ -519,6 +520,48 @@ def test_a_message_goes_over_http_while_the_socket_is_down(
     assert any(re.search(rf"/api/e2e/rooms/{room_id}/messages/$", url) for url in posts), posts
     row = Message.objects.get(room_id=room_id, kind="text")
     assert row.body == "" and row.payload
+
+
+def test_a_key_rotated_while_the_socket_was_down_is_fetched_on_reconnect(
+    people: People, server: str, secrets: list[str]
+) -> None:
+    """A member whose socket was down while the key was rotated (their e2e.envelope and
+    e2e.key_rotated were lost) fetches the room's keys again once it reconnects (the
+    onConnected extension point), and reads what was sent under the new key."""
+    ann, bob = make_account("ann", "Ann Archer"), make_account("bob", "Bob Baker")
+    python_member(server, make_account("pym", "Py Member"))
+    ann_page = log_in_with_keys(people, ann)
+    bob_page = log_in_with_keys(people, bob)
+    room_id = start_group_in_ui(ann_page, "rotated-offline", ["bob", "pym"])
+    cut = {"on": False}
+
+    def route(ws: WebSocketRoute) -> None:
+        if cut["on"]:
+            ws.close()  # the server is unreachable: every reconnect fails at once
+            return
+        ws.connect_to_server()
+
+    bob_page.route_web_socket(re.compile(r"/ws/$"), route)
+    open_room_page(bob_page, server, room_id)
+    say(ann_page, "before the rotation", secrets)
+    expect_verified(bob_page, "before the rotation")
+    cut["on"] = True
+    bob_page.evaluate("() => window.dispatchEvent(new Event('offline'))")  # drops the socket
+    expect(bob_page.locator("html")).not_to_have_attribute("data-connection", "open")
+
+    # Ann removes Py: her browser rotates the key at once (envelopes for Ann and Bob).
+    ann_page.get_by_role("button", name="Room info").click()
+    ann_page.get_by_role("button", name="Remove Py Member").click()
+    ann_page.get_by_role("dialog", name="Remove Py Member?").get_by_role(
+        "button", name="Remove"
+    ).click()
+    wait_until(ann_page, lambda: RoomKey.objects.filter(room_id=room_id, epoch=2).exists())
+    say(ann_page, "after the rotation", secrets)
+
+    cut["on"] = False
+    bob_page.evaluate("() => window.dispatchEvent(new Event('online'))")
+    expect(bob_page.locator("html")).to_have_attribute("data-connection", "open")
+    expect_verified(bob_page, "after the rotation")
 
 
 def test_a_message_signed_by_a_changed_key_says_so(

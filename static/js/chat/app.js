@@ -1,10 +1,11 @@
-// Entry point of the app shell (home, room, search, browse pages). Wires the stores, the
-// views and the socket together; see the module comments for each part.
+// The app shell (home, room, search, browse pages): startChat() wires the stores, the views and
+// the socket together; see the module comments for each part. It is started by the page entry
+// module (js/pages/app.js) with the page's extension registry (extensions.js), which it passes
+// down to every part that has an extension point.
 
-import { listRooms, setCsrfToken } from "./api.js";
-import { connectionStatusHandler, initBanners } from "./banners_ui.js";
+import { listRooms } from "./api.js";
 import { initBrowse } from "./browse_ui.js";
-import { readConfig } from "./config.js";
+import { connectionStatusHandler } from "./connection_ui.js";
 import { initDialogs } from "./dialogs_ui.js";
 import { dispatch } from "./dispatch.js";
 import { RoomView } from "./room_view.js";
@@ -12,43 +13,60 @@ import { RoomsStore } from "./rooms_data.js";
 import { initRoomList, initSidebarDrawer } from "./rooms_ui.js";
 import { ChatSocket } from "./socket.js";
 import { localizeTimes } from "./time.js";
-import { startE2E } from "../e2e/boot.js";
+import { initBanners } from "../lib/banners_ui.js";
+import { readConfig } from "../lib/config.js";
+import { setCsrfToken } from "../lib/http.js";
 
-const config = readConfig();
-setCsrfToken(config.csrf_token);
-initBanners();
-localizeTimes();
-initSidebarDrawer();
-initDialogs();
-startE2E();
+/** Start the app shell of this page with ``extensions`` (createExtensions()). */
+export function startChat(extensions) {
+  const config = readConfig();
+  setCsrfToken(config.csrf_token);
+  initBanners();
+  localizeTimes();
+  initSidebarDrawer();
+  initDialogs(extensions);
 
-const rooms = new RoomsStore(config.rooms, { userId: config.user.id });
-initRoomList(document.getElementById("room-list"), rooms, { currentRoomId: config.room?.id ?? null });
+  const rooms = new RoomsStore(config.rooms, { userId: config.user.id });
+  const app = {
+    userId: config.user.id,
+    rooms,
+    room: null,
+    /** After a reconnect: the sidebar may have missed events too. */
+    async reconnected() {
+      try {
+        const data = await listRooms();
+        rooms.replaceAll(data.rooms);
+        if (app.room?.isReading(app.room.room.id)) rooms.clearUnread(app.room.room.id);
+      } catch {
+        // The next reconnect tries again.
+      }
+    },
+  };
+  extensions.booted(app);
+  initRoomList(document.getElementById("room-list"), rooms, {
+    currentRoomId: config.room?.id ?? null,
+    extensions,
+  });
 
-const app = {
-  userId: config.user.id,
-  rooms,
-  room: null,
-  /** After a reconnect: the sidebar may have missed events too. */
-  async reconnected() {
-    try {
-      const data = await listRooms();
-      rooms.replaceAll(data.rooms);
-      if (app.room?.isReading(app.room.room.id)) rooms.clearUnread(app.room.room.id);
-    } catch {
-      // The next reconnect tries again.
-    }
-  },
-};
+  const showStatus = connectionStatusHandler();
+  let everOpen = false;
+  const socket = new ChatSocket(config.socket_url, {
+    onEvent: (event) => dispatch(event, app, extensions),
+    onStatus: (status) => {
+      showStatus(status);
+      if (status !== "open") return;
+      const reconnect = everOpen;
+      everOpen = true;
+      // After the socket has handled the hello (dispatch.js: chat's own resync goes first).
+      queueMicrotask(() => extensions.connected({ reconnect }));
+    },
+  });
 
-const socket = new ChatSocket(config.socket_url, {
-  onEvent: (event) => dispatch(event, app),
-  onStatus: connectionStatusHandler(),
-});
-
-if (config.room && document.getElementById("room")) {
-  app.room = new RoomView({ config, socket, rooms });
-  app.room.start();
+  if (config.room && document.getElementById("room")) {
+    app.room = new RoomView({ config, socket, rooms, extensions });
+    app.room.start();
+  }
+  if (document.getElementById("browse-form")) initBrowse();
+  socket.start();
+  return app;
 }
-if (document.getElementById("browse-form")) initBrowse();
-socket.start();

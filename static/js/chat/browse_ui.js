@@ -1,7 +1,7 @@
 // The "Browse channels" page: public channels from /api/channels/, filtered as you type.
 
 import { joinRoom, listChannels } from "./api.js";
-import { byId, el, icon, setMessage } from "./dom.js";
+import { byId, el, icon, setMessage } from "../lib/dom.js";
 
 export function initBrowse() {
   const form = byId("browse-form");

@@ -1,7 +1,7 @@
 // The composer: Enter sends, Shift+Enter adds a line, a counter near the length limit, and an
 // error line. It never clears what was typed unless the message was handed on.
 
-import { setMessage } from "./dom.js";
+import { setMessage } from "../lib/dom.js";
 
 const COUNTER_FROM = 0.8; // show the counter from 80% of the limit
 

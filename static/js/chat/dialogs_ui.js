@@ -1,11 +1,11 @@
 // Modal dialogs (native <dialog> + showModal: focus stays inside, Escape closes): create a
-// channel, start a direct message, add people, and a confirm() replacement.
+// channel, start a direct message, add people, and a confirm() replacement. Extension points
+// (extensions.js createDialog): the create and DM dialogs' extra fields (E2E: "Encrypted").
 
-import { initCreateEncryption, initDmEncryption } from "../e2e/rooms_forms_ui.js";
 import { addMembers, createRoom, openDm } from "./api.js";
-import { byId, setMessage } from "./dom.js";
-import { openModal } from "./modal.js";
 import { createPeoplePicker } from "./people_picker_ui.js";
+import { byId, setMessage } from "../lib/dom.js";
+import { openModal } from "../lib/modal.js";
 
 function wireDialog(dialog) {
   for (const button of dialog.querySelectorAll("[data-close-dialog]")) {
@@ -43,7 +43,7 @@ function setBusy(form, busy) {
   for (const button of form.querySelectorAll("button[type='submit']")) button.disabled = busy;
 }
 
-function initCreateChannel() {
+function initCreateChannel(extensions) {
   const dialog = byId("create-channel-dialog");
   const form = byId("create-channel-form");
   const name = byId("create-channel-name");
@@ -57,7 +57,7 @@ function initCreateChannel() {
   });
   wireDialog(dialog);
   returnFocusToMenu(dialog);
-  const encryption = initCreateEncryption({ slot: byId("create-channel-slot"), isPrivate });
+  const encryption = extensions.createDialog.channel({ slot: byId("create-channel-slot"), isPrivate });
 
   const showKind = () => {
     form.querySelector("[data-when-private]").hidden = !isPrivate.checked;
@@ -111,11 +111,11 @@ function initCreateChannel() {
   return open;
 }
 
-function initNewDm() {
+function initNewDm(extensions) {
   const dialog = byId("new-dm-dialog");
   const error = byId("new-dm-error");
   let picker = null;
-  const encryption = initDmEncryption(dialog);
+  const encryption = extensions.createDialog.dm(dialog);
   picker = createPeoplePicker(byId("new-dm-people"), {
     label: "Person",
     hint: "Search by name or username, then pick someone.",
@@ -142,8 +142,9 @@ function initNewDm() {
 }
 
 /** The "Add people" dialog for the open room. Return open(room) where ``room`` is a
- * CurrentRoom; the room is updated with the server's answer. */
-export function initAddPeopleDialog({ addEncrypted = null } = {}) {
+ * CurrentRoom; the room is updated with the server's answer. ``addPeople``: the extension
+ * point roomInfo.addPeople (null: the plain endpoint). */
+export function initAddPeopleDialog({ addPeople = null } = {}) {
   const dialog = byId("add-people-dialog");
   const form = byId("add-people-form");
   const error = byId("add-people-error");
@@ -169,8 +170,8 @@ export function initAddPeopleDialog({ addEncrypted = null } = {}) {
     setBusy(form, true);
     try {
       const ids = people.map((p) => p.id);
-      // Encrypted rooms: attestations and keys go with the request (e2e/members_ui.js).
-      const data = (await addEncrypted?.(current, ids, error)) || (await addMembers(current.id, ids));
+      // E2E, encrypted rooms: attestations and keys go with the request (e2e/members_ui.js).
+      const data = (await addPeople?.(current, ids, error)) || (await addMembers(current.id, ids));
       current.set(data.room, { forViewer: true });
       dialog.close("ok");
     } catch (err) {
@@ -186,12 +187,12 @@ export function initAddPeopleDialog({ addEncrypted = null } = {}) {
 }
 
 /** Wire the dialogs of the app shell to their buttons. */
-export function initDialogs() {
+export function initDialogs(extensions) {
   const confirm = byId("confirm-dialog");
   if (!confirm) return;
   wireDialog(confirm);
-  const openCreate = initCreateChannel();
-  const openNewDm = initNewDm();
+  const openCreate = initCreateChannel(extensions);
+  const openNewDm = initNewDm(extensions);
   for (const button of document.querySelectorAll("#create-channel-button, [data-open-create-channel]")) {
     button.addEventListener("click", openCreate);
   }

@@ -1,11 +1,9 @@
 // The one place that handles server events (the socket protocol, docs/ARCHITECTURE.md).
-// ``app``: {userId, rooms: RoomsStore, room: RoomView | null, reconnected()}.
+// ``app``: {userId, rooms: RoomsStore, room: RoomView | null, reconnected()}. Every event then
+// goes to the handlers extensions registered for its type (extensions.js onEvent): the e2e.*
+// events, and side effects such as the key rotation after member.removed.
 
-import { handleSettingsEvent, handleStateEvent } from "../e2e/boot.js";
-import { handleMemberRemoved } from "../e2e/members_ui.js";
-import { handleE2EEvent } from "../e2e/rooms_ui.js";
-
-export function dispatch(event, app) {
+export function dispatch(event, app, extensions) {
   switch (event.type) {
     case "hello":
       // ``reconnect`` is added by socket.js: false on the first connection of the page.
@@ -33,7 +31,6 @@ export function dispatch(event, app) {
       break;
     case "member.removed":
       app.room?.memberRemoved(event.room_id, event.user_id);
-      handleMemberRemoved(event, app); // encrypted rooms: a key holder rotates the key
       break;
     case "room.joined":
       app.rooms.add(event.room);
@@ -43,22 +40,10 @@ export function dispatch(event, app) {
       app.rooms.remove(event.room_id);
       app.room?.left(event.room_id);
       break;
-    case "e2e.settings":
-      handleSettingsEvent(event);
-      break;
-    case "e2e.state":
-      handleStateEvent(event);
-      break;
-    case "e2e.envelope":
-    case "e2e.key_needed":
-    case "e2e.key_rotated":
-    case "e2e.identity_changed":
-    case "e2e.room_policy":
-    case "e2e.room_state":
-      handleE2EEvent(event, app);
-      break;
     default:
-      // An event this version does not know (a newer server): ignore it.
+      // Not chat's own: an extension's (e2e.*), or one this version does not know (a newer
+      // server), which nobody handles.
       break;
   }
+  extensions.emitEvent(event, app);
 }

@@ -1,25 +1,20 @@
 // The message list of the open room (DOM only): draws confirmed and pending messages, keeps
-// the scroll position, and turns clicks on message actions into callbacks.
+// the scroll position, and turns clicks on message actions into callbacks. What a message
+// shows comes from the extension points (extensions.js): messageBody ({text, note}; encrypted
+// messages add ``verified``, ``failed`` or ``pending``: e2e/plugin.js), messageBadge,
+// editableText and decorateMessage.
 
-import { decorateMessage, deletedBody, editableText, encryptedBody, messageKeyIcon } from "../e2e/rooms_ui.js";
-import { el, icon, iconButton, setMessage } from "./dom.js";
 import { fullTime, shortTime } from "./time.js";
+import { el, icon, iconButton, setMessage } from "../lib/dom.js";
 
 const NEAR_BOTTOM_PX = 80;
 
-/** Return what to show as a message's text: {text, note}. ``note`` marks a placeholder.
- * Encrypted messages (e2e/rooms_ui.js) add ``verified`` (decrypted and signed by the sender),
- * ``failed`` (why it cannot be shown) or ``pending`` (being decrypted). */
-export function displayBody(message) {
-  if (message.deleted) return deletedBody(message) || { text: "This message was deleted", note: true };
-  if (message.encrypted) return encryptedBody(message);
-  return { text: message.body, note: false };
-}
-
 export class MessageListUI {
   /** ``handlers``: onEdit(message) → opens the editor, onSaveEdit(message, body) → Promise,
-   * onDelete(message), onRetry(clientId), onEditPending(clientId), onDiscard(clientId). */
-  constructor({ list, scroller, announcer, jumpButton, userId, handlers }) {
+   * onDelete(message), onRetry(clientId), onEditPending(clientId), onDiscard(clientId).
+   * ``extensions``: the page's extension registry. */
+  constructor({ list, scroller, announcer, jumpButton, userId, handlers, extensions }) {
+    this.extensions = extensions;
     this.list = list;
     this.scroller = scroller;
     this.announcer = announcer;
@@ -86,8 +81,8 @@ export class MessageListUI {
   arrived(message, { wasNearBottom }) {
     if (wasNearBottom) this.scrollToBottom();
     else this.jumpButton.hidden = false;
-    const shown = displayBody(message);
-    // An encrypted one is announced once decrypted (e2e/rooms_ui.js).
+    const shown = this.extensions.messageBody(message);
+    // One not readable yet is announced by its extension once it is (e2e/rooms_ui.js).
     if (message.sender.id !== this.userId && message.kind === "text" && !shown.pending) {
       this.announcer.textContent = `${message.sender.name}: ${shown.text.slice(0, 200)}`;
     }
@@ -103,9 +98,9 @@ export class MessageListUI {
       );
     }
     const mine = message.sender.id === this.userId;
-    const { text, note, verified, failed, pending } = displayBody(message);
+    const shown = this.extensions.messageBody(message);
+    const { text, note, failed, pending } = shown;
     const dataset = { id: message.id, seq: message.seq };
-    if (message.encrypted && !message.deleted) dataset.e2e = verified ? "verified" : failed || "pending";
     const item = el(
       "li",
       {
@@ -118,7 +113,7 @@ export class MessageListUI {
         "div",
         { class: "msg-head" },
         el("span", { class: "msg-sender", text: message.sender.name }),
-        verified ? messageKeyIcon() : null,
+        this.extensions.messageBadge(message, shown),
         this.timeNode(message.created_at),
         message.edited_at && !message.deleted
           ? el("span", { class: "msg-edited", title: fullTime(message.edited_at), text: "(edited)" })
@@ -136,14 +131,14 @@ export class MessageListUI {
         el(
           "div",
           { class: "msg-actions" },
-          editableText(message) === null
+          this.extensions.editableText(message) === null
             ? null
             : iconButton("edit", "Edit message", { onclick: () => this.openEditor(message) }),
           iconButton("trash", "Delete message", { onclick: () => this.handlers.onDelete(message) }),
         ),
       );
     }
-    decorateMessage(item, message); // encrypted rooms: transcript warnings (e2e/rooms_ui.js)
+    this.extensions.decorateMessage(item, message, shown); // e.g. transcript warnings (e2e)
     return item;
   }
 
@@ -158,7 +153,7 @@ export class MessageListUI {
     const body = item.querySelector(".msg-body");
     const inputId = `edit-${message.id}`;
     const input = el("textarea", { id: inputId, class: "msg-editor-input", rows: "2" });
-    input.value = editableText(message) ?? message.body;
+    input.value = this.extensions.editableText(message) ?? message.body;
     const error = el("p", { class: "form-error", role: "alert", hidden: true });
     const close = () => {
       const current = this.handlers.current(message.id) || message;

@@ -1,20 +1,20 @@
 // Outgoing changes of the open room: sends with a pending state (client_id made once, reused
 // on retry: the server dedupes), edits and deletes. Nothing the user typed is ever dropped: a
 // failed send stays on screen with Retry/Edit/Discard, or goes back into the composer.
-// In an end-to-end encrypted room (view.e2e, e2e/rooms_ui.js) the text is encrypted and signed
-// before it leaves, and plaintext never goes to a room this device knows as encrypted.
+// The room's extension hooks (view.hooks: extensions.js attachRoom) gate a send: when
+// mustEncrypt() says so, the text goes through hooks.send() (E2E: encrypted and signed,
+// e2e/plugin.js) and plaintext never goes; a message the hooks handle() is edited and deleted
+// through them.
 
-import { deleteEncryptedMessage, editEncryptedMessage, postEncryptedMessage } from "../e2e/api.js";
-import { editableText } from "../e2e/rooms_ui.js";
 import { deleteMessage, editMessage, postMessage } from "./api.js";
-import { showBanner } from "./banners_ui.js";
 import { messageLength } from "./composer_ui.js";
-import { confirmDialog } from "./modal.js";
 import { newClientId } from "./ids.js";
 import { isTransient } from "./socket.js";
+import { showBanner } from "../lib/banners_ui.js";
+import { confirmDialog } from "../lib/modal.js";
 
 export class Outbox {
-  /** ``view``: the RoomView (room, store, ui, composer, command(), receive()). */
+  /** ``view``: the RoomView (room, store, ui, composer, hooks, extensions, command(), receive()). */
   constructor(view) {
     this.view = view;
   }
@@ -35,13 +35,8 @@ export class Outbox {
     const data = { client_id: pending.client_id, body: pending.body };
     const roomId = this.view.room.id;
     try {
-      const reply = (await this.view.e2e.mustEncrypt())
-        ? await this.view.e2e.send(pending, (payload) => {
-            const sealed = { client_id: pending.client_id, payload };
-            return this.view.command({ type: "e2e.message.send", room_id: roomId, ...sealed }, () =>
-              postEncryptedMessage(roomId, sealed),
-            );
-          })
+      const reply = (await this.view.hooks.mustEncrypt())
+        ? await this.view.hooks.send(pending)
         : await this.view.command({ type: "message.send", room_id: roomId, ...data }, () =>
             postMessage(roomId, data),
           );
@@ -50,7 +45,8 @@ export class Outbox {
       if (!this.view.store.getPending(pending.client_id)) return; // confirmed meanwhile
       pending.state = "failed";
       pending.error = error.message;
-      // E2E waits (keys locked, key not shared yet) are retried when the keys come.
+      // Waits an extension marks retryable (E2E: keys locked, key not shared yet) are retried
+      // when it calls retryFailed().
       pending.retryable = isTransient(error) || error.retryable === true;
       if (!pending.retryable && this.view.composer.isEmpty()) {
         // It cannot go as it is: give the text back to the composer with the reason.
@@ -88,17 +84,13 @@ export class Outbox {
     if (messageLength(text) > max) {
       throw new Error(`A message can be at most ${max} characters; this one has ${messageLength(text)}.`);
     }
-    if (message.encrypted) {
-      if (text === editableText(message)) return;
-      const reply = await this.view.e2e.edit(message, text, (payload) =>
-        this.view.command({ type: "e2e.message.edit", message_id: message.id, payload }, () =>
-          editEncryptedMessage(message.id, payload),
-        ),
-      );
+    if (this.view.hooks.handles(message)) {
+      if (text === this.view.extensions.editableText(message)) return;
+      const reply = await this.view.hooks.edit(message, text);
       if (reply.message) this.view.receive(reply.message, { stream: false });
       return;
     }
-    if (await this.view.e2e.mustEncrypt()) {
+    if (await this.view.hooks.mustEncrypt()) {
       throw new Error("Messages sent before encryption was turned on cannot be edited.");
     }
     if (text === message.body) return;
@@ -117,13 +109,9 @@ export class Outbox {
     });
     if (!ok) return;
     try {
-      // An encrypted message is replaced by the sender's signed tombstone (e2e/rooms_ui.js).
-      const reply = message.encrypted
-        ? await this.view.e2e.remove(message, (payload) =>
-            this.view.command({ type: "e2e.message.delete", message_id: message.id, payload }, () =>
-              deleteEncryptedMessage(message.id, payload),
-            ),
-          )
+      // E2E: an encrypted message is replaced by the sender's signed tombstone (e2e/plugin.js).
+      const reply = this.view.hooks.handles(message)
+        ? await this.view.hooks.remove(message)
         : await this.view.command({ type: "message.delete", message_id: message.id }, () =>
             deleteMessage(message.id),
           );

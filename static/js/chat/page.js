@@ -1,6 +1,6 @@
-// Entry point of the pages outside the app shell (log in, sign up, My Account).
+// Entry point of the logged-out pages (log in, sign up: templates/accounts/auth_base.html).
 
-import { initBanners } from "./banners_ui.js";
+import { initBanners } from "../lib/banners_ui.js";
 import { localizeTimes } from "./time.js";
 
 initBanners();

@@ -2,7 +2,7 @@
 // chosen people show as removable chips; otherwise picking calls ``onPick`` at once.
 
 import { findPeople } from "./api.js";
-import { el, icon } from "./dom.js";
+import { el, icon } from "../lib/dom.js";
 
 let pickers = 0;
 

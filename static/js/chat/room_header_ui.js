@@ -1,8 +1,7 @@
 // The room header (name, key icon, topic) and the page title, kept current from CurrentRoom.
+// Extension point (extensions.js): headerEncrypted (the key icon).
 
-import { headerEncrypted } from "../e2e/rooms_ui.js";
-
-export function initRoomHeader(room) {
+export function initRoomHeader(room, extensions) {
   const name = document.getElementById("room-name");
   const topic = document.getElementById("room-topic");
   const encrypted = document.getElementById("room-encrypted");
@@ -13,7 +12,7 @@ export function initRoomHeader(room) {
     topic.hidden = !room.room.topic;
     // Also when the server no longer says so but this device knows it was (E2EE.md, attack 9).
     // (An <svg> has no .hidden property: toggle the attribute.)
-    encrypted?.toggleAttribute("hidden", !headerEncrypted(room));
+    encrypted?.toggleAttribute("hidden", !extensions.headerEncrypted(room));
     if (composer) composer.placeholder = `Message ${room.kind === "channel" ? "#" : ""}${room.title}`;
     document.title = `${room.title} · Keyroom`;
   };

@@ -1,17 +1,18 @@
 // The room info panel (right side; over the room on narrow screens): name, topic, kind and
 // members, with the owner's tools (edit, add people, remove, make owner) and "Leave room".
+// Extension points (extensions.js roomInfo): extra edit-form fields, another way to add people,
+// buttons by each member, a hook after a removal, and the panel's notices (E2E: e2e/plugin.js).
 
-import { initKeyChanges, openVerify } from "../e2e/key_change_ui.js";
-import { addPeopleEncrypted, initHistoryPolicy, removedMember } from "../e2e/members_ui.js";
-import { initRoomEncryption } from "../e2e/rooms_forms_ui.js";
 import { getRoom, removeMember, transferOwnership, updateRoom } from "./api.js";
-import { byId, el, setMessage } from "./dom.js";
 import { initAddPeopleDialog, slotValues } from "./dialogs_ui.js";
-import { confirmDialog } from "./modal.js";
 import { KIND_LABELS } from "./rooms_data.js";
+import { byId, el, setMessage } from "../lib/dom.js";
+import { confirmDialog } from "../lib/modal.js";
 
-/** ``room``: CurrentRoom; ``rooms``: RoomsStore (the sidebar, updated on rename). */
-export function initRoomInfo({ room, rooms, userId }) {
+/** ``room``: CurrentRoom; ``rooms``: RoomsStore (the sidebar, updated on rename);
+ * ``extensions``: the page's extension registry. */
+export function initRoomInfo({ room, rooms, userId, extensions }) {
+  const hooks = extensions.roomInfo;
   const panel = byId("room-info");
   const toggle = byId("room-info-button");
   const backdrop = byId("room-info-backdrop");
@@ -20,11 +21,10 @@ export function initRoomInfo({ room, rooms, userId }) {
   const editForm = byId("room-edit-form");
   const editName = byId("room-edit-name");
   const editTopic = byId("room-edit-topic");
-  const openAddPeople = initAddPeopleDialog({ addEncrypted: addPeopleEncrypted });
-  // The "Encrypted" switch at the bottom of the edit form (e2e/rooms_forms_ui.js).
-  const encryption = initRoomEncryption({ slot: byId("room-edit-slot"), room });
-  // Under it, for encrypted rooms: "New members can read earlier messages" (e2e/members_ui.js).
-  const historyPolicy = initHistoryPolicy({ slot: byId("room-edit-slot"), room });
+  const editSlot = byId("room-edit-slot");
+  const openAddPeople = initAddPeopleDialog({ addPeople: hooks.addPeople });
+  // E2E: the "Encrypted" switch, and "New members can read earlier messages" under it.
+  const editFields = hooks.editFields({ slot: editSlot, room });
 
   const setOpen = (open) => {
     panel.hidden = !open;
@@ -74,18 +74,7 @@ export function initRoomInfo({ room, rooms, userId }) {
         isMe ? el("span", { class: "tag tag-muted", text: "You" }) : null,
       ),
     );
-    if (room.room.encrypted && !isMe) {
-      // Compare safety numbers (and mark them verified) in the verify dialog.
-      item.append(
-        el("button", {
-          type: "button",
-          class: "button small member-verify",
-          text: "Verify",
-          "aria-label": `Compare safety numbers with ${member.name}`,
-          onclick: () => openVerify(member.id),
-        }),
-      );
-    }
+    item.append(...hooks.memberActions(member, room)); // E2E: "Verify"
     if (room.canManage && !isMe) {
       item.append(
         el(
@@ -126,7 +115,7 @@ export function initRoomInfo({ room, rooms, userId }) {
                 if (!ok) return;
                 const data = await removeMember(room.id, member.id);
                 if (data.room) room.set(data.room, { forViewer: true });
-                removedMember(room, member.id, (text) => setMessage(error, text)); // new room key
+                hooks.removedMember(room, member.id, (text) => setMessage(error, text)); // E2E: new key
               }),
           }),
         ),
@@ -141,7 +130,8 @@ export function initRoomInfo({ room, rooms, userId }) {
     byId("room-info-topic").textContent = r.topic || "No topic";
     byId("room-info-kind").textContent = KIND_LABELS[r.kind] || r.kind;
     // A DM's owner may edit it only to turn on encryption (a DM has no name or topic).
-    byId("room-info-owner-actions").hidden = !room.canManage && !encryption.offered();
+    const offered = editFields.some((field) => field.offered?.());
+    byId("room-info-owner-actions").hidden = !room.canManage && !offered;
     byId("add-people-button").hidden = !room.canManage;
     byId("room-info-member-actions").hidden = !(room.isMember && r.kind !== "dm");
     byId("members-heading").textContent = `Members (${r.members.length})`;
@@ -158,9 +148,9 @@ export function initRoomInfo({ room, rooms, userId }) {
       editTopic.closest(".field").hidden = isDm;
       editName.value = room.room.name;
       editTopic.value = room.room.topic || "";
-      encryption.reset();
-      historyPolicy.reset();
-      (isDm ? byId("room-edit-encrypted") : editName)?.focus();
+      for (const field of editFields) field.reset();
+      // A DM's form holds only the extension fields (E2E: "Encrypted"): focus the first one.
+      (isDm ? editSlot.querySelector("input") : editName)?.focus();
     }
   };
 
@@ -181,13 +171,13 @@ export function initRoomInfo({ room, rooms, userId }) {
   editForm.addEventListener("submit", (event) => {
     event.preventDefault();
     act(async () => {
-      await encryption.save(); // converts the room if its switch was turned on
-      await historyPolicy.save();
+      // In order (E2E: the room is converted before its history policy is set).
+      for (const field of editFields) await field.save();
       if (room.kind !== "dm") {
         const data = await updateRoom(room.id, {
           name: editName.value,
           topic: editTopic.value,
-          ...slotValues(byId("room-edit-slot")),
+          ...slotValues(editSlot),
         });
         room.set(data.room, { forViewer: true });
         rooms.update(data.room);
@@ -215,5 +205,5 @@ export function initRoomInfo({ room, rooms, userId }) {
 
   room.subscribe(render);
   render();
-  initKeyChanges(room); // "<name>'s encryption key changed" notices, the verify dialog
+  hooks.mounted(room); // E2E: "<name>'s encryption key changed" notices, the verify dialog
 }

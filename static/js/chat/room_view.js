@@ -1,25 +1,27 @@
 // The open room: loads history (newest page, older pages on scroll-up, up to a linked
 // message), applies incoming messages, read marks, membership changes and resync. Outgoing
-// changes go through outbox.js. Socket events reach it through dispatch.js.
+// changes go through outbox.js. Socket events reach it through dispatch.js. Extensions hook in
+// through ``this.hooks`` (extensions.js attachRoom; E2E decrypts what is drawn and encrypts
+// what is sent) and the points passed on to the message list, header and info panel.
 
-import { attachRoom } from "../e2e/rooms_ui.js";
 import { joinRoom, listChanges, listMessages, markRead } from "./api.js";
-import { showBanner } from "./banners_ui.js";
 import { ComposerUI } from "./composer_ui.js";
-import { byId, el, setMessage } from "./dom.js";
 import { MessageStore } from "./messages_data.js";
 import { MessageListUI } from "./messages_ui.js";
 import { Outbox } from "./outbox.js";
 import { CurrentRoom } from "./room_data.js";
 import { initRoomHeader } from "./room_header_ui.js";
 import { initRoomInfo } from "./room_info_ui.js";
+import { showBanner } from "../lib/banners_ui.js";
+import { byId, el, setMessage } from "../lib/dom.js";
 
 const RESYNC_BATCH = 500; // the server's limit for ?after_rev=
 const MAX_PAGES_TO_TARGET = 200;
 
 export class RoomView {
-  constructor({ config, socket, rooms }) {
+  constructor({ config, socket, rooms, extensions }) {
     this.config = config;
+    this.extensions = extensions;
     this.userId = config.user.id;
     this.socket = socket;
     this.rooms = rooms;
@@ -42,6 +44,7 @@ export class RoomView {
       announcer: byId("message-announcer"),
       jumpButton: byId("jump-latest"),
       userId: this.userId,
+      extensions,
       handlers: {
         current: (id) => this.store.get(id),
         onSaveEdit: (message, body) => this.outbox.saveEdit(message, body),
@@ -59,10 +62,10 @@ export class RoomView {
       maxChars: config.message_max_chars,
       onSend: (text) => this.outbox.send(text),
     });
-    initRoomHeader(this.room);
-    initRoomInfo({ room: this.room, rooms: this.rooms, userId: this.userId });
-    // End-to-end encryption: decrypts what is drawn, encrypts what is sent (outbox.js).
-    this.e2e = attachRoom(this);
+    initRoomHeader(this.room, extensions);
+    initRoomInfo({ room: this.room, rooms: this.rooms, userId: this.userId, extensions });
+    // E2E: decrypts what is drawn, encrypts what is sent (outbox.js).
+    this.hooks = extensions.attachRoom(this);
     this.room.subscribe(() => this.showFooter());
     byId("join-button").addEventListener("click", () => this.join());
     document.addEventListener("visibilitychange", () => this.markRead());
@@ -128,7 +131,7 @@ export class RoomView {
     this.store.notePage(page, { newest: true });
     const fresh = page.messages.filter((m) => this.store.apply(m, { stream: false }).change !== "ignored");
     // Encrypted messages are decrypted in batches, newest first, each batch drawn when done.
-    await this.e2e.render(
+    await this.hooks.render(
       fresh,
       (message) => this.place(this.store.get(message.id) || message),
       () => this.targetSeq || this.ui.scrollToBottom(),
@@ -141,7 +144,7 @@ export class RoomView {
     this.observeHistory();
     if (!subscribedBefore && this.socket.isOpen()) this.resync();
     this.markRead();
-    this.e2e.loaded();
+    this.hooks.loaded();
   }
 
   async showTarget() {
@@ -178,7 +181,7 @@ export class RoomView {
     this.scroller.setAttribute("aria-busy", "true");
     try {
       const page = await listMessages(this.room.id, { before: this.store.oldestSeq });
-      await this.e2e.prepare(page.messages);
+      await this.hooks.prepare(page.messages);
       this.store.notePage(page);
       const older = [];
       for (const message of page.messages) {
@@ -206,7 +209,7 @@ export class RoomView {
     // Anchor on a drawn message (some of a page may still be decrypting).
     while (next && !this.ui.items.has(next.id)) next = this.store.following(next.seq);
     this.ui.upsert(message, next);
-    this.e2e.placed(message);
+    this.hooks.placed(message);
   }
 
   // Incoming --------------------------------------------------------------------------------
@@ -222,7 +225,7 @@ export class RoomView {
     this.place(message);
     if (result.change === "added") {
       this.statusAfterLoad();
-      this.e2e.arrived(message);
+      this.hooks.arrived(message);
       this.ui.arrived(message, { wasNearBottom: wasNearBottom || message.sender.id === this.userId });
       this.markRead();
     }

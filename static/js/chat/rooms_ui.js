@@ -1,7 +1,7 @@
 // The sidebar: the room list (drawn from RoomsStore) and the narrow-screen "Menu" drawer.
+// Extension points (extensions.js): sidebarEncrypted (the key icon), watchRooms.
 
-import { sidebarEncrypted, watchRooms } from "../e2e/rooms_ui.js";
-import { el, icon } from "./dom.js";
+import { el, icon } from "../lib/dom.js";
 
 const GROUPS = [
   { kind: "channel", heading: "Channels", empty: "No channels yet." },
@@ -10,7 +10,7 @@ const GROUPS = [
 ];
 const KIND_ICONS = { channel: "hash", group: "lock", dm: "user" };
 
-function roomLink(store, room, currentRoomId) {
+function roomLink(store, room, currentRoomId, extensions) {
   const title = store.title(room);
   const unread = room.unread || 0;
   const link = el(
@@ -24,7 +24,7 @@ function roomLink(store, room, currentRoomId) {
     icon(KIND_ICONS[room.kind] || "hash"),
     el("span", { class: "room-link-name", text: title }),
   );
-  if (sidebarEncrypted(room)) link.append(icon("key", { label: "Encrypted", className: "room-link-key" }));
+  if (extensions.sidebarEncrypted(room)) link.append(icon("key", { label: "Encrypted", className: "room-link-key" }));
   if (unread) {
     link.append(
       el(
@@ -39,7 +39,7 @@ function roomLink(store, room, currentRoomId) {
 }
 
 /** Draw the room list into ``container`` now and whenever ``store`` changes. */
-export function initRoomList(container, store, { currentRoomId = null } = {}) {
+export function initRoomList(container, store, { currentRoomId = null, extensions }) {
   const render = () => {
     const groups = store.grouped();
     const sections = GROUPS.map(({ kind, heading, empty }) => {
@@ -50,7 +50,7 @@ export function initRoomList(container, store, { currentRoomId = null } = {}) {
         { class: "room-group", "aria-labelledby": headingId },
         el("h2", { id: headingId, class: "room-group-heading", text: heading }),
         rooms.length
-          ? el("ul", { class: "room-links" }, rooms.map((r) => roomLink(store, r, currentRoomId)))
+          ? el("ul", { class: "room-links" }, rooms.map((r) => roomLink(store, r, currentRoomId, extensions)))
           : el("p", { class: "room-group-empty", text: empty }),
       );
     });
@@ -63,8 +63,8 @@ export function initRoomList(container, store, { currentRoomId = null } = {}) {
   };
   store.subscribe(render);
   render();
-  // Rooms seen encrypted are remembered on this device (E2EE.md, attack 9).
-  watchRooms(store, render);
+  // E2E remembers the rooms seen encrypted on this device (E2EE.md, attack 9).
+  extensions.watchRooms(store, render);
 }
 
 /** On narrow screens the sidebar is a drawer opened by the "Menu" button. */

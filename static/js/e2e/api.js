@@ -1,5 +1,5 @@
 // The E2E endpoints (e2e/urls.py), on the chat app's fetch wrapper (CSRF, errors as ApiError).
-import { request } from "../chat/api.js";
+import { request } from "../lib/http.js";
 
 const id = (value) => Number(value);
 

@@ -3,7 +3,7 @@
 // "Try again". One persistent element (a polite live region), updated in place so screen
 // readers hear each change; hidden when there is nothing to say.
 
-import { el, icon } from "../chat/dom.js";
+import { el, icon } from "../lib/dom.js";
 
 const ICONS = { info: "key", warning: "key", locked: "lock", error: "alert" };
 

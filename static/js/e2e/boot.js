@@ -16,7 +16,7 @@
 // the user is asked (session.js `claim`, key_claim_ui.js; E2EE.md attack 16). Once unlocked,
 // trust_sync.js keeps the encrypted trust record in step with this device's trust database.
 
-import { setCsrfToken } from "../chat/api.js";
+import { setCsrfToken } from "../lib/http.js";
 import { hideE2EBanner, showE2EBanner } from "./banner_ui.js";
 import { identityErrorMessage } from "./identity_errors.js";
 import { claimText, initClaimDialog } from "./key_claim_ui.js";
@@ -302,11 +302,10 @@ function listenToOtherTabs() {
   });
 }
 
-/** After a reconnect the socket may have missed e2e.* events: read the state again. */
-function watchConnection() {
-  new MutationObserver(() => {
-    if (document.documentElement.dataset.connection === "open") refresh(() => session.load());
-  }).observe(document.documentElement, { attributes: true, attributeFilter: ["data-connection"] });
+/** Each time the socket opens (plugin.js, onConnected) it may have missed e2e.* events: read
+ * the state again. */
+export function socketOpened() {
+  if (session) refresh(() => session.load());
 }
 
 function isLogoutForm(form) {
@@ -359,7 +358,6 @@ export function startE2E() {
   sessionEvents.addEventListener("change", onSessionChange);
   interceptLogout();
   listenToOtherTabs();
-  watchConnection();
   started = refresh(() => session.load()).then(() => session);
   return started;
 }

@@ -1,11 +1,11 @@
 // Entry point of My Account -> Encryption (templates/e2e/encryption.html): whether E2E is on
 // for the user, their safety number, "Change encryption password" and "Reset encryption keys".
 // The banner, the dialogs and the logout wipe come from boot.js (also started by
-// account_pages.js; starting twice is harmless). Encryption passwords typed here never leave
+// js/pages/account.js; starting twice is harmless). Encryption passwords typed here never leave
 // the browser: only the re-encrypted key backup is sent, with the login password, which the
 // server checks (a session cookie alone must not replace the backup).
 
-import { byId, setMessage } from "../chat/dom.js";
+import { byId, setMessage } from "../lib/dom.js";
 import { currentSession, e2eControls, e2eDialogs, startE2E } from "./boot.js";
 import { identityErrorMessage, isLoginPasswordError, isWrongPassword } from "./identity_errors.js";
 import { copyText } from "./password_dialogs_ui.js";

@@ -6,8 +6,8 @@
 // (docs/SECURITY.md, attack 13). The click also vouches for the new identity in each room's
 // signed chain, so the other members' devices accept it from a member, not from the server.
 
-import { removeBanner, showBanner } from "../chat/banners_ui.js";
-import { setMessage } from "../chat/dom.js";
+import { removeBanner, showBanner } from "../lib/banners_ui.js";
+import { setMessage } from "../lib/dom.js";
 import { acceptChangedIdentity, pinEvents, safetyNumberOf, setVerified } from "./pins.js";
 import { getEngine } from "./rooms_engine.js";
 import { currentSession, roomEvents } from "./rooms_state.js";

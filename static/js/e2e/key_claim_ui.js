@@ -5,7 +5,7 @@
 // without an answer keeps the keys and the question (the banner's "Review" opens it again).
 // The work is done by `controls` (boot.js): useNewKeys(), rejectClaim().
 
-import { byId, setMessage } from "../chat/dom.js";
+import { byId, setMessage } from "../lib/dom.js";
 import { shortTime } from "../chat/time.js";
 import { focusMain } from "./banner_ui.js";
 

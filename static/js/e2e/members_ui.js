@@ -3,12 +3,12 @@
 // the room edit form, and the key rotation after a removal or on member.removed.
 
 import { getRoom } from "../chat/api.js";
-import { el, icon, setMessage } from "../chat/dom.js";
+import { el, icon, setMessage } from "../lib/dom.js";
 import { addToEncryptedRoom, memberLeft, rotateIfDue, setShareHistory } from "./members.js";
 import { getEngine } from "./rooms_engine.js";
 import { headerEncrypted } from "./rooms_ui.js";
 
-/** For chat/dialogs_ui.js's "Add people" dialog: add ``userIds`` to ``room`` (CurrentRoom).
+/** For chat/dialogs_ui.js's "Add people" dialog (plugin.js: roomInfo.addPeople): add ``userIds`` to ``room`` (CurrentRoom).
  * Encrypted rooms go through the E2E endpoint (attestations + keys); return null for a plain
  * room (the caller uses the plain endpoint). Resolves to {room} like the plain endpoint. */
 export async function addPeopleEncrypted(room, userIds, status = null) {
@@ -36,8 +36,8 @@ export function removedMember(room, userId, onError) {
   );
 }
 
-/** member.removed (chat/dispatch.js): any key holder of an encrypted room rotates the key after
- * a random delay, unless someone else did. */
+/** member.removed (registered by plugin.js, after chat/dispatch.js's own handling): any key
+ * holder of an encrypted room rotates the key after a random delay, unless someone else did. */
 export function handleMemberRemoved(event, app) {
   memberLeft(getEngine(app.userId), event.room_id, event.user_id);
 }

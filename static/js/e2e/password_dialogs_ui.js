@@ -6,7 +6,7 @@
 // The work is done by `controls` (boot.js); this module only draws. Progress goes to
 // role="status" lines, errors to role="alert" ones.
 
-import { byId, setMessage } from "../chat/dom.js";
+import { byId, setMessage } from "../lib/dom.js";
 import { focusMain } from "./banner_ui.js";
 import { identityErrorMessage, isLoginPasswordError, isWrongPassword } from "./identity_errors.js";
 

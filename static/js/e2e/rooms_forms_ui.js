@@ -2,9 +2,9 @@
 // admin member), and the encrypted-DM default of the "New direct message" dialog. The slow
 // steps (sealing keys) show progress; locked keys open the unlock dialog first (boot.js).
 
-import { confirmDialog } from "../chat/modal.js";
-import { readConfig } from "../chat/config.js";
-import { el, icon, setMessage } from "../chat/dom.js";
+import { confirmDialog } from "../lib/modal.js";
+import { readConfig } from "../lib/config.js";
+import { el, icon, setMessage } from "../lib/dom.js";
 import * as boot from "./boot.js";
 import { getEngine } from "./rooms_engine.js";
 import { E2EError, requireKeys } from "./rooms_state.js";

@@ -2,8 +2,8 @@
 // why not, warnings, the room events, and the glue between the open room (chat/room_view.js)
 // and rooms_engine.js. The "Encrypted" switches of the forms are in rooms_forms_ui.js.
 
-import { showBanner } from "../chat/banners_ui.js";
-import { el, icon } from "../chat/dom.js";
+import { showBanner } from "../lib/banners_ui.js";
+import { el, icon } from "../lib/dom.js";
 import { existingEngine, FAILURE_TEXTS, getEngine, PLAINTEXT_REFUSED, roomEvents } from "./rooms_engine.js";
 import { currentSession } from "./rooms_state.js";
 import { sessionEvents } from "./session.js";
@@ -28,7 +28,7 @@ roomEvents.addEventListener("warning", ({ detail }) => {
   showBanner({ id: `e2e-${detail.kind}-${detail.roomId}`, tone: "error", text: `${where}${detail.text}` });
 });
 
-// Message text (messages_ui.js displayBody) ---------------------------------------------------
+// Message text (plugin.js: the messageBody point) ----------------------------------------------
 
 /** Return how to show an encrypted message: {text, note, verified, pending, failed}. */
 export function encryptedBody(message) {
@@ -42,14 +42,14 @@ export function encryptedBody(message) {
   return { text: FAILURE_TEXTS[result.error] || FAILURE_TEXTS.tampered, note: true, failed: result.error };
 }
 
-/** How to show a deleted message (messages_ui.js): null for a plain deletion; for an
+/** How to show a deleted message (plugin.js): null for a plain deletion; for an
  * encrypted one, "Message deleted" (signed tombstone) or "Removed by the server". */
 export function deletedBody(message) {
   if (!message.encrypted && !openRoom?.verdicts.get(message.id)?.removed) return null;
   return encryptedBody(message);
 }
 
-/** Add the transcript warnings to a drawn message (messages_ui.js render): calm lines in the
+/** Add the transcript warnings to a drawn message (plugin.js decorateMessage): calm lines in the
  * timeline; a replayed copy is replaced by its line. */
 export function decorateMessage(item, message) {
   const verdict = openRoom?.verdicts.get(message.id);
@@ -105,7 +105,8 @@ const PREFETCH_IDENTITIES = 200; // members whose identities are fetched as a ro
 let openRoom = null;
 
 /** Hook the E2E layer into the open room (``view``: chat/room_view.js RoomView). Return the
- * object the view calls: prepare(), render(), placed(), mustEncrypt(), send(), edit(). */
+ * object plugin.js adapts to the room hooks (chat/extensions.js attachRoom): prepare(),
+ * render(), placed(), arrived(), loaded(), mustEncrypt(), send(), edit(), remove(), reconnected(). */
 export function attachRoom(view) {
   const engine = getEngine(view.userId);
   const room = view.room; // CurrentRoom
@@ -235,18 +236,6 @@ export function attachRoom(view) {
   }
   // Draw again once this device's memory of encrypted rooms is read (the header key icon).
   engine.ready.then(() => room.emit());
-  // After a reconnect the socket may have missed e2e.envelope / e2e.key_rotated: fetch the
-  // keys again (messages waiting for one are decrypted on "keys").
-  let wasOpen = document.documentElement.dataset.connection === "open";
-  let everOpen = wasOpen;
-  new MutationObserver(() => {
-    const open = document.documentElement.dataset.connection === "open";
-    if (open && !wasOpen && everOpen && room.room.encrypted && room.isMember) {
-      engine.refresh(room.id).catch(() => undefined);
-    }
-    everOpen ||= open;
-    wasOpen = open;
-  }).observe(document.documentElement, { attributes: true, attributeFilter: ["data-connection"] });
 
   openRoom = {
     room,
@@ -311,6 +300,11 @@ export function attachRoom(view) {
     remove(message, deliver) {
       return engine.messages.remove(message, deliver);
     },
+    /** The socket is back (plugin.js, onConnected): it may have missed e2e.envelope /
+     * e2e.key_rotated, so fetch the keys again (messages waiting for one are decrypted on "keys"). */
+    reconnected() {
+      if (room.room.encrypted && room.isMember) engine.refresh(room.id).catch(() => undefined);
+    },
     verdicts: shownVerdicts,
   };
   return openRoom;
@@ -321,7 +315,7 @@ export function headerEncrypted(room) {
   return Boolean(room.room.encrypted) || Boolean(existingEngine()?.isKnownEncrypted(room.id));
 }
 
-// Server events (chat/dispatch.js) ------------------------------------------------------------
+// Server events (plugin.js registers them with chat/dispatch.js) -------------------------------
 
 /** Handle the room-related e2e.* events. */
 export function handleE2EEvent(event, app) {

@@ -13,7 +13,7 @@
 // (something was refused or failed; a banner says what).
 
 import { openTrustRecord, sealTrustRecord, verifyPublicIdentity } from "../crypto/index.js";
-import { removeBanner, showBanner } from "../chat/banners_ui.js";
+import { removeBanner, showBanner } from "../lib/banners_ui.js";
 import * as api from "./api.js";
 import { pinEvents } from "./pins.js";
 import { trustStoreEvents } from "./store.js";

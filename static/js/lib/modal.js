@@ -1,5 +1,6 @@
-// Modal dialogs shared by the chat and E2E UIs (no imports of other UI modules, so any module
-// can use them without creating an import cycle: the static files' hashed names need none).
+// Modal dialogs shared by the chat and E2E UIs. It depends on no other UI module, so any module
+// can use it without a cycle in the module graph (the static files' hashed names need none).
+// (No word "import" in a comment above an import: collectstatic's rewrite would start there.)
 import { byId } from "./dom.js";
 
 /** Open ``dialog`` modally and focus ``focus`` (else its first field). */
