@@ -241,6 +241,24 @@ def do_rotate_key(
     return key
 
 
+def _already_recorded(state: ChainState, entry: dict[str, Any]) -> bool:
+    """Return whether ``entry`` is an ``identity`` entry for what the chain already records.
+
+    Two key holders who serve the same newcomer at once both vouch for the same first
+    identity; the one who comes second has nothing to add, so its (stale) entry is dropped
+    instead of being a conflict, and its envelopes go on as usual.
+    """
+    if entry.get("type") != "identity" or not isinstance(entry.get("body"), dict):
+        return False
+    body = entry["body"]
+    recorded = state.members.get(str(body.get("user")))
+    return recorded is not None and recorded.wire() == {
+        "ed25519": body.get("ed25519"),
+        "x25519": body.get("x25519"),
+        "sig": body.get("sig"),
+    }
+
+
 def _check_share(state: ChainState, key: RoomKey, recipient: int) -> None:
     joined = state.joined.get(str(recipient), 1)
     if not state.share_history and key.epoch < joined:
@@ -260,7 +278,7 @@ def do_share_keys(
     """
     with transaction.atomic():
         _, state = _locked_chain(room)
-        if entries:
+        if entries and not all(_already_recorded(state, entry) for entry in entries):
             state = append_entries(user, room, entries, state=state)
             _announce_state(room, state)
         for key, envelopes in shares:

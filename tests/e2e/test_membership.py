@@ -336,3 +336,51 @@ def test_sender_can_retry_with_same_client_id_after_rotation(people):
         "POST", f"/api/e2e/rooms/{room_id}/messages/", {"client_id": client_id, "payload": payload}
     )
     assert status == 201
+
+
+def test_second_holder_vouching_for_the_same_first_identity_is_not_a_conflict(people):
+    """Two key holders serve the same newcomer at once: the one who comes second finds the
+    identity already vouched for, its entry is dropped, and its envelopes are stored."""
+    ann, bob, dan = people["ann"], people["bob"], people["dan"]
+    room_id, key_id = make_group(ann, [bob.user_id])
+    add(ann, room_id, key_id, [dan.user_id])
+    dan.publish()
+    bob.fetch_keys(room_id)
+
+    def vouch(holder: Member) -> dict:
+        holder.pin([dan.user_id])
+        key = crypto.RoomKey(key_id, holder.room_keys[key_id])
+        return {
+            "entries": holder.sign_entries(
+                room_id, [("identity", {"user": str(dan.user_id), **holder._ident(dan.user_id)})]
+            ),
+            "shares": [
+                {
+                    "key_id": key_id,
+                    "envelopes": holder.envelopes(holder.room_uid(room_id), key, [dan.user_id]),
+                }
+            ],
+        }
+
+    first, second = vouch(ann), vouch(bob)  # both built on the same head
+    assert ann.call("POST", f"/api/e2e/rooms/{room_id}/share/", first)[0] == 200
+    status, body = bob.call("POST", f"/api/e2e/rooms/{room_id}/share/", second)
+    assert (status, body) == (200, {"shared": True})
+    assert KeyEnvelope.objects.get(recipient_id=dan.user_id).sender_id == bob.user_id
+
+
+def test_a_stale_identity_entry_for_another_identity_is_still_a_conflict(people):
+    """Only an entry restating what the chain records is dropped; one built on an old head
+    that says something else is refused with state_conflict."""
+    ann, bob, cat = people["ann"], people["bob"], people["cat"]
+    room_id, _ = make_group(ann, [bob.user_id, cat.user_id])
+    other = crypto.generate_identity(str(cat.user_id)).public_identity
+    stale = ann.sign_entries(
+        room_id, [("identity", {"user": str(cat.user_id), **crypto.member_ident(other)})]
+    )
+    entries = ann.sign_entries(room_id, [("policy", {"share_history": False})])
+    assert ann.call("POST", f"/api/e2e/rooms/{room_id}/policy/", {"entries": entries})[0] == 200
+    status, body = ann.call(
+        "POST", f"/api/e2e/rooms/{room_id}/share/", {"entries": stale, "shares": []}
+    )
+    assert (status, body["error"]["code"]) == (409, "state_conflict")
