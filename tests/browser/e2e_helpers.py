@@ -27,7 +27,7 @@ from accounts.models import User
 from chat import actions as chat_actions
 from chat.models import Message, Room
 from e2e import crypto
-from e2e.models import E2ESettings, EncryptedRoom
+from e2e.models import E2ESettings, EncryptedRoom, UserIdentity
 from tests.browser.helpers import (
     People,
     off_the_loop,
@@ -287,3 +287,15 @@ def start_group_in_ui(page: Page, name: str, usernames: list[str]) -> int:
     expect(page).to_have_url(re.compile(r"/rooms/\d+/$"))
     wait_room_ready(page)
     return int(page.url.rstrip("/").rsplit("/", 1)[1])
+
+
+@off_the_loop
+def substitute_identity(user: User) -> crypto.GeneratedIdentity:
+    """The server swaps ``user``'s published identity for another valid one (and claims a
+    reset), without the user doing anything. Return the substitute (with its private keys)."""
+    substitute = crypto.generate_identity(str(user.pk))
+    row = UserIdentity.objects.get(user=user)
+    row.public = substitute.public_identity
+    row.generation += 1
+    row.save()
+    return substitute

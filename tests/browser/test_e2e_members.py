@@ -20,6 +20,7 @@ from tests.browser.e2e_helpers import (
     python_member,
     room_settled,
     sharing_passes,
+    substitute_identity,
     wait_for_sharing_pass,
     wait_until,
 )
@@ -330,18 +331,6 @@ def test_policy_flipped_by_the_server_does_not_re_share(people: People, server: 
     wait_for_sharing_pass(page, after=passes)
     assert pym.pk not in sealed_to(posts)
     assert envelopes_for(pym, room_id, generation=generation) == 0
-
-
-@off_the_loop
-def substitute_identity(user: User) -> crypto.GeneratedIdentity:
-    """The server swaps a member's published identity for another valid one (and claims a
-    reset), without the member doing anything. Return the substitute (with its private keys)."""
-    substitute = crypto.generate_identity(str(user.pk))
-    row = UserIdentity.objects.get(user=user)
-    row.public = substitute.public_identity
-    row.generation += 1
-    row.save()
-    return substitute
 
 
 @off_the_loop

@@ -11,7 +11,6 @@ from playwright.sync_api import Page, expect
 from accounts.models import User
 from chat import actions as chat_actions
 from chat.models import Message, Room, RoomKind
-from e2e import crypto
 from e2e.models import UserIdentity
 from tests.browser.e2e_helpers import (
     expect_verified,
@@ -20,6 +19,7 @@ from tests.browser.e2e_helpers import (
     python_member,
     seed_encrypted,
     start_encrypted_group,
+    substitute_identity,
     wait_until,
 )
 from tests.browser.helpers import (
@@ -69,17 +69,6 @@ def log_in_again(page: Page, user: User, password: str) -> None:
     page.get_by_role("button", name="Log in").click()
     wait_e2e(page, "locked")
     unlock_keys(page, password)
-
-
-@off_the_loop
-def substitute_identity(user: User) -> crypto.GeneratedIdentity:
-    """The server swaps ``user``'s published identity for another valid one (a claimed reset)."""
-    substitute = crypto.generate_identity(str(user.pk))
-    row = UserIdentity.objects.get(user=user)
-    row.public = substitute.public_identity
-    row.generation += 1
-    row.save()
-    return substitute
 
 
 @off_the_loop

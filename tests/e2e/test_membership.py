@@ -51,6 +51,31 @@ def add(owner: Member, room_id: int, key_id: str, newcomers: list[int], *, keys=
     )
 
 
+def share_body(
+    holder: Member, room_id: int, key_id: str, recipients: list[int], *, vouch: int | None = None
+) -> dict:
+    """The /share/ body by which ``holder`` seals ``key_id`` to ``recipients``, first vouching
+    (an ``identity`` entry) for the identity it pinned for ``vouch``, if given."""
+    holder.pin(recipients)
+    key = crypto.RoomKey(key_id, holder.room_keys[key_id])
+    body: dict = {
+        "shares": [
+            {
+                "key_id": key_id,
+                "envelopes": holder.envelopes(holder.room_uid(room_id), key, recipients),
+            }
+        ]
+    }
+    if vouch is not None:
+        item = ("identity", {"user": str(vouch), **holder._ident(vouch)})
+        body["entries"] = holder.sign_entries(room_id, [item])
+    return body
+
+
+def share(holder: Member, room_id: int, body: dict) -> tuple[int, dict]:
+    return holder.call("POST", f"/api/e2e/rooms/{room_id}/share/", body)
+
+
 def rotate(
     holder: Member,
     room_id: int,
@@ -126,22 +151,8 @@ def test_queued_newcomer_gets_key_after_setting_up(people):
     _, access = bob.call("GET", f"/api/e2e/rooms/{room_id}/access/", None)
     need = next(n for n in access["needs"] if n["user_id"] == dan.user_id)
     bob.fetch_keys(room_id)
-    bob.pin([dan.user_id])
-    key = crypto.RoomKey(need["key_ids"][0], bob.room_keys[need["key_ids"][0]])
-    status, body = bob.call(
-        "POST",
-        f"/api/e2e/rooms/{room_id}/share/",
-        {
-            "entries": bob.sign_entries(
-                room_id, [("identity", {"user": str(dan.user_id), **bob._ident(dan.user_id)})]
-            ),
-            "shares": [
-                {
-                    "key_id": key.key_id,
-                    "envelopes": bob.envelopes(bob.room_uid(room_id), key, [dan.user_id]),
-                }
-            ],
-        },
+    status, body = share(
+        bob, room_id, share_body(bob, room_id, need["key_ids"][0], [dan.user_id], vouch=dan.user_id)
     )
     assert status == 200, body
     dan.fetch_keys(room_id)
@@ -154,20 +165,7 @@ def test_newcomer_without_vouched_identity_cannot_be_sealed_to(people):
     room_id, key_id = make_group(ann, [bob.user_id])
     add(ann, room_id, key_id, [dan.user_id])
     dan.publish()
-    ann.pin([dan.user_id])
-    key = crypto.RoomKey(key_id, ann.room_keys[key_id])
-    status, body = ann.call(
-        "POST",
-        f"/api/e2e/rooms/{room_id}/share/",
-        {
-            "shares": [
-                {
-                    "key_id": key_id,
-                    "envelopes": ann.envelopes(ann.room_uid(room_id), key, [dan.user_id]),
-                }
-            ]
-        },
-    )
+    status, body = share(ann, room_id, share_body(ann, room_id, key_id, [dan.user_id]))
     assert (status, body["error"]["code"]) == (400, "bad_recipient")
 
 
@@ -176,20 +174,7 @@ def test_member_inserted_in_database_cannot_be_sealed_to(people):
     ann, bob, cat = people["ann"], people["bob"], people["cat"]
     room_id, key_id = make_group(ann, [bob.user_id])
     Membership.objects.create(room_id=room_id, user_id=cat.user_id)
-    ann.pin([cat.user_id])
-    key = crypto.RoomKey(key_id, ann.room_keys[key_id])
-    status, body = ann.call(
-        "POST",
-        f"/api/e2e/rooms/{room_id}/share/",
-        {
-            "shares": [
-                {
-                    "key_id": key_id,
-                    "envelopes": ann.envelopes(ann.room_uid(room_id), key, [cat.user_id]),
-                }
-            ]
-        },
-    )
+    status, body = share(ann, room_id, share_body(ann, room_id, key_id, [cat.user_id]))
     assert (status, body["error"]["code"]) == (400, "bad_recipient")
 
 
@@ -303,22 +288,8 @@ def test_key_reset_makes_old_envelopes_stale(people):
     assert {"user_id": bob.user_id, "generation": 2, "key_ids": [key_id]} in access["needs"]
     ann.pins.pop(bob.user_id)  # ann confirms the new identity (the browser asks first)
     ann.publics.pop(bob.user_id)
-    ann.pin([bob.user_id])
-    key = crypto.RoomKey(key_id, ann.room_keys[key_id])
-    status, body = ann.call(
-        "POST",
-        f"/api/e2e/rooms/{room_id}/share/",
-        {
-            "entries": ann.sign_entries(
-                room_id, [("identity", {"user": str(bob.user_id), **ann._ident(bob.user_id)})]
-            ),
-            "shares": [
-                {
-                    "key_id": key_id,
-                    "envelopes": ann.envelopes(ann.room_uid(room_id), key, [bob.user_id]),
-                }
-            ],
-        },
+    status, body = share(
+        ann, room_id, share_body(ann, room_id, key_id, [bob.user_id], vouch=bob.user_id)
     )
     assert status == 200, body
     new.fetch_keys(room_id)
@@ -347,25 +318,11 @@ def test_second_holder_vouching_for_the_same_first_identity_is_not_a_conflict(pe
     dan.publish()
     bob.fetch_keys(room_id)
 
-    def vouch(holder: Member) -> dict:
-        holder.pin([dan.user_id])
-        key = crypto.RoomKey(key_id, holder.room_keys[key_id])
-        return {
-            "entries": holder.sign_entries(
-                room_id, [("identity", {"user": str(dan.user_id), **holder._ident(dan.user_id)})]
-            ),
-            "shares": [
-                {
-                    "key_id": key_id,
-                    "envelopes": holder.envelopes(holder.room_uid(room_id), key, [dan.user_id]),
-                }
-            ],
-        }
-
-    first, second = vouch(ann), vouch(bob)  # both built on the same head
-    assert ann.call("POST", f"/api/e2e/rooms/{room_id}/share/", first)[0] == 200
-    status, body = bob.call("POST", f"/api/e2e/rooms/{room_id}/share/", second)
-    assert (status, body) == (200, {"shared": True})
+    # Both bodies are built on the same head, before either is sent.
+    first = share_body(ann, room_id, key_id, [dan.user_id], vouch=dan.user_id)
+    second = share_body(bob, room_id, key_id, [dan.user_id], vouch=dan.user_id)
+    assert share(ann, room_id, first)[0] == 200
+    assert share(bob, room_id, second) == (200, {"shared": True})
     assert KeyEnvelope.objects.get(recipient_id=dan.user_id).sender_id == bob.user_id
 
 
