@@ -10,7 +10,7 @@ export function initRoomHeader(room, extensions) {
     name.textContent = room.title;
     topic.textContent = room.room.topic || "";
     topic.hidden = !room.room.topic;
-    // Also when the server no longer says so but this device knows it was (E2EE.md, attack 9).
+    // Also when the server no longer says so but this device knows it was (docs/SECURITY.md, attack 9).
     // (An <svg> has no .hidden property: toggle the attribute.)
     encrypted?.toggleAttribute("hidden", !extensions.headerEncrypted(room));
     if (composer) composer.placeholder = `Message ${room.kind === "channel" ? "#" : ""}${room.title}`;

@@ -63,7 +63,7 @@ export function initRoomList(container, store, { currentRoomId = null, extension
   };
   store.subscribe(render);
   render();
-  // E2E remembers the rooms seen encrypted on this device (E2EE.md, attack 9).
+  // E2E remembers the rooms seen encrypted on this device (docs/SECURITY.md, attack 9).
   extensions.watchRooms(store, render);
 }
 

@@ -13,7 +13,7 @@
 // arriving in the middle of key generation waits instead of racing it.
 //
 // When the server shows no identity, or another one than the keys kept here, the keys stay and
-// the user is asked (session.js `claim`, key_claim_ui.js; E2EE.md attack 16). Once unlocked,
+// the user is asked (session.js `claim`, key_claim_ui.js; docs/SECURITY.md attack 16). Once unlocked,
 // trust_sync.js keeps the encrypted trust record in step with this device's trust database.
 
 import { setCsrfToken } from "../lib/http.js";

@@ -1,4 +1,4 @@
-// "Your encryption keys were reset on another device at 10:42. Use the new keys?" (DOM; E2EE.md
+// "Your encryption keys were reset on another device at 10:42. Use the new keys?" (DOM; docs/SECURITY.md
 // attack 16): the modal of templates/e2e/dialogs.html (#e2e-claim-dialog, native <dialog> +
 // showModal: focus stays inside, Escape closes) asked when the server shows another identity
 // than the keys kept on this device. The time is the server's claim and says so. Closing it

@@ -1,4 +1,4 @@
-// Trust on first use (E2EE.md, attack 1): the first identity seen for a person is pinned on
+// Trust on first use (docs/SECURITY.md, attack 1): the first identity seen for a person is pinned on
 // this device; a different one later is a "key changed" event, never silently trusted.
 // Every identity is verified (its self-signature over the user id) before it is pinned.
 // A pin keeps every generation a person has had (`history`: the earlier ones, oldest first,

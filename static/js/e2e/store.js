@@ -4,7 +4,7 @@
 //   identity  "self" -> {signingKey, agreementKey (non-extractable), publicIdentity, generation}
 //   pending   "password" -> {iv, ct} and "wrap" -> non-extractable AES key: the generated E2E
 //             password until the user confirms they saved it (so a reload can show it again).
-// Trust ("keyroom-trust-<user>"), kept across logouts, reloads and forced logouts (E2EE.md,
+// Trust ("keyroom-trust-<user>"), kept across logouts, reloads and forced logouts (docs/SECURITY.md,
 // attack 14): a malicious server that ends the session must not reset what this device knows.
 //   pins      userId -> {userId, identity, fingerprint, firstSeen, verified, changed, history}
 //             (`history`: the earlier accepted generations, oldest first: pins.js)
@@ -12,7 +12,7 @@
 //             module does not know are kept as they are)
 //   trust     "record" -> {seen}: the newest trust record version seen (trust_sync.js)
 // The trust database holds only public data; nothing secret ever goes to web storage, cookies
-// or URLs (E2EE.md, attack 8). `Store` hides the split: each object store lives in one of them.
+// or URLs (docs/SECURITY.md, attack 8). `Store` hides the split: each object store lives in one of them.
 
 const SECRETS_PREFIX = "keyroom-e2e-";
 const SECRETS_NAME = "keyroom-e2e-secrets-";

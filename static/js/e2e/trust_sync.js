@@ -1,4 +1,4 @@
-// The trust record on the server (docs/PROTOCOL.md §16; E2EE.md attack 14): once the keys are
+// The trust record on the server (docs/PROTOCOL.md §16; docs/SECURITY.md attack 14): once the keys are
 // unlocked, fetch this user's record, refuse one older than the newest version this device has
 // seen (a visible warning), merge it into the trust database (trust_merge.js), and write a newer
 // record back, debounced, whenever the local trust changes (store.js trustStoreEvents).
