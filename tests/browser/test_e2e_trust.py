@@ -1,6 +1,7 @@
-"""Durable trust in Chromium (E2EE.md attacks 14 and 16): logout and forced logouts wipe secrets,
-not trust; the encrypted trust record carries pins, verified marks and known-encrypted rooms to a
-new device; and a browser asks before it drops its keys because of what the server says."""
+"""Durable trust in Chromium (docs/SECURITY.md attacks 14 and 16): logout and forced logouts wipe
+secrets, not trust; the encrypted trust record carries pins, verified marks and known-encrypted
+rooms to a new device; and a browser asks before it drops its keys because of what the server
+says."""
 
 import re
 

@@ -43,7 +43,7 @@ function sameIdentity(a, b) {
  *   "locked"    the user has keys, but not on this device: the E2E password unlocks them
  *   "unlocked"  private keys are available here (`keys`)
  *
- * A browser never deletes its keys because the server says so (E2EE.md, attack 16). When the
+ * A browser never deletes its keys because the server says so (docs/SECURITY.md, attack 16). When the
  * server shows no identity, or another one than the keys kept here, `claim` says so and the
  * keys stay until the user answers on this device:
  *   {kind: "no_identity"}                       the server lost or hid the identity: never
