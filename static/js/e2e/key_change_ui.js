@@ -5,56 +5,19 @@
 // person here clicks that (or "Mark as verified"): no server setting can do it for them
 // (docs/SECURITY.md, attack 13). The click also vouches for the new identity in each room's
 // signed chain, so the other members' devices accept it from a member, not from the server.
+// initKeyChanges(engine, room) returns the open room's notices and dialog: its state (the room,
+// the user the dialog is about) lives there, and destroy() removes the listeners it added.
 
 import { removeBanner, showBanner } from "../lib/banners_ui.js";
 import { setMessage } from "../lib/dom.js";
 import { acceptChangedIdentity, pinEvents, safetyNumberOf, setVerified } from "./pins.js";
-import { getEngine } from "./rooms_engine.js";
-import { currentSession, roomEvents } from "./rooms_state.js";
+import { currentSession } from "./rooms_state.js";
 
 const bannerId = (userId) => `e2e-keychanged-${Number(userId)}`;
 
-let openRoom = null; // CurrentRoom of the page
-
-function memberOf(userId) {
-  return openRoom?.room.members?.find((m) => Number(m.id) === Number(userId)) || null;
-}
-
-/** Show the key-changed notice for ``userId`` if they are in the open room. ``wasVerified``:
- * this device had marked them verified (the louder warning). */
-function showNotice(userId, wasVerified) {
-  const member = memberOf(userId);
-  if (!member) return;
-  const text = wasVerified
-    ? `You verified ${member.name} before; their key has changed. Compare safety numbers before trusting it.`
-    : `${member.name}'s encryption key changed.`;
-  showBanner({
-    id: bannerId(userId),
-    tone: wasVerified ? "error" : "warning",
-    text: wasVerified ? text : `${text} Their room keys are shared with the new key once you trust it.`,
-    actions: [{ label: "Compare safety numbers", onClick: () => openVerify(userId) }],
-  });
-}
-
-/** Look the open room's members up (cached by the engine) and show a notice for each whose
- * key changed since this device pinned it. */
-async function checkMembers(ids = null) {
-  if (!openRoom?.room.encrypted) return;
-  const engine = getEngine(openRoom.userId);
-  const wanted = (ids || openRoom.room.members.map((m) => m.id)).filter((id) => Number(id) !== engine.userId);
-  const found = await engine.identities(wanted);
-  for (const [id, item] of Object.entries(found)) {
-    if (item.status === "changed") showNotice(id, Boolean(item.pin?.verified));
-  }
-}
-
-// The verify dialog -----------------------------------------------------------------------------
-
-let dialogUserId = null;
-
-async function fillDialog(userId) {
-  const engine = getEngine(openRoom.userId);
-  const member = memberOf(userId) || { name: "This person" };
+/** Fill the verify dialog for ``userId`` (``member``: their row in the open room, or null). */
+async function fillDialog(engine, userId, member) {
+  member = member || { name: "This person" };
   const dialog = document.getElementById("e2e-verify-dialog");
   const byId = (id) => document.getElementById(id);
   setMessage(byId("e2e-verify-error"), "");
@@ -98,83 +61,120 @@ async function fillDialog(userId) {
   dialog.dataset.changed = String(changed);
 }
 
-async function openVerify(userId) {
+/** Start the key-change notices and the verify dialog for the open room (``room``: CurrentRoom;
+ * ``engine``: the page's RoomsEngine). Return {openVerify(userId), destroy()}. */
+export function initKeyChanges(engine, room) {
   const dialog = document.getElementById("e2e-verify-dialog");
-  if (!dialog || !openRoom) return;
-  dialogUserId = Number(userId);
-  if (!dialog.open) dialog.showModal();
-  document.getElementById("e2e-verify-mark").focus();
-  try {
-    await fillDialog(userId);
-  } catch (error) {
-    setMessage(document.getElementById("e2e-verify-error"), error.message);
-  }
-}
+  let dialogUserId = null; // whom the verify dialog is about
+  const listeners = []; // [target, type, listener]: removed by destroy()
+  const listen = (target, type, listener) => {
+    target?.addEventListener(type, listener);
+    listeners.push([target, type, listener]);
+  };
 
-/** Accept ``userId``'s new key on this device and seal them the keys they lack in the rooms this
- * page knows (the open room first). */
-async function trustNewKey(userId) {
-  const engine = getEngine(openRoom.userId);
-  await engine.ready;
-  const pin = await engine.store.get("pins", Number(userId));
-  const accepted = pin?.changed?.identity || pin?.identity;
-  await acceptChangedIdentity(engine.store, Number(userId));
-  engine.identityChanged(userId); // look them up afresh; retry their messages
-  if (!accepted) return;
-  const rooms = [openRoom.id, ...[...engine.rooms.keys()].filter((id) => id !== openRoom.id)];
-  for (const roomId of rooms) {
-    await engine.sharing.vouchAndShare(roomId, userId, accepted);
-  }
-}
+  const memberOf = (userId) => room.room.members?.find((m) => Number(m.id) === Number(userId)) || null;
 
-function wireDialog() {
-  const dialog = document.getElementById("e2e-verify-dialog");
-  if (!dialog || dialog.dataset.wired) return;
-  dialog.dataset.wired = "true";
-  for (const button of dialog.querySelectorAll("[data-close-dialog]")) {
-    button.addEventListener("click", () => dialog.close("cancel"));
-  }
-  const status = document.getElementById("e2e-verify-status");
-  const error = document.getElementById("e2e-verify-error");
-  const run = (button, label, work) =>
-    button.addEventListener("click", async () => {
-      if (dialogUserId === null) return;
-      const userId = dialogUserId;
-      setMessage(error, "");
-      setMessage(status, label);
-      button.disabled = true;
-      try {
-        await work(userId);
-        removeBanner(bannerId(userId));
-        dialog.close("ok");
-      } catch (err) {
-        setMessage(error, `That did not work: ${err.message}`);
-      } finally {
-        setMessage(status, "");
-        button.disabled = false;
-      }
+  /** Show the key-changed notice for ``userId`` if they are in the open room. ``wasVerified``:
+   * this device had marked them verified (the louder warning). */
+  const showNotice = (userId, wasVerified) => {
+    const member = memberOf(userId);
+    if (!member) return;
+    const text = wasVerified
+      ? `You verified ${member.name} before; their key has changed. Compare safety numbers before trusting it.`
+      : `${member.name}'s encryption key changed.`;
+    showBanner({
+      id: bannerId(userId),
+      tone: wasVerified ? "error" : "warning",
+      text: wasVerified ? text : `${text} Their room keys are shared with the new key once you trust it.`,
+      actions: [{ label: "Compare safety numbers", onClick: () => openVerify(userId) }],
     });
-  run(document.getElementById("e2e-verify-trust"), "Sharing the room keys…", trustNewKey);
-  run(document.getElementById("e2e-verify-mark"), "Saving…", async (userId) => {
-    const engine = getEngine(openRoom.userId);
-    // Numbers compared for the new key: it is trusted and verified at once.
-    if (dialog.dataset.changed === "true") await trustNewKey(userId);
-    await setVerified(engine.store, Number(userId), true);
-    engine.forgetIdentity(userId);
-  });
-}
+  };
 
-/** Start the key-change notices for the open room (``room``: CurrentRoom). */
-export function initKeyChanges(room) {
-  openRoom = room;
-  wireDialog();
-  pinEvents.addEventListener("keychanged", ({ detail }) => showNotice(detail.userId, Boolean(detail.verified)));
-  roomEvents.addEventListener("identity", ({ detail }) => {
+  /** Look the open room's members up (cached by the engine) and show a notice for each whose
+   * key changed since this device pinned it. */
+  const checkMembers = async (ids = null) => {
+    if (!room.room.encrypted) return;
+    const wanted = (ids || room.room.members.map((m) => m.id)).filter((id) => Number(id) !== engine.userId);
+    const found = await engine.identities(wanted);
+    for (const [id, item] of Object.entries(found)) {
+      if (item.status === "changed") showNotice(id, Boolean(item.pin?.verified));
+    }
+  };
+
+  /** Open the verify dialog for a member (e.g. from the member list). */
+  const openVerify = async (userId) => {
+    if (!dialog) return;
+    dialogUserId = Number(userId);
+    if (!dialog.open) dialog.showModal();
+    document.getElementById("e2e-verify-mark").focus();
+    try {
+      await fillDialog(engine, userId, memberOf(userId));
+    } catch (error) {
+      setMessage(document.getElementById("e2e-verify-error"), error.message);
+    }
+  };
+
+  /** Accept ``userId``'s new key on this device and seal them the keys they lack in the rooms
+   * this page knows (the open room first). */
+  const trustNewKey = async (userId) => {
+    await engine.ready;
+    const pin = await engine.store.get("pins", Number(userId));
+    const accepted = pin?.changed?.identity || pin?.identity;
+    await acceptChangedIdentity(engine.store, Number(userId));
+    engine.identityChanged(userId); // look them up afresh; retry their messages
+    if (!accepted) return;
+    const rooms = [room.id, ...[...engine.rooms.keys()].filter((id) => id !== room.id)];
+    for (const roomId of rooms) {
+      await engine.sharing.vouchAndShare(roomId, userId, accepted);
+    }
+  };
+
+  if (dialog) {
+    for (const button of dialog.querySelectorAll("[data-close-dialog]")) {
+      listen(button, "click", () => dialog.close("cancel"));
+    }
+    const status = document.getElementById("e2e-verify-status");
+    const error = document.getElementById("e2e-verify-error");
+    const run = (button, label, work) =>
+      listen(button, "click", async () => {
+        if (dialogUserId === null) return;
+        const userId = dialogUserId;
+        setMessage(error, "");
+        setMessage(status, label);
+        button.disabled = true;
+        try {
+          await work(userId);
+          removeBanner(bannerId(userId));
+          dialog.close("ok");
+        } catch (err) {
+          setMessage(error, `That did not work: ${err.message}`);
+        } finally {
+          setMessage(status, "");
+          button.disabled = false;
+        }
+      });
+    run(document.getElementById("e2e-verify-trust"), "Sharing the room keys…", trustNewKey);
+    run(document.getElementById("e2e-verify-mark"), "Saving…", async (userId) => {
+      // Numbers compared for the new key: it is trusted and verified at once.
+      if (dialog.dataset.changed === "true") await trustNewKey(userId);
+      await setVerified(engine.store, Number(userId), true);
+      engine.forgetIdentity(userId);
+    });
+  }
+
+  listen(pinEvents, "keychanged", ({ detail }) => showNotice(detail.userId, Boolean(detail.verified)));
+  listen(engine.events, "identity", ({ detail }) => {
     checkMembers([detail.userId]).catch(() => undefined);
   });
-  room.subscribe(() => checkMembers().catch(() => undefined));
+  const unsubscribe = room.subscribe(() => checkMembers().catch(() => undefined));
   checkMembers().catch(() => undefined);
-}
 
-/** Open the verify dialog for a member (e.g. from the member list). */
-export { openVerify };
+  return {
+    openVerify,
+    /** Stop the notices and the dialog's buttons for this room. */
+    destroy() {
+      for (const [target, type, listener] of listeners.splice(0)) target?.removeEventListener(type, listener);
+      unsubscribe();
+    },
+  };
+}

@@ -1,12 +1,13 @@
 // Members come and go in encrypted rooms (no DOM; docs/PROTOCOL.md "Membership changes"):
 // adding people (signed member_added entries + keys sealed in one request; without history
 // sharing the key is rotated first), the room's history-sharing policy (a signed policy entry),
-// and rotating the key after someone leaves. members_ui.js draws the controls.
+// and rotating the key after someone leaves (one at a time per room: the engine's rotations).
+// members_ui.js draws the controls.
 
 import { getRoom } from "../chat/api.js";
 import * as api from "./api.js";
 import { identBody } from "./rooms_sharing.js";
-import { emit, requireKeys, sessionWithKeys, sleep } from "./rooms_state.js";
+import { requireKeys, sessionWithKeys, sleep } from "./rooms_state.js";
 
 // Key holders who see member.removed wait ROTATE_FLOOR_MS + 0..ROTATE_DELAY_MS before rotating:
 // the random part keeps them from all doing it, the floor lets the remover's browser (which
@@ -82,7 +83,7 @@ export async function setShareHistory(engine, roomId, share) {
     items: [{ type: "policy", body: { share_history: Boolean(share) } }],
     send: (entries) => api.setRoomPolicy(roomId, entries),
   }));
-  emit("keys", { roomId: state.roomId });
+  engine.emit("keys", { roomId: state.roomId });
 }
 
 /** Rotate the room key now if a rotation is due (someone left) and this device holds the
@@ -91,15 +92,14 @@ export function rotateIfDue(engine, roomId) {
   // One rotation at a time per room on this page (the remover's own, and the one its
   // member.removed event asks for): the second one finds the rotation done and does nothing.
   const id = Number(roomId);
-  const run = (rotating.get(id) || Promise.resolve()).catch(() => false).then(() => rotateNowIfDue(engine, id));
-  rotating.set(id, run);
+  const running = engine.rotations; // room id -> Promise of the running rotation check
+  const run = (running.get(id) || Promise.resolve()).catch(() => false).then(() => rotateNowIfDue(engine, id));
+  running.set(id, run);
   run.finally(() => {
-    if (rotating.get(id) === run) rotating.delete(id);
+    if (running.get(id) === run) running.delete(id);
   }).catch(() => undefined);
   return run;
 }
-
-const rotating = new Map(); // room id -> Promise of the running rotation check
 
 async function rotateNowIfDue(engine, roomId) {
   if (!sessionWithKeys()) return false;
@@ -110,14 +110,13 @@ async function rotateNowIfDue(engine, roomId) {
   return true;
 }
 
-const pendingRotations = new Map(); // room id -> Promise
-
 /** member.removed in an encrypted room: after a random delay (another holder may do it
  * first), rotate the key if it is still due. */
 export function memberLeft(engine, roomId, userId) {
   const id = Number(roomId);
   if (Number(userId) === engine.userId) return undefined; // this user left: nothing to seal
-  if (pendingRotations.has(id)) return pendingRotations.get(id);
+  const pending = engine.pendingRotations; // room id -> Promise
+  if (pending.has(id)) return pending.get(id);
   const run = (async () => {
     await engine.ready;
     if (!engine.isKnownEncrypted(id)) return false;
@@ -125,7 +124,7 @@ export function memberLeft(engine, roomId, userId) {
     return rotateIfDue(engine, id);
   })()
     .catch(() => false)
-    .finally(() => pendingRotations.delete(id));
-  pendingRotations.set(id, run);
+    .finally(() => pending.delete(id));
+  pending.set(id, run);
   return run;
 }

@@ -4,11 +4,14 @@
 // entry points are here; the work is done by rooms_ui.js (messages, sidebar, header, the open
 // room), rooms_forms_ui.js (the "Encrypted" switches), members_ui.js (members of encrypted
 // rooms), key_change_ui.js (key changes, the verify dialog) and boot.js (the keys of this user).
+// installE2E() owns the page's e2e state: it makes the one RoomsEngine (rooms_engine.js) and
+// passes it to each of those modules, and keeps the open room's objects they return.
 
 import { deleteEncryptedMessage, editEncryptedMessage, postEncryptedMessage } from "./api.js";
 import { socketOpened, startE2E, handleSettingsEvent, handleStateEvent } from "./boot.js";
-import { initKeyChanges, openVerify } from "./key_change_ui.js";
+import { initKeyChanges } from "./key_change_ui.js";
 import { addPeopleEncrypted, handleMemberRemoved, initHistoryPolicy, removedMember } from "./members_ui.js";
+import { RoomsEngine } from "./rooms_engine.js";
 import { initCreateEncryption, initDmEncryption, initRoomEncryption } from "./rooms_forms_ui.js";
 import {
   attachRoom,
@@ -19,9 +22,11 @@ import {
   handleE2EEvent,
   headerEncrypted,
   messageKeyIcon,
+  showEngineReports,
   sidebarEncrypted,
   watchRooms,
 } from "./rooms_ui.js";
+import { readConfig } from "../lib/config.js";
 import { el } from "../lib/dom.js";
 
 const ROOM_EVENTS = [
@@ -33,11 +38,10 @@ const ROOM_EVENTS = [
   "e2e.room_state",
 ];
 
-/** Adapt e2e's open-room object (rooms_ui.js attachRoom) to chat's room hooks: the sends,
- * edits and deletes of encrypted messages go as e2e.message.* commands (HTTP while the socket
- * is down). */
-function roomHooks(view) {
-  const e2e = attachRoom(view);
+/** Adapt e2e's open-room object ``e2e`` (rooms_ui.js attachRoom) to chat's room hooks: the
+ * sends, edits and deletes of encrypted messages go as e2e.message.* commands (HTTP while the
+ * socket is down). */
+function roomHooks(view, e2e) {
   return {
     prepare: (messages) => e2e.prepare(messages),
     render: (messages, place, afterBatch) => e2e.render(messages, place, afterBatch),
@@ -71,12 +75,13 @@ function roomHooks(view) {
       );
     },
     reconnected: () => e2e.reconnected(),
+    destroy: () => e2e.destroy(),
   };
 }
 
 /** The "Verify" button by a member of an encrypted room: compare safety numbers (and mark
- * them verified) in the verify dialog. */
-function verifyButton(member, room) {
+ * them verified) in the verify dialog (``openVerify``: key_change_ui.js initKeyChanges). */
+function verifyButton(member, room, openVerify) {
   if (!room.room.encrypted || member.id === room.userId) return [];
   return [
     el("button", {
@@ -89,14 +94,19 @@ function verifyButton(member, room) {
   ];
 }
 
-/** Install end-to-end encryption into ``extensions`` (chat/extensions.js createExtensions()). */
+/** Install end-to-end encryption into ``extensions`` (chat/extensions.js createExtensions()):
+ * make the page's RoomsEngine for the signed-in user and wire it into every point. */
 export function installE2E(extensions) {
-  let openRoom = null; // the open room's hooks, for onConnected
+  const engine = new RoomsEngine(readConfig().user.id);
+  let openRoom = null; // the open room's e2e object (rooms_ui.js attachRoom)
+  let keyChanges = null; // the open room's key-change notices (key_change_ui.js)
+  const verdicts = () => openRoom?.verdicts || null; // its transcript verdicts
 
+  showEngineReports(engine); // warnings as banners, sharing passes counted
   const plainBody = extensions.messageBody;
   extensions.messageBody = (message) => {
-    if (message.deleted) return deletedBody(message) || plainBody(message);
-    if (message.encrypted) return encryptedBody(message);
+    if (message.deleted) return deletedBody(engine, message, verdicts()) || plainBody(message);
+    if (message.encrypted) return encryptedBody(engine, message, verdicts());
     return plainBody(message);
   };
   extensions.messageBadge = (message, shown) => (shown.verified ? messageKeyIcon() : null);
@@ -105,37 +115,42 @@ export function installE2E(extensions) {
     if (message.encrypted && !message.deleted) {
       item.dataset.e2e = shown.verified ? "verified" : shown.failed || "pending";
     }
-    decorateMessage(item, message); // transcript warnings
+    decorateMessage(item, message, verdicts()); // transcript warnings
   };
-  extensions.editableText = (message) => editableText(message);
+  extensions.editableText = (message) => editableText(engine, message, openRoom?.room);
 
-  extensions.sidebarEncrypted = sidebarEncrypted;
-  extensions.headerEncrypted = headerEncrypted;
-  extensions.watchRooms = watchRooms; // rooms seen encrypted are remembered (E2EE.md, attack 9)
+  extensions.sidebarEncrypted = (room) => sidebarEncrypted(engine, room);
+  extensions.headerEncrypted = (room) => headerEncrypted(engine, room);
+  // Rooms seen encrypted are remembered (E2EE.md, attack 9).
+  extensions.watchRooms = (store, redraw) => watchRooms(engine, store, redraw);
 
   extensions.attachRoom = (view) => {
-    openRoom = roomHooks(view);
-    return openRoom;
+    openRoom = attachRoom(engine, view);
+    return roomHooks(view, openRoom);
   };
 
   // In this order: the "Encrypted" switch, then "New members can read earlier messages".
   extensions.roomInfo.editFields = ({ slot, room }) => [
-    initRoomEncryption({ slot, room }),
-    initHistoryPolicy({ slot, room }),
+    initRoomEncryption(engine, { slot, room }),
+    initHistoryPolicy(engine, { slot, room }),
   ];
-  extensions.roomInfo.addPeople = addPeopleEncrypted;
-  extensions.roomInfo.memberActions = verifyButton;
-  extensions.roomInfo.removedMember = removedMember; // a new room key at once
-  extensions.roomInfo.mounted = initKeyChanges;
+  extensions.roomInfo.addPeople = (room, userIds, status) => addPeopleEncrypted(engine, room, userIds, status);
+  extensions.roomInfo.memberActions = (member, room) =>
+    verifyButton(member, room, (userId) => keyChanges?.openVerify(userId));
+  // A new room key at once.
+  extensions.roomInfo.removedMember = (room, userId, onError) => removedMember(engine, room, userId, onError);
+  extensions.roomInfo.mounted = (room) => {
+    keyChanges = initKeyChanges(engine, room);
+  };
 
-  extensions.createDialog.channel = initCreateEncryption;
-  extensions.createDialog.dm = initDmEncryption;
+  extensions.createDialog.channel = (fields) => initCreateEncryption(engine, fields);
+  extensions.createDialog.dm = (dialog) => initDmEncryption(engine, dialog);
 
   extensions.onEvent("e2e.settings", (event) => handleSettingsEvent(event));
   extensions.onEvent("e2e.state", (event) => handleStateEvent(event));
-  for (const type of ROOM_EVENTS) extensions.onEvent(type, handleE2EEvent);
+  for (const type of ROOM_EVENTS) extensions.onEvent(type, (event) => handleE2EEvent(engine, event));
   // Encrypted rooms: a key holder rotates the key after someone leaves.
-  extensions.onEvent("member.removed", handleMemberRemoved);
+  extensions.onEvent("member.removed", (event) => handleMemberRemoved(engine, event));
 
   extensions.onBoot(() => startE2E());
   extensions.onConnected(({ reconnect }) => {

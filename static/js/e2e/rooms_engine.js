@@ -24,7 +24,6 @@ import {
   currentSession,
   E2EError,
   setTrustHeadCheck,
-  emit,
   PLAINTEXT_REFUSED,
   RoomState,
   sessionSettled,
@@ -34,19 +33,32 @@ import { sessionEvents } from "./session.js";
 import { Store, trustStoreEvents } from "./store.js";
 import { LOCKED_UNKNOWN_ROOM, plaintextSendDecision } from "./trust_merge.js";
 
-export { E2EError, FAILURE_TEXTS, PLAINTEXT_REFUSED, roomEvents } from "./rooms_state.js";
+export { E2EError, FAILURE_TEXTS, PLAINTEXT_REFUSED } from "./rooms_state.js";
 
 const UID_CHANGED =
   "The server changed this room's identity. Its messages cannot be trusted; Keyroom keeps using the identity it first saw.";
 
+/**
+ * The page's encrypted rooms: one per page, made by plugin.js installE2E() for the signed-in
+ * user and passed to every e2e UI module. Events on `engine.events`:
+ *   "keys"      {roomId}  the room's key ring changed (a key arrived, the keys got unlocked)
+ *   "warning"   {roomId, kind, text}  something this device refused (show it)
+ *   "decrypted" {roomId, message}  a message's text (or why not) is known now
+ *   "identity"  {userId}  a member's identity changed: decrypt their failed messages again
+ *   "served"    {roomId, passes}  a share-on-need pass finished (rooms_sharing.js)
+ */
 export class RoomsEngine {
   constructor(userId) {
     this.userId = Number(userId);
     this.me = String(userId);
+    this.events = new EventTarget();
     this.known = new Map(); // room id -> {roomId, uid, encrypted, since, head}
     this.rooms = new Map(); // room id -> RoomState
     this.pins = new Map(); // user id -> Promise<pin lookup result | null>
     this.warned = new Set(); // warnings already shown on this page
+    // Key rotations after someone leaves (members.js), one at a time per room:
+    this.rotations = new Map(); // room id -> Promise of the running rotation check
+    this.pendingRotations = new Map(); // room id -> Promise of a delayed one (member.removed)
     this.store = null;
     this.chain = new RoomChain(this);
     this.messages = new MessageCrypto(this);
@@ -69,6 +81,11 @@ export class RoomsEngine {
       // No IndexedDB (a private window may refuse it): remember for this page only.
       this.store = null;
     }
+  }
+
+  /** Report ``type`` with ``detail`` on ``events`` (see above). */
+  emit(type, detail) {
+    this.events.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
   // Rooms known as encrypted (attack 9) -----------------------------------------------------
@@ -178,7 +195,7 @@ export class RoomsEngine {
     const tag = `${roomId}:${kind}:${text}`;
     if (this.warned.has(tag)) return;
     this.warned.add(tag);
-    emit("warning", { roomId: Number(roomId), kind, text });
+    this.emit("warning", { roomId: Number(roomId), kind, text });
   }
 
   /** Return {userId: lookup} for the users (pins.js), cached per page. Users without keys (or
@@ -242,7 +259,7 @@ export class RoomsEngine {
   identityChanged(userId) {
     this.pins.delete(Number(userId));
     this.messages.forgetFailures(userId);
-    emit("identity", { userId: Number(userId) });
+    this.emit("identity", { userId: Number(userId) });
   }
 
   /** Look a user up afresh next time (they just set up or reset keys). */
@@ -305,7 +322,7 @@ export class RoomsEngine {
       await this.#openEnvelopes(state, data.envelopes || [], session);
       await this.chain.checkProofs(state);
     }
-    emit("keys", { roomId: state.roomId });
+    this.emit("keys", { roomId: state.roomId });
   }
 
   /** Open envelopes sealed to this user; refuse any whose key id the chain does not have,
@@ -386,7 +403,7 @@ export class RoomsEngine {
     if (!state.chain?.keys.has(event.key_id)) await this.chain.load(state); // a new epoch
     await this.#openEnvelopes(state, [event], session);
     await this.chain.checkProofs(state);
-    emit("keys", { roomId: state.roomId });
+    this.emit("keys", { roomId: state.roomId });
   }
 
   /** e2e.key_rotated: the server says the room has a new key. Which key is current comes
@@ -405,7 +422,7 @@ export class RoomsEngine {
     await state.loaded.catch(() => undefined);
     if (state.entries.length >= Number(event.length)) return;
     await this.chain.load(state);
-    emit("keys", { roomId: state.roomId });
+    this.emit("keys", { roomId: state.roomId });
   }
 
   async #sessionChanged() {
@@ -415,17 +432,4 @@ export class RoomsEngine {
       if (state.loaded && !state.loadedWithKeys) await this.refresh(state.roomId).catch(() => undefined);
     }
   }
-}
-
-let engine = null;
-
-/** Return this page's engine (one per page, for the signed-in user). */
-export function getEngine(userId) {
-  if (!engine) engine = new RoomsEngine(userId);
-  return engine;
-}
-
-/** The page's engine if it was started, else null (for synchronous lookups while drawing). */
-export function existingEngine() {
-  return engine;
 }

@@ -1,12 +1,11 @@
 // The "Encrypted" switches (DOM): in the create dialog, in the room edit form (owner, or an
 // admin member), and the encrypted-DM default of the "New direct message" dialog. The slow
-// steps (sealing keys) show progress; locked keys open the unlock dialog first (boot.js).
+// steps (sealing keys) show progress; locked keys open the unlock dialog first (boot.js). Each
+// takes the page's RoomsEngine (plugin.js passes it).
 
 import { confirmDialog } from "../lib/modal.js";
-import { readConfig } from "../lib/config.js";
 import { el, icon, setMessage } from "../lib/dom.js";
 import * as boot from "./boot.js";
-import { getEngine } from "./rooms_engine.js";
 import { E2EError, requireKeys } from "./rooms_state.js";
 import { headerEncrypted } from "./rooms_ui.js";
 import { sessionEvents } from "./session.js";
@@ -15,10 +14,6 @@ const { currentSession, whenUnlocked } = boot;
 
 function settings() {
   return currentSession()?.settings || { enabled: false };
-}
-
-function myId() {
-  return readConfig()?.user?.id ?? currentSession()?.userId;
 }
 
 function onSettings(listener) {
@@ -65,7 +60,7 @@ async function withKeys(status, work, { owner = null } = {}) {
 
 /** Draw the "Encrypted" switch into the create dialog's slot. Return {wanted(), create(fields)}
  * for dialogs_ui.js: ``create`` makes the encrypted group and returns {url}. */
-export function initCreateEncryption({ slot, isPrivate }) {
+export function initCreateEncryption(engine, { slot, isPrivate }) {
   const input = el("input", {
     id: "create-channel-encrypted",
     type: "checkbox",
@@ -122,7 +117,6 @@ export function initCreateEncryption({ slot, isPrivate }) {
   return {
     wanted: () => !field.hidden && isPrivate.checked && input.checked,
     async create({ name, topic, invite }) {
-      const engine = getEngine(myId());
       setMessage(status, "Encrypting…");
       try {
         return await withKeys(
@@ -145,7 +139,7 @@ export function initCreateEncryption({ slot, isPrivate }) {
 
 /** The "New direct message" dialog: new DMs are encrypted when the administrator's default
  * says so. Return {wanted(), open(userId)} for dialogs_ui.js (open returns {url}). */
-export function initDmEncryption(dialog) {
+export function initDmEncryption(engine, dialog) {
   const note = el("p", { class: "e2e-note-line", hidden: true }, icon("key"), "New direct messages are end-to-end encrypted.");
   const status = el("p", { class: "e2e-progress", role: "status", hidden: true });
   dialog.querySelector(".dialog-body")?.append(note, status);
@@ -159,7 +153,6 @@ export function initDmEncryption(dialog) {
   return {
     wanted,
     async open(userId) {
-      const engine = getEngine(myId());
       setMessage(status, "Encrypting…");
       try {
         return await withKeys(status, () => engine.sharing.startDm(userId), { owner: dialog });
@@ -174,7 +167,7 @@ export function initDmEncryption(dialog) {
 
 /** Draw the "Encrypted" switch into the room edit form. Return {save()} for room_info_ui.js:
  * save() converts the room when the switch was turned on (after a confirmation). */
-export function initRoomEncryption({ slot, room }) {
+export function initRoomEncryption(engine, { slot, room }) {
   const input = el("input", {
     id: "room-edit-encrypted",
     type: "checkbox",
@@ -196,7 +189,7 @@ export function initRoomEncryption({ slot, room }) {
 
   const render = () => {
     const r = room.room;
-    const on = headerEncrypted(room);
+    const on = headerEncrypted(engine, room);
     const mayManage = room.isMember && (room.isOwner || room.isAdmin);
     field.hidden = r.kind === "channel" || !mayManage || (!on && !settings().enabled);
     input.checked = on;
@@ -213,9 +206,9 @@ export function initRoomEncryption({ slot, room }) {
     reset: render,
     /** Whether the room info panel should offer "Edit" for this room only for encryption
      * (a DM's owner: DMs have no name or topic to edit). */
-    offered: () => room.kind === "dm" && room.isOwner && room.isMember && !headerEncrypted(room) && settings().enabled,
+    offered: () => room.kind === "dm" && room.isOwner && room.isMember && !headerEncrypted(engine, room) && settings().enabled,
     async save() {
-      if (!input.checked || headerEncrypted(room)) return;
+      if (!input.checked || headerEncrypted(engine, room)) return;
       const ok = await confirmDialog({
         title: "Turn on end-to-end encryption?",
         text: "New messages can then be read only on members' devices, never by the server, and server search will not find them. Earlier messages stay unencrypted. This cannot be undone.",
@@ -226,7 +219,6 @@ export function initRoomEncryption({ slot, room }) {
         input.checked = false;
         throw new Error("Encryption was not turned on.");
       }
-      const engine = getEngine(room.userId);
       setMessage(status, "Encrypting…");
       try {
         await withKeys(status, () =>

@@ -7,7 +7,7 @@
 import { decryptMessage, encryptMessage } from "../crypto/index.js";
 import { listOwnMessages } from "./api.js";
 import { CHAIN_TROUBLE_TEXTS } from "./rooms_chain.js";
-import { E2EError, emit, sessionWithKeys, yieldToPage } from "./rooms_state.js";
+import { E2EError, sessionWithKeys, yieldToPage } from "./rooms_state.js";
 import {
   changeFields,
   createTranscript,
@@ -184,14 +184,14 @@ export class MessageCrypto {
     this.queue.delete(roomId);
     try {
       await this.decryptMany(roomId, batch, (done) => {
-        for (const message of done) emit("decrypted", { roomId, message });
+        for (const message of done) this.engine.emit("decrypted", { roomId, message });
       });
     } catch {
       // The room's keys could not be loaded (offline): shown as waiting, retried on "keys".
       for (const message of batch) {
         this.results.set(resultKey(message), { error: "no_key", senderId: Number(message.sender.id) });
         this.#noteWaiting(roomId, message, true);
-        emit("decrypted", { roomId, message });
+        this.engine.emit("decrypted", { roomId, message });
       }
     }
   }

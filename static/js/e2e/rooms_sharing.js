@@ -8,7 +8,7 @@ import { b64uDecode, generateRoomKey, sealEnvelope } from "../crypto/index.js";
 import { getRoom } from "../chat/api.js";
 import * as api from "./api.js";
 import { sameIdent } from "./rooms_chain.js";
-import { emit, randomUid, requireKeys, sessionSettled, sessionWithKeys, sleep, yieldToPage } from "./rooms_state.js";
+import { randomUid, requireKeys, sessionSettled, sessionWithKeys, sleep, yieldToPage } from "./rooms_state.js";
 
 const SEAL_BATCH = 50; // envelopes sealed at once between progress reports
 const SHARE_DELAY_MS = 1500; // holders wait 0..this before sealing, so not all of them do it
@@ -122,7 +122,7 @@ export class KeySharing {
     await this.#adopt(room, key);
     state.loadedWithKeys = true;
     if (!state.loaded) state.loaded = Promise.resolve();
-    emit("keys", { roomId: state.roomId });
+    this.engine.emit("keys", { roomId: state.roomId });
     return reply;
   }
 
@@ -161,7 +161,7 @@ export class KeySharing {
     }
     state.keys.set(key.keyId, key.key);
     state.rotationDue = false;
-    emit("keys", { roomId: state.roomId });
+    this.engine.emit("keys", { roomId: state.roomId });
   }
 
   // Members who lack keys ---------------------------------------------------------------------
@@ -194,7 +194,7 @@ export class KeySharing {
     })().finally(() => {
       state.serving = null;
       this.passes += 1;
-      emit("served", { roomId: state.roomId, passes: this.passes });
+      this.engine.emit("served", { roomId: state.roomId, passes: this.passes });
     });
     return state.serving;
   }

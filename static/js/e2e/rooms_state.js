@@ -1,5 +1,6 @@
-// Shared pieces of the encrypted-rooms engine (no DOM): one room's crypto state, the events the
-// engine reports, its errors and texts, and the session helpers (boot.js).
+// Shared pieces of the encrypted-rooms engine (no DOM): one room's crypto state, its errors and
+// texts, and the session helpers (boot.js). The events it reports are on engine.events
+// (rooms_engine.js).
 
 import * as boot from "./boot.js";
 
@@ -28,19 +29,6 @@ export class E2EError extends Error {
     this.code = code;
     this.retryable = retryable;
   }
-}
-
-/**
- * Events on `roomEvents`:
- *   "keys"      {roomId}  the room's key ring changed (a key arrived, the keys got unlocked)
- *   "warning"   {roomId, kind, text}  something this device refused (show it)
- *   "decrypted" {roomId, message}  a message's text (or why not) is known now
- *   "identity"  {userId}  a member's identity changed: decrypt their failed messages again
- */
-export const roomEvents = new EventTarget();
-
-export function emit(type, detail) {
-  roomEvents.dispatchEvent(new CustomEvent(type, { detail }));
 }
 
 export const { currentSession, setTrustHeadCheck, whenUnlocked } = boot;

@@ -1,10 +1,12 @@
 // Encrypted rooms in the chat UI (DOM): the key icons, decrypted text or a placeholder saying
 // why not, warnings, the room events, and the glue between the open room (chat/room_view.js)
-// and rooms_engine.js. The "Encrypted" switches of the forms are in rooms_forms_ui.js.
+// and rooms_engine.js. Every function takes the page's RoomsEngine (plugin.js makes it); the
+// open room's own state (its transcript verdicts) lives on the object attachRoom() returns.
+// The "Encrypted" switches of the forms are in rooms_forms_ui.js.
 
 import { showBanner } from "../lib/banners_ui.js";
 import { el, icon } from "../lib/dom.js";
-import { existingEngine, FAILURE_TEXTS, getEngine, PLAINTEXT_REFUSED, roomEvents } from "./rooms_engine.js";
+import { FAILURE_TEXTS, PLAINTEXT_REFUSED } from "./rooms_engine.js";
 import { currentSession } from "./rooms_state.js";
 import { sessionEvents } from "./session.js";
 import { noteResult, noteRow, setCoverage, TRANSCRIPT_TEXTS, verdictKey, verdicts } from "./transcript.js";
@@ -16,26 +18,29 @@ function roomName(roomId) {
 
 // Warnings ------------------------------------------------------------------------------------
 
-// Each finished sharing pass is counted on <html data-e2e-served="N">: a signal (for tests and
-// styles) that this page looked at who lacks keys and did what it could.
-roomEvents.addEventListener("served", ({ detail }) => {
-  document.documentElement.dataset.e2eServed = String(detail.passes);
-});
-
-roomEvents.addEventListener("warning", ({ detail }) => {
-  const name = roomName(detail.roomId);
-  const where = name ? `${name}: ` : "";
-  showBanner({ id: `e2e-${detail.kind}-${detail.roomId}`, tone: "error", text: `${where}${detail.text}` });
-});
+/** Show what ``engine`` reports for the whole page: its warnings as banners, and each finished
+ * sharing pass counted on <html data-e2e-served="N"> (a signal, for tests and styles, that this
+ * page looked at who lacks keys and did what it could). */
+export function showEngineReports(engine) {
+  engine.events.addEventListener("served", ({ detail }) => {
+    document.documentElement.dataset.e2eServed = String(detail.passes);
+  });
+  engine.events.addEventListener("warning", ({ detail }) => {
+    const name = roomName(detail.roomId);
+    const where = name ? `${name}: ` : "";
+    showBanner({ id: `e2e-${detail.kind}-${detail.roomId}`, tone: "error", text: `${where}${detail.text}` });
+  });
+}
 
 // Message text (plugin.js: the messageBody point) ----------------------------------------------
 
-/** Return how to show an encrypted message: {text, note, verified, pending, failed}. */
-export function encryptedBody(message) {
-  const verdict = openRoom?.verdicts.get(message.id); // transcript checks (transcript.js)
+/** Return how to show an encrypted message: {text, note, verified, pending, failed}.
+ * ``verdicts``: the open room's transcript verdicts (attachRoom().verdicts), or null. */
+export function encryptedBody(engine, message, verdicts = null) {
+  const verdict = verdicts?.get(message.id); // transcript checks (transcript.js)
   if (verdict?.replayOf != null) return { text: TRANSCRIPT_TEXTS.replayed, note: true, failed: "replayed" };
   if (verdict?.removed) return { text: TRANSCRIPT_TEXTS.removed, note: true, failed: "removed" };
-  const result = verdict?.shown || existingEngine()?.messages.result(message);
+  const result = verdict?.shown || engine.messages.result(message);
   if (!result) return { text: "Decrypting…", note: true, pending: true, verified: false };
   if (result.verified && result.deleted) return { text: TRANSCRIPT_TEXTS.deleted, note: true };
   if (result.verified) return { text: result.text, note: false, verified: true };
@@ -44,15 +49,15 @@ export function encryptedBody(message) {
 
 /** How to show a deleted message (plugin.js): null for a plain deletion; for an
  * encrypted one, "Message deleted" (signed tombstone) or "Removed by the server". */
-export function deletedBody(message) {
-  if (!message.encrypted && !openRoom?.verdicts.get(message.id)?.removed) return null;
-  return encryptedBody(message);
+export function deletedBody(engine, message, verdicts = null) {
+  if (!message.encrypted && !verdicts?.get(message.id)?.removed) return null;
+  return encryptedBody(engine, message, verdicts);
 }
 
 /** Add the transcript warnings to a drawn message (plugin.js decorateMessage): calm lines in the
  * timeline; a replayed copy is replaced by its line. */
-export function decorateMessage(item, message) {
-  const verdict = openRoom?.verdicts.get(message.id);
+export function decorateMessage(item, message, verdicts = null) {
+  const verdict = verdicts?.get(message.id);
   if (!verdict) return;
   const line = (text) => el("p", { class: "msg-e2e-warning", text });
   if (verdict.replayOf !== null) {
@@ -64,11 +69,10 @@ export function decorateMessage(item, message) {
   item.append(...verdict.after.map(line));
 }
 
-/** The text to edit for one's own message, or null when it cannot be edited here. */
-export function editableText(message) {
-  const engine = existingEngine();
-  if (!engine) return message.encrypted ? null : message.body;
-  return engine.messages.editableText(message, openRoom?.room.room);
+/** The text to edit for one's own message, or null when it cannot be edited here. ``room``:
+ * the open room (CurrentRoom), or null. */
+export function editableText(engine, message, room = null) {
+  return engine.messages.editableText(message, room?.room);
 }
 
 /** The key icon by a sender's name: the message was encrypted and verified. */
@@ -80,14 +84,13 @@ export function messageKeyIcon() {
 
 /** Whether the sidebar should show a room as encrypted (the server says so, or this device
  * knows it was). */
-export function sidebarEncrypted(room) {
-  return Boolean(room.encrypted) || Boolean(existingEngine()?.isKnownEncrypted(room.id));
+export function sidebarEncrypted(engine, room) {
+  return Boolean(room.encrypted) || engine.isKnownEncrypted(room.id);
 }
 
 /** Remember every room the sidebar lists as encrypted (on every app page), and redraw once
  * the remembered rooms are loaded. */
-export function watchRooms(store, redraw) {
-  const engine = getEngine(store.userId);
+export function watchRooms(engine, store, redraw) {
   const note = () => {
     for (const room of store.rooms.values()) engine.noteRoom(room);
   };
@@ -102,13 +105,11 @@ export function watchRooms(store, redraw) {
 
 const PREFETCH_IDENTITIES = 200; // members whose identities are fetched as a room opens
 
-let openRoom = null;
-
 /** Hook the E2E layer into the open room (``view``: chat/room_view.js RoomView). Return the
  * object plugin.js adapts to the room hooks (chat/extensions.js attachRoom): prepare(),
- * render(), placed(), arrived(), loaded(), mustEncrypt(), send(), edit(), remove(), reconnected(). */
-export function attachRoom(view) {
-  const engine = getEngine(view.userId);
+ * render(), placed(), arrived(), loaded(), mustEncrypt(), send(), edit(), remove(), reconnected(),
+ * with the room's state (``room``, ``verdicts``) and destroy() (removes its listeners). */
+export function attachRoom(engine, view) {
   const room = view.room; // CurrentRoom
   const list = document.getElementById("message-list");
   const announce = new Set(); // ids of live messages to announce once decrypted
@@ -173,7 +174,7 @@ export function attachRoom(view) {
     if (!current || current.rev !== message.rev) return;
     view.place(current);
     if (announce.delete(current.id)) {
-      const shown = encryptedBody(current);
+      const shown = encryptedBody(engine, current, shownVerdicts);
       view.ui.announcer.textContent = `${current.sender.name}: ${shown.text.slice(0, 200)}`;
     }
   };
@@ -183,23 +184,28 @@ export function attachRoom(view) {
     for (const message of waiting) engine.messages.track(view.store.get(message.id) || message);
   };
 
-  roomEvents.addEventListener("decrypted", ({ detail }) => {
+  const listeners = []; // [target, type, listener]: removed by destroy()
+  const listen = (target, type, listener) => {
+    target.addEventListener(type, listener);
+    listeners.push([target, type, listener]);
+  };
+  listen(engine.events, "decrypted", ({ detail }) => {
     if (detail.roomId !== room.id) return;
     placeCurrent(detail.message);
     recount();
   });
-  roomEvents.addEventListener("identity", ({ detail }) => {
+  listen(engine.events, "identity", ({ detail }) => {
     for (const message of view.store.byId.values()) {
       if (Number(message.sender.id) === detail.userId) engine.messages.track(message);
     }
   });
-  roomEvents.addEventListener("keys", ({ detail }) => {
+  listen(engine.events, "keys", ({ detail }) => {
     if (detail.roomId !== room.id) return;
     redecrypt();
     view.outbox.retryFailed();
   });
   let hadKeys = Boolean(currentSession()?.keys);
-  sessionEvents.addEventListener("change", () => {
+  listen(sessionEvents, "change", () => {
     const hasKeys = Boolean(currentSession()?.keys);
     const gotKeys = hasKeys && !hadKeys;
     hadKeys = hasKeys;
@@ -226,7 +232,7 @@ export function attachRoom(view) {
       });
     }
   };
-  room.subscribe(noteRoom);
+  const unsubscribe = room.subscribe(noteRoom);
   noteRoom();
   if (room.room.encrypted && room.isMember) {
     // Fetch the keys and the members' identities while the history loads, not after.
@@ -237,7 +243,7 @@ export function attachRoom(view) {
   // Draw again once this device's memory of encrypted rooms is read (the header key icon).
   engine.ready.then(() => room.emit());
 
-  openRoom = {
+  return {
     room,
     /** Decrypt a page of history before it is drawn (errors: drawn as placeholders). */
     async prepare(messages) {
@@ -306,20 +312,25 @@ export function attachRoom(view) {
       if (room.room.encrypted && room.isMember) engine.refresh(room.id).catch(() => undefined);
     },
     verdicts: shownVerdicts,
+    /** Stop following the room: remove the listeners added above. */
+    destroy() {
+      for (const [target, type, listener] of listeners.splice(0)) target.removeEventListener(type, listener);
+      unsubscribe();
+      clearTimeout(judgeTimer);
+      clearTimeout(countTimer);
+    },
   };
-  return openRoom;
 }
 
 /** Whether the header's key icon should show for the open room. */
-export function headerEncrypted(room) {
-  return Boolean(room.room.encrypted) || Boolean(existingEngine()?.isKnownEncrypted(room.id));
+export function headerEncrypted(engine, room) {
+  return Boolean(room.room.encrypted) || engine.isKnownEncrypted(room.id);
 }
 
 // Server events (plugin.js registers them with chat/dispatch.js) -------------------------------
 
 /** Handle the room-related e2e.* events. */
-export function handleE2EEvent(event, app) {
-  const engine = getEngine(app.userId);
+export function handleE2EEvent(engine, event) {
   switch (event.type) {
     case "e2e.envelope":
       engine.envelopeArrived(event).catch(() => undefined);
