@@ -19,7 +19,9 @@ from tests.browser.e2e_helpers import (
     open_room_page,
     python_member,
     room_settled,
+    seed_encrypted,
     sharing_passes,
+    start_encrypted_group,
     substitute_identity,
     wait_for_sharing_pass,
     wait_until,
@@ -394,3 +396,29 @@ def test_a_substituted_identity_and_a_slipped_in_member_get_no_key(
     assert pym.pk not in recipients and mallory.pk not in recipients
     assert envelopes_for(mallory, room_id) == 0
     assert keys_opened_by(substitute, pym, room_id) == 0
+
+
+def test_history_signed_with_an_earlier_key_still_verifies_and_says_so(
+    people: People, server: str
+) -> None:
+    """After a member resets their keys and a holder trusts the new identity, what the member
+    signed before still shows as verified, against the identity the room's chain recorded for
+    them then, and its key icon says it was signed with their earlier key."""
+    ann, pym = make_account("ann", "Ann Archer"), make_account("pym", "Py Member")
+    member = python_member(server, pym)
+    page = log_in_with_keys(people, ann)
+    room_id = start_encrypted_group(member, "history", [ann.pk])
+    seed_encrypted(member, pym, room_id, ["signed with the first key"])
+    open_room_page(page, server, room_id)
+    expect_verified(page, "signed with the first key")
+
+    reset_python_keys(member, "pym")
+    page.locator("#banners").get_by_role("button", name="Compare safety numbers").click()
+    dialog = page.get_by_role("dialog", name="Compare safety numbers with Py Member")
+    dialog.get_by_role("button", name="Trust new key and share room keys").click()
+    expect(dialog).to_be_hidden()
+    page.reload()
+    item = message_with(page, "signed with the first key")
+    expect(
+        item.get_by_role("img", name="Encrypted, signed with the sender's earlier key")
+    ).to_be_visible()

@@ -109,7 +109,7 @@ export function installE2E(extensions) {
     if (message.encrypted) return encryptedBody(engine, message, verdicts());
     return plainBody(message);
   };
-  extensions.messageBadge = (message, shown) => (shown.verified ? messageKeyIcon() : null);
+  extensions.messageBadge = (message, shown) => (shown.verified ? messageKeyIcon(shown) : null);
   extensions.decorateMessage = (item, message, shown) => {
     // For styles and tests: whether an encrypted message is shown, and if not, why.
     if (message.encrypted && !message.deleted) {
@@ -121,7 +121,7 @@ export function installE2E(extensions) {
 
   extensions.sidebarEncrypted = (room) => sidebarEncrypted(engine, room);
   extensions.headerEncrypted = (room) => headerEncrypted(engine, room);
-  // Rooms seen encrypted are remembered (E2EE.md, attack 9).
+  // Rooms seen encrypted are remembered (docs/SECURITY.md, attack 9).
   extensions.watchRooms = (store, redraw) => watchRooms(engine, store, redraw);
 
   extensions.attachRoom = (view) => {

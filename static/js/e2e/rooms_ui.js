@@ -43,7 +43,7 @@ export function encryptedBody(engine, message, verdicts = null) {
   const result = verdict?.shown || engine.messages.result(message);
   if (!result) return { text: "Decrypting…", note: true, pending: true, verified: false };
   if (result.verified && result.deleted) return { text: TRANSCRIPT_TEXTS.deleted, note: true };
-  if (result.verified) return { text: result.text, note: false, verified: true };
+  if (result.verified) return { text: result.text, note: false, verified: true, earlierKey: Boolean(result.earlierKey) };
   return { text: FAILURE_TEXTS[result.error] || FAILURE_TEXTS.tampered, note: true, failed: result.error };
 }
 
@@ -76,8 +76,11 @@ export function editableText(engine, message, room = null) {
 }
 
 /** The key icon by a sender's name: the message was encrypted and verified. */
-export function messageKeyIcon() {
-  return icon("key", { label: "Encrypted", className: "msg-key" });
+export function messageKeyIcon(shown = {}) {
+  // History signed before the sender's key changed still verifies, against the identity the
+  // room's chain recorded for them then; the icon says so.
+  const label = shown.earlierKey ? "Encrypted, signed with the sender's earlier key" : "Encrypted";
+  return icon("key", { label, className: "msg-key" });
 }
 
 // Sidebar ---------------------------------------------------------------------------------------
