@@ -59,10 +59,19 @@ def end_sessions(user: User) -> None:
             session.delete()
 
 
-def log_in_again(page: Page, user: User, password: str) -> None:
-    """Reload after a forced logout: the log-in page (which wipes this device's secrets), then
-    log in and unlock the keys with the E2E password."""
-    page.reload()
+def force_logout(page: Page, user: User) -> str:
+    """End ``user``'s sessions on the server while the device is away from the page (so no
+    request of the old page meets the ended session); return the page's address."""
+    url = page.url
+    page.goto("about:blank")
+    end_sessions(user)
+    return url
+
+
+def log_in_again(page: Page, user: User, password: str, url: str) -> None:
+    """Come back after a forced logout: the log-in page (which wipes this device's secrets),
+    then log in and unlock the keys with the E2E password."""
+    page.goto(url)
     expect(page).to_have_url(re.compile("/accounts/login/"))
     expect(page.locator("html")).to_have_attribute("data-e2e-wiped", "true")
     page.get_by_label("Username").fill(user.username)
@@ -115,9 +124,9 @@ def test_forced_logout_then_identity_swap_still_warns(people: People, server: st
     ann = make_account("ann", "Ann Archer")
     page, password, room_id, pym = encrypted_room_seen(people, server, ann)
 
-    end_sessions(ann)
+    url = force_logout(page, ann)
     substitute_identity(pym)
-    log_in_again(page, ann, password)
+    log_in_again(page, ann, password, url)
 
     expect(page).to_have_url(re.compile(rf"/rooms/{room_id}/$"))
     expect(page.locator("#banners").get_by_text(KEY_CHANGED)).to_be_visible()
@@ -131,9 +140,9 @@ def test_forced_logout_then_room_flipped_to_plaintext_is_refused(
     ann = make_account("ann", "Ann Archer")
     page, password, room_id, _ = encrypted_room_seen(people, server, ann)
 
-    end_sessions(ann)
+    url = force_logout(page, ann)
     flip_to_plaintext(room_id)
-    log_in_again(page, ann, password)
+    log_in_again(page, ann, password, url)
 
     expect(page).to_have_url(re.compile(rf"/rooms/{room_id}/$"))
     box = composer(page)
