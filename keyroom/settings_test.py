@@ -21,3 +21,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"]["TEST"] = {"NAME": f"keyroom_test_{os.getpid()}"}
+    # A lock wait that never ends (a test's flush behind a server transaction, say) becomes an
+    # error with a traceback instead of a hung run.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c lock_timeout=30000"

@@ -2,22 +2,20 @@
 
 Run in their own pytest process (``make test`` does), apart from the async Channels tests: the
 two fight over event loops. The server is a forked daphne process serving the on-disk test
-database; tests use ``transactional_db`` so what they write is visible to it.
+database (``live_server.py``); tests use ``transactional_db`` so what they write is visible to
+it, and a failing test's report shows what the server logged meanwhile.
 """
 
 import os
 from collections.abc import Iterator
-from functools import partial
+from pathlib import Path
 
 import pytest
-from channels.testing.live import make_application, set_database_connection
-from daphne.testing import DaphneProcess
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-from django.db import connections
 from playwright.sync_api import Browser
 
 from tests.browser.e2e_helpers import configure_e2e
 from tests.browser.helpers import People
+from tests.browser.live_server import live_daphne
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -40,37 +38,49 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 
 
 @pytest.fixture(scope="session")
-def keyroom_server(django_db_setup: None, django_db_blocker) -> Iterator[str]:
-    """Start daphne on 127.0.0.1 (a secure context for WebCrypto); yield its base URL.
+def server_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the live server's output goes (a failing test shows its part of it)."""
+    return tmp_path_factory.mktemp("server") / "daphne.log"
+
+
+@pytest.fixture(scope="session")
+def keyroom_server(django_db_setup: None, django_db_blocker, server_log: Path) -> Iterator[str]:
+    """The live daphne server's base URL.
 
     (Not named ``live_server``: pytest-django's autouse helpers expect their own fixture.)
     """
-    with django_db_blocker.unblock():
-        # SQLite corrupts a database whose open connection is carried across fork(), and a
-        # psycopg pool's connections and worker threads do not survive it: both sides start
-        # afresh (each process makes its own pool on first use).
-        connections.close_all()
-        for connection in connections.all():
-            if hasattr(connection, "close_pool"):
-                connection.close_pool()
-        process = DaphneProcess(
-            "127.0.0.1",
-            partial(make_application, static_wrapper=ASGIStaticFilesHandler),
-            setup=set_database_connection,
-        )
-        process.start()
-        while not process.ready.wait(timeout=1):
-            if not process.is_alive():
-                raise RuntimeError("the test daphne server did not start")
-        yield f"http://127.0.0.1:{process.port.value}"
-        process.terminate()
-        process.join()
+    yield from live_daphne(django_db_blocker, server_log)
+
+
+_LOG_START = pytest.StashKey[tuple[Path, int]]()
 
 
 @pytest.fixture
-def server(keyroom_server: str, transactional_db: None) -> str:
+def server(
+    keyroom_server: str, transactional_db: None, server_log: Path, request: pytest.FixtureRequest
+) -> str:
     """Return the live server's URL for a test that writes to the database."""
+    request.node.stash[_LOG_START] = (server_log, _size(server_log))
     return keyroom_server
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.exists() else 0
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
+    """Add what the live server logged during a failing test to its report (the last 300 lines;
+    tracebacks of 500s and of hung requests are there)."""
+    report = yield
+    if report.failed and _LOG_START in item.stash:
+        path, start = item.stash[_LOG_START]
+        if path.exists():
+            with path.open("rb") as log:
+                log.seek(start)
+                lines = log.read().decode(errors="replace").splitlines()[-300:]
+            report.sections.append(("live server log", "\n".join(lines)))
+    return report
 
 
 @pytest.fixture

@@ -3,22 +3,14 @@ server over HTTP, seeding through the real actions, the room's E2E state in the 
 checks that no plaintext reached the database or the server log."""
 
 import json
-import logging
-import os
 import re
-import sys
 import uuid
-from collections.abc import Callable, Iterator
-from functools import partial
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
-from channels.testing.live import make_application, set_database_connection
-from daphne.testing import DaphneProcess
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 from django.utils.crypto import get_random_string
 from playwright.sync_api import Locator, Page, expect
@@ -37,46 +29,6 @@ from tests.browser.helpers import (
     wait_room_ready,
 )
 from tests.e2e.member import Member, shared_backup
-
-# The live server --------------------------------------------------------------------------------
-
-
-def _child_setup(log_path: str) -> None:
-    """In the forked daphne process: use the test database, and send everything the server
-    prints or logs (any level) to ``log_path``."""
-    set_database_connection()
-    log = open(log_path, "a", buffering=1)  # noqa: SIM115 (open for the process's life)
-    os.dup2(log.fileno(), 1)
-    os.dup2(log.fileno(), 2)
-    # pytest's capture swapped sys.stderr for its own file: point Python's streams and every
-    # logging stream handler at the log too.
-    sys.stdout = sys.stderr = log
-    loggers = [logging.getLogger(), *map(logging.getLogger, logging.root.manager.loggerDict)]
-    for logger in loggers:
-        for handler in logger.handlers:
-            if type(handler) is logging.StreamHandler:
-                handler.setStream(log)
-    logging.getLogger().setLevel(logging.DEBUG)
-
-
-def logged_daphne(django_db_blocker: Any, log_path: Path) -> Iterator[str]:
-    """Start daphne like conftest's ``keyroom_server``, with its output captured in
-    ``log_path``; yield its base URL."""
-    with django_db_blocker.unblock():
-        connections.close_all()
-        process = DaphneProcess(
-            "127.0.0.1",
-            partial(make_application, static_wrapper=ASGIStaticFilesHandler),
-            setup=partial(_child_setup, str(log_path)),
-        )
-        process.start()
-        while not process.ready.wait(timeout=1):
-            if not process.is_alive():
-                raise RuntimeError("the test daphne server did not start")
-        yield f"http://127.0.0.1:{process.port.value}"
-        process.terminate()
-        process.join()
-
 
 # Seeding ----------------------------------------------------------------------------------------
 

@@ -22,7 +22,6 @@ from tests.browser.e2e_helpers import (
     expect_verified,
     key_icon,
     log_in_with_keys,
-    logged_daphne,
     mark_page,
     message_with,
     not_reloaded,
@@ -45,6 +44,7 @@ from tests.browser.helpers import (
     shown_messages,
     wait_room_ready,
 )
+from tests.browser.live_server import live_daphne
 from tests.e2e.member import shared_backup
 
 pytestmark = pytest.mark.browser
@@ -55,13 +55,14 @@ SECRETS: list[str] = []
 
 @pytest.fixture(scope="module")
 def server_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This module's own server log (read whole by the no-plaintext checks)."""
     return tmp_path_factory.mktemp("server") / "daphne.log"
 
 
 @pytest.fixture(scope="module")
 def keyroom_server(django_db_setup: None, django_db_blocker, server_log: Path) -> Iterator[str]:
     """This module's own daphne, whose output (all levels) goes to ``server_log``."""
-    yield from logged_daphne(django_db_blocker, server_log)
+    yield from live_daphne(django_db_blocker, server_log)
     assert_no_plaintext(SECRETS, where="server log", haystack=server_log.read_text())
 
 
