@@ -127,13 +127,16 @@ def first_key(writer_user: Any, identity: Any, room_uid: str, members: dict[int,
     return key, envelopes, genesis_entry(writer_user, identity, room_uid, key, members)
 
 
-def create_encrypted_group(writer_user: Any, name: str, members: dict[int, Any]) -> tuple:
+def create_encrypted_group(
+    writer_user: Any, name: str, members: dict[int, Any], *, identity: Any = None
+) -> tuple:
     """Create an encrypted group of ``writer_user`` and ``members`` ({user: identity|None});
-    return (room, Writer)."""
+    return (room, Writer). The writer's identity is published here unless ``identity`` gives
+    one already published."""
     from accounts.models import User
     from e2e import actions
 
-    identity = publish_identity(writer_user)
+    identity = identity or publish_identity(writer_user)
     uid = uuid.uuid4()
     key, envelopes, genesis = first_key(writer_user, identity, str(uid), members)
     room = actions.do_create_encrypted_room(

@@ -11,8 +11,16 @@ from accounts.models import User
 from chat.errors import ChatError, Conflict, InvalidInput, NotAllowed, NotFound
 from chat.events import room_group, send_event, user_group
 from chat.models import Membership, Message, MessageKind, Room, RoomKind
+from chat.payloads import (
+    member_added_event,
+    member_removed_event,
+    message_new_event,
+    message_updated_event,
+    room_joined_event,
+    room_left_event,
+    room_updated_event,
+)
 from chat.selectors import list_members_for_room
-from chat.serializers import serialize_message, serialize_room, serialize_user
 
 # A rule about a write that another app adds, run inside the write's transaction once the
 # room row is locked (``e2e`` checks ciphertext against the room's current key this way).
@@ -72,7 +80,7 @@ def _post(
         seq=seq,
         rev=seq,
     )
-    send_event(room_group(room.pk), {"type": "message.new", "message": serialize_message(message)})
+    send_event(room_group(room.pk), message_new_event(message))
     return message
 
 
@@ -81,13 +89,7 @@ def _post_system(room: Room, actor: User, text: str) -> Message:
 
 
 def _room_event(room: Room) -> None:
-    send_event(
-        room_group(room.pk),
-        {
-            "type": "room.updated",
-            "room": serialize_room(room, viewer=room.owner, members=list_members_for_room(room)),
-        },
-    )
+    send_event(room_group(room.pk), room_updated_event(room, members=list_members_for_room(room)))
 
 
 def _add(room: Room, users: Iterable[User], *, actor: User) -> list[User]:
@@ -101,14 +103,11 @@ def _add(room: Room, users: Iterable[User], *, actor: User) -> list[User]:
         return added
     members = list_members_for_room(room)
     for user in added:
-        send_event(
-            room_group(room.pk),
-            {"type": "member.added", "room_id": room.pk, "user": serialize_user(user)},
-        )
+        send_event(room_group(room.pk), member_added_event(room, user))
         # The new member's sockets subscribe to the room when they receive this.
         send_event(
             user_group(user.pk),
-            {"type": "room.joined", "room": serialize_room(room, viewer=user, members=members)},
+            room_joined_event(room, user, members=members),
             handler="room_joined",
         )
     return added
@@ -257,13 +256,8 @@ def do_remove_member(user: User, room: Room, *, member: User) -> None:
             else (f"{user.shown_name} removed {member.shown_name}")
         )
         # Tell the removed person's sockets first: they unsubscribe before the next room event.
-        send_event(
-            user_group(member.pk), {"type": "room.left", "room_id": room.pk}, handler="room_left"
-        )
-        send_event(
-            room_group(room.pk),
-            {"type": "member.removed", "room_id": room.pk, "user_id": member.pk},
-        )
+        send_event(user_group(member.pk), room_left_event(room), handler="room_left")
+        send_event(room_group(room.pk), member_removed_event(room, member))
         departure = _post_system(room, user, text)
         room.left_seq = departure.seq
         room.save(update_fields=["left_seq"])
@@ -345,10 +339,7 @@ def _change(
         for name, value in fields.items():
             setattr(message, name, value)
         message.save(update_fields=["rev", *fields])
-        send_event(
-            room_group(message.room_id),
-            {"type": "message.updated", "message": serialize_message(message)},
-        )
+        send_event(room_group(message.room_id), message_updated_event(message))
     return message
 
 

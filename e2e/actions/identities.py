@@ -9,8 +9,14 @@ from chat.errors import Conflict, NotAllowed, NotFound
 from chat.events import everyone_group, room_group, send_event, user_group
 from chat.models import Membership
 from e2e.checks import check_login_password
+from e2e.events import (
+    identity_changed_event,
+    key_needed_event,
+    own_state_event,
+    settings_event,
+)
 from e2e.models import E2ESettings, EncryptedRoom, UserIdentity
-from e2e.selectors import get_e2e_settings, serialize_identity, serialize_settings
+from e2e.selectors import get_e2e_settings
 
 
 def _require_enabled() -> None:
@@ -22,14 +28,7 @@ def _require_enabled() -> None:
 
 def _state_event(identity: UserIdentity) -> None:
     """Tell all of the user's devices about their own E2E state."""
-    send_event(
-        user_group(identity.user_id),
-        {
-            "type": "e2e.state",
-            "generation": identity.generation,
-            "password_saved": identity.password_saved,
-        },
-    )
+    send_event(user_group(identity.user_id), own_state_event(identity))
 
 
 def _ask_for_keys(user: User) -> None:
@@ -42,9 +41,7 @@ def _ask_for_keys(user: User) -> None:
         "room_id", flat=True
     )
     for room_id in room_ids:
-        send_event(
-            room_group(room_id), {"type": "e2e.key_needed", "room_id": room_id, "user_id": user.pk}
-        )
+        send_event(room_group(room_id), key_needed_event(room_id, user_id=user.pk))
 
 
 def do_save_e2e_settings(found: E2ESettings) -> E2ESettings:
@@ -52,9 +49,7 @@ def do_save_e2e_settings(found: E2ESettings) -> E2ESettings:
     with transaction.atomic():
         found.pk = 1
         found.save()
-        send_event(
-            everyone_group(), {"type": "e2e.settings", "settings": serialize_settings(found)}
-        )
+        send_event(everyone_group(), settings_event(found))
     return found
 
 
@@ -137,7 +132,7 @@ def do_reset_keys(
         identity.password_saved = False
         identity.save()
         _state_event(identity)
-        changed = {"type": "e2e.identity_changed", **serialize_identity(identity)}
+        changed = identity_changed_event(identity)
         for room_id in Membership.objects.filter(user=user).values_list("room_id", flat=True):
             send_event(room_group(room_id), changed)
         _ask_for_keys(user)

@@ -31,6 +31,7 @@ from tests.browser.e2e_helpers import (
     seed_encrypted,
     start_encrypted_group,
     start_group_in_ui,
+    wait_e2e,
     wait_until,
 )
 from tests.browser.helpers import (
@@ -42,6 +43,7 @@ from tests.browser.helpers import (
     post,
     send,
     shown_messages,
+    wait_connected,
     wait_room_ready,
 )
 from tests.browser.live_server import live_daphne
@@ -428,6 +430,26 @@ def test_waiting_for_the_key_resolves_when_a_holder_comes_online(
     open_room_page(ann_page, server, room_id)
     expect_verified(carol_page, "read me when you can")
     assert not_reloaded(carol_page)
+
+
+@pytest.mark.parametrize("holder_path", ["/", "/accounts/account/encryption/"])
+def test_a_holder_on_any_page_shares_the_key_when_a_newcomer_sets_up_keys(
+    people: People, server: str, secrets: list[str], holder_path: str
+) -> None:
+    """An online, unlocked key holder whose page shows something else (the home page, or My
+    Account) seals the room key to a member who just set up keys, pushed by the server's
+    "key needed" event: the holder never opens the room."""
+    ann, carol = make_account("ann", "Ann Archer"), make_account("carol", "Carol Cole")
+    ann_page = log_in_with_keys(people, ann)
+    room_id = start_group_in_ui(ann_page, "elsewhere", ["carol"])
+    say(ann_page, "shared while I was elsewhere", secrets)
+    ann_page.goto(f"{server}{holder_path}")
+    wait_connected(ann_page)
+    wait_e2e(ann_page, "unlocked")
+
+    carol_page = log_in_with_keys(people, carol, next_path=f"/rooms/{room_id}/")
+    expect_verified(carol_page, "shared while I was elsewhere")
+    assert ann_page.url == f"{server}{holder_path}"
 
 
 def test_database_and_server_log_hold_no_plaintext(

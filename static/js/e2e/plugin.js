@@ -4,6 +4,7 @@
 // entry points are here; the work is done by rooms_ui.js (messages, sidebar, header, the open
 // room), rooms_forms_ui.js (the "Encrypted" switches), members_ui.js (members of encrypted
 // rooms), key_change_ui.js (key changes, the verify dialog) and boot.js (the keys of this user).
+// startKeySharing() is the smaller entry for pages without the chat app (My Account).
 // installE2E() owns the page's e2e state: it makes the one RoomsEngine (rooms_engine.js) and
 // passes it to each of those modules, and keeps the open room's objects they return.
 
@@ -157,4 +158,22 @@ export function installE2E(extensions) {
     socketOpened(); // the user's own E2E state, every time
     if (reconnect) openRoom?.reconnected(); // the open room's keys, after a drop
   });
+}
+
+/** On a page without the chat app (My Account): keep serving room keys. Make the page's
+ * RoomsEngine for ``userId`` and return the socket's handlers: ``onEvent(event)`` for every
+ * server event, ``connected()`` whenever the socket opens. A key holder whose page shows My
+ * Account seals keys to a member who just set up theirs as on any app page: the server's
+ * "e2e.key_needed" event wakes it, no polling (docs/PROTOCOL.md §9.1). */
+export function startKeySharing(userId) {
+  const engine = new RoomsEngine(userId);
+  showEngineReports(engine);
+  return {
+    onEvent(event) {
+      if (event.type === "e2e.settings") handleSettingsEvent(event);
+      else if (event.type === "e2e.state") handleStateEvent(event);
+      else if (ROOM_EVENTS.includes(event.type)) handleE2EEvent(engine, event);
+    },
+    connected: () => socketOpened(),
+  };
 }

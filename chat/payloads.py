@@ -1,0 +1,47 @@
+"""The chat app's events, one builder per type (docs/ARCHITECTURE.md lists them).
+
+Actions send them with ``chat.events.send_event`` (after commit; that module is the transport:
+group names and publishing); nothing else builds them. The e2e app's are in ``e2e/events.py``.
+"""
+
+from typing import Any
+
+from accounts.models import User
+from chat.models import Message, Room
+from chat.serializers import serialize_message, serialize_room, serialize_user
+
+
+def message_new_event(message: Message) -> dict[str, Any]:
+    """A message was posted (stored first: clients that miss this resync by ``seq``)."""
+    return {"type": "message.new", "message": serialize_message(message)}
+
+
+def message_updated_event(message: Message) -> dict[str, Any]:
+    """A message was edited or deleted (its ``rev`` grew)."""
+    return {"type": "message.updated", "message": serialize_message(message)}
+
+
+def room_updated_event(room: Room, *, members: list[User]) -> dict[str, Any]:
+    """The room's name, topic, owner or encryption changed."""
+    room_data = serialize_room(room, viewer=room.owner, members=members)
+    return {"type": "room.updated", "room": room_data}
+
+
+def member_added_event(room: Room, user: User) -> dict[str, Any]:
+    """To the room: ``user`` joined it."""
+    return {"type": "member.added", "room_id": room.pk, "user": serialize_user(user)}
+
+
+def member_removed_event(room: Room, user: User) -> dict[str, Any]:
+    """To the room: ``user`` left or was removed."""
+    return {"type": "member.removed", "room_id": room.pk, "user_id": user.pk}
+
+
+def room_joined_event(room: Room, user: User, *, members: list[User]) -> dict[str, Any]:
+    """To the new member's sockets (they subscribe to the room on it)."""
+    return {"type": "room.joined", "room": serialize_room(room, viewer=user, members=members)}
+
+
+def room_left_event(room: Room) -> dict[str, Any]:
+    """To the departing member's sockets (they unsubscribe on it)."""
+    return {"type": "room.left", "room_id": room.pk}
