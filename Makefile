@@ -33,9 +33,15 @@ run: $(VENV)/.deps-run
 	@echo
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) keyroom.asgi:application
 
-lint: $(VENV)/.deps-test
+# JavaScript tools (ESLint; axe-core for the browser tests) from package-lock.json, never served.
+node_modules/.deps-node: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+lint: $(VENV)/.deps-test node_modules/.deps-node
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	npx --no-install eslint static/js tests/js tests/vectors tests/browser/crypto_page
 
 format: $(VENV)/.deps-test
 	$(VENV)/bin/ruff format .
@@ -48,7 +54,7 @@ test-python: $(VENV)/.deps-test
 test-js:
 	node --test tests/js/
 
-test-browser: $(VENV)/.deps-test
+test-browser: $(VENV)/.deps-test node_modules/.deps-node
 	@scripts/ensure-chromium
 	DJANGO_ALLOW_ASYNC_UNSAFE=true $(VENV)/bin/pytest tests/browser -p no:cacheprovider
 
@@ -66,4 +72,4 @@ check-deploy: $(VENV)/.deps-run
 	  && echo "collectstatic: $$(find $$tmp -name '*.js' | wc -l) JS files collected" && rm -rf $$tmp
 
 clean:
-	rm -rf $(VENV) var/static
+	rm -rf $(VENV) var/static node_modules

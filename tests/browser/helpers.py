@@ -64,11 +64,13 @@ def post(user: User, room: Room, body: str) -> Message:
 
 class People:
     """Open pages in separate browser contexts (separate sessions) and collect every JavaScript
-    error and console error (a CSP violation shows up there) for the test to assert on."""
+    error and console error (a CSP violation shows up there) for the test to assert on.
+    ``context_options`` go to every new browser context (e.g. ``color_scheme="dark"``)."""
 
-    def __init__(self, browser: Browser, server: str) -> None:
+    def __init__(self, browser: Browser, server: str, **context_options: object) -> None:
         self.browser = browser
         self.server = server
+        self.context_options = context_options
         self.contexts: list[BrowserContext] = []
         self.errors: list[str] = []
         self.allowed: list[re.Pattern[str]] = []
@@ -81,7 +83,7 @@ class People:
             self.errors.append(f"console: {message.text}")
 
     def new_page(self, viewport: dict | None = None) -> Page:
-        context = self.browser.new_context(viewport=viewport or DESKTOP)
+        context = self.browser.new_context(viewport=viewport or DESKTOP, **self.context_options)
         self.contexts.append(context)
         page = context.new_page()
         page.on("console", self._console)

@@ -69,7 +69,7 @@ async function expectError(code, fn) {
     await fn();
   } catch (e) {
     if (e?.constructor === Expected) return;
-    throw new Error(`expected ${Expected.name}, got ${e?.name}: ${e?.message}`);
+    throw new Error(`expected ${Expected.name}, got ${e?.name}: ${e?.message}`, { cause: e });
   }
   throw new Error(`expected ${Expected.name}, but it succeeded`);
 }

@@ -324,7 +324,7 @@ export async function signEntry({
   try {
     parsed = checkEntryWire(wire);
   } catch (e) {
-    if (e instanceof KeyroomCryptoError) throw new TypeError(`bad entry: ${e.message}`);
+    if (e instanceof KeyroomCryptoError) throw new TypeError(`bad entry: ${e.message}`, { cause: e });
     throw e;
   }
   const sig = await ed25519Sign(signingKey, _signedBytesOf(roomId, parsed));

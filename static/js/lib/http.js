@@ -43,7 +43,7 @@ export async function request(method, url, body, { signal } = {}) {
       code: "network",
     });
   }
-  let data = null;
+  let data;
   try {
     data = await response.json();
   } catch {
