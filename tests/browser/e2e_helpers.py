@@ -190,6 +190,20 @@ def expect_verified(page: Page, text: str) -> None:
 # What the server keeps --------------------------------------------------------------------------
 
 
+def python_room_seen(
+    page: Page, server: str, starter: User, name: str, text: str, *, invite: list[User]
+) -> tuple[Member, int]:
+    """Have ``starter`` (a Python member) start the encrypted group ``name`` with ``invite``
+    and write ``text`` in it; open it on ``page`` and wait until ``text`` shows verified.
+    Return the Python member and the room id."""
+    member = python_member(server, starter)
+    room_id = start_encrypted_group(member, name, [user.pk for user in invite])
+    seed_encrypted(member, starter, room_id, [text])
+    open_room_page(page, server, room_id)
+    expect_verified(page, text)
+    return member, room_id
+
+
 def database_dump() -> str:
     """Return every row of every table as text (the whole database, for leak checks)."""
     parts = []

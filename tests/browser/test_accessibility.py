@@ -16,12 +16,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.e2e_helpers import (
     configure_e2e,
-    expect_verified,
     log_in_with_keys,
-    open_room_page,
-    python_member,
-    seed_encrypted,
-    start_encrypted_group,
+    python_room_seen,
 )
 from tests.browser.helpers import (
     People,
@@ -128,11 +124,9 @@ def test_main_pages_and_dialogs_have_no_serious_violations(people: People, serve
     page.keyboard.press("Escape")
     expect(page.get_by_role("dialog")).to_have_count(0)
 
-    member = python_member(server, pym)
-    room_id = start_encrypted_group(member, "secret-talk", [ann.pk])
-    seed_encrypted(member, pym, room_id, ["hello in secret"])
-    open_room_page(page, server, room_id)
-    expect_verified(page, "hello in secret")
+    _member, _room_id = python_room_seen(
+        page, server, pym, "secret-talk", "hello in secret", invite=[ann]
+    )
     found += axe_violations(page, "encrypted room")
 
     page.get_by_role("button", name="Room info").click()

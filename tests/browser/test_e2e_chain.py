@@ -23,6 +23,7 @@ from tests.browser.e2e_helpers import (
     message_with,
     open_room_page,
     python_member,
+    python_room_seen,
     room_settled,
     seed_encrypted,
     start_encrypted_group,
@@ -124,11 +125,9 @@ def test_server_naming_its_own_account_as_starter_is_refused(people: People, ser
     ann, pym = make_account("ann", "Ann Archer"), make_account("pym", "Py Member")
     mallory = make_account("mallory")
     page = log_in_with_keys(people, ann)
-    member = python_member(server, pym)
-    room_id = start_encrypted_group(member, "founded", [ann.pk])
-    seed_encrypted(member, pym, room_id, ["from the real starter"])
-    open_room_page(page, server, room_id)
-    expect_verified(page, "from the real starter")
+    member, room_id = python_room_seen(
+        page, server, pym, "founded", "from the real starter", invite=[ann]
+    )
 
     impostor = python_member(server, mallory)
     impostor.room_uids[room_id] = member.room_uid(room_id)
@@ -283,11 +282,9 @@ def test_server_changing_the_room_uid_is_refused(people: People, server: str) ->
     rooms): the page warns, and keeps using the uid it first saw, so the room still reads."""
     ann, pym = make_account("ann", "Ann Archer"), make_account("pym", "Py Member")
     page = log_in_with_keys(people, ann)
-    member = python_member(server, pym)
-    room_id = start_encrypted_group(member, "renamed", [ann.pk])
-    seed_encrypted(member, pym, room_id, ["bound to the first uid"])
-    open_room_page(page, server, room_id)
-    expect_verified(page, "bound to the first uid")
+    _member, room_id = python_room_seen(
+        page, server, pym, "renamed", "bound to the first uid", invite=[ann]
+    )
 
     change_uid(room_id)
     page.reload()

@@ -14,12 +14,9 @@ from chat import actions as chat_actions
 from chat.models import Message, Room, RoomKind
 from e2e.models import UserIdentity
 from tests.browser.e2e_helpers import (
-    expect_verified,
     log_in_with_keys,
     open_room_page,
-    python_member,
-    seed_encrypted,
-    start_encrypted_group,
+    python_room_seen,
     substitute_identity,
     wait_until,
 )
@@ -107,11 +104,7 @@ def encrypted_room_seen(people: People, server: str, ann: User) -> tuple[Page, s
     room id, pym)."""
     pym = make_account("pym", "Py Member")
     page, password = keys_and_password(people, ann)
-    member = python_member(server, pym)
-    room_id = start_encrypted_group(member, "trusted", [ann.pk])
-    seed_encrypted(member, pym, room_id, ["hello from Py"])
-    open_room_page(page, server, room_id)
-    expect_verified(page, "hello from Py")
+    _member, room_id = python_room_seen(page, server, pym, "trusted", "hello from Py", invite=[ann])
     assert local(page, ann, "rooms", room_id)["encrypted"] is True
     # What the device learnt is in the trust record before anything else happens.
     expect(page.locator("html")).to_have_attribute("data-e2e-trust", "synced")
