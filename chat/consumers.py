@@ -14,6 +14,7 @@ from chat.commands import COMMANDS
 from chat.errors import ChatError
 from chat.events import everyone_group, room_group, user_group
 from chat.models import Membership
+from chat.wire import decode_object
 
 logger = logging.getLogger(__name__)
 
@@ -63,16 +64,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         ref = None
         try:
-            if text_data is None or len(text_data) > MAX_FRAME:
-                raise ChatError("Send JSON text frames under 256 KiB.", code="bad_frame")
-            try:
-                data = json.loads(text_data)
-            except ValueError:
-                raise ChatError("That was not valid JSON.", code="bad_json") from None
-            if not isinstance(data, dict):
-                raise ChatError("Send a JSON object.", code="bad_json")
+            if text_data is None:
+                raise ChatError("Send JSON text frames, not binary ones.", code="bad_frame")
+            data = decode_object(text_data, limit=MAX_FRAME)
             ref = data.get("ref")
+            if not isinstance(ref, int | str | None):  # it is echoed back in the reply
+                ref = None
+                raise ChatError("A command's ref is a number or a string.", code="bad_json")
             name = data.get("type")
+            if not isinstance(name, str):
+                raise ChatError("A command's type is a string.", code="bad_json")
             if name == "ping":
                 await self.reply({"type": "pong", "ref": ref})
                 return

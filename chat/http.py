@@ -1,14 +1,16 @@
 """JSON API plumbing shared by the apps' API views: login, JSON bodies, errors as JSON."""
 
-import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.views.csrf import csrf_failure as default_csrf_failure
 from django.views.decorators.http import require_http_methods
 
-from chat.errors import ChatError, InvalidInput
+from chat.errors import ChatError, InvalidInput, NotAllowed
+from chat.wire import check_text, decode_object
 
 MAX_BODY = 256 * 1024
 View = Callable[..., JsonResponse]
@@ -45,14 +47,47 @@ def json_view(*methods: str) -> Callable[[View], View]:
 
 def _parse_body(request: HttpRequest) -> dict[str, Any]:
     # A DELETE may carry a body (an encrypted message's signed tombstone).
-    if request.method in ("GET", "HEAD") or not request.body:
+    if request.method in ("GET", "HEAD"):
         return {}
-    if len(request.body) > MAX_BODY:
-        raise InvalidInput("The request is too large.", code="too_large")
     try:
-        data = json.loads(request.body)
-    except ValueError:
-        raise InvalidInput("The request body is not valid JSON.", code="bad_json") from None
-    if not isinstance(data, dict):
-        raise InvalidInput("The request body must be a JSON object.", code="bad_json")
-    return data
+        body = request.body
+    except RequestDataTooBig:  # over DATA_UPLOAD_MAX_MEMORY_SIZE: Django refuses to read it
+        raise InvalidInput(f"Send at most {MAX_BODY // 1024} KiB.", code="too_large") from None
+    return decode_object(body, limit=MAX_BODY) if body else {}
+
+
+def is_api(request: HttpRequest) -> bool:
+    """Whether the request is for the JSON API (it gets JSON errors, never HTML pages)."""
+    return request.path.startswith("/api/")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: the API's JSON error shape for API requests, Django's page else."""
+    if is_api(request):
+        return error_response(
+            NotAllowed(
+                "The request lacks a valid CSRF token; reload the page and try again.",
+                code="csrf_failed",
+            )
+        )
+    return default_csrf_failure(request, reason)
+
+
+class QueryTextMiddleware:
+    """Refuse a query string holding text no database can store (a NUL, a lone surrogate):
+    PostgreSQL would fail the query with a 500 where SQLite answers. The same rule as JSON
+    bodies (``chat.wire.check_text``); a 400 in the API's JSON shape, or a plain 400 page."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            for key, values in request.GET.lists():
+                for text in (key, *values):
+                    check_text(text)
+        except InvalidInput as error:
+            if is_api(request):
+                return error_response(error)
+            return HttpResponseBadRequest(error.message, content_type="text/plain")
+        return self.get_response(request)

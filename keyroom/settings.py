@@ -55,12 +55,16 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "chat.http.QueryTextMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
 ]
+
+# API requests get the API's JSON error shape for a CSRF failure too.
+CSRF_FAILURE_VIEW = "chat.http.csrf_failure"
 
 ROOT_URLCONF = "keyroom.urls"
 ASGI_APPLICATION = "keyroom.asgi.application"
