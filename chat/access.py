@@ -53,6 +53,25 @@ def access_owned_room_by_id(user: User, room_id: object) -> Room:
     raise NotAllowed
 
 
+def may_turn_on_encryption(user: User, room: Room) -> bool:
+    """Return whether ``user`` may turn on encryption in ``room``: in a DM either member (the
+    two are equals), in a group its owner or an instance admin who is a member."""
+    if room.kind == RoomKind.DM:
+        return is_member(user, room)
+    return room.owner_id == user.pk or (user.is_superuser and is_member(user, room))
+
+
+def access_room_to_encrypt_by_id(user: User, room_id: object) -> Room:
+    """Return a room in which the user may turn on encryption (``may_turn_on_encryption``).
+
+    Raise ``NotFound`` if they cannot see it and ``NotAllowed`` if they can but may not.
+    """
+    room = access_room_by_id(user, room_id)
+    if may_turn_on_encryption(user, room):
+        return room
+    raise NotAllowed
+
+
 def access_message_by_id(user: User, message_id: object, *, own: bool = False) -> Message:
     """Return a message in a room the user may read; with ``own``, one they sent (not deleted)."""
     pk = _parse_id(message_id)

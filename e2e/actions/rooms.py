@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import User
 from chat import actions as chat_actions
+from chat.access import may_turn_on_encryption
 from chat.errors import Conflict, InvalidInput, NotAllowed
 from chat.events import room_group, send_event, user_group
 from chat.models import Room, RoomKind
@@ -196,6 +197,9 @@ def do_encrypt_room(user: User, room: Room, *, entries: Entries, envelopes: Enve
     _require_enabled()
     with transaction.atomic():
         locked = Room.objects.select_for_update().get(pk=room.pk)
+        # Under the row lock: an owner who handed the room over meanwhile may no longer.
+        if not may_turn_on_encryption(user, locked):
+            raise NotAllowed("You cannot turn on encryption in this room.")
         if locked.encrypted:
             raise Conflict("This room is already end-to-end encrypted.", code="already_encrypted")
         _start(user, locked, entries=entries, envelopes=envelopes)

@@ -10,6 +10,7 @@ from chat.access import (
     access_message_by_id,
     access_owned_room_by_id,
     access_room_by_id,
+    access_room_to_encrypt_by_id,
     access_user_by_id,
 )
 from chat.checks import (
@@ -100,8 +101,9 @@ def dms(request: HttpRequest) -> JsonResponse:
 
 @json_view("POST")
 def encrypt_room(request: HttpRequest, room_id: int) -> JsonResponse:
-    """The owner (or an admin member) turns on encryption with the room's genesis."""
-    room = access_owned_room_by_id(request.user, room_id)
+    """A group's owner (or an admin member), or either member of a DM, turns on encryption
+    with the room's genesis."""
+    room = access_room_to_encrypt_by_id(request.user, room_id)
     room = actions.do_encrypt_room(request.user, room, **_genesis(request.data))
     return _room_reply(room)
 

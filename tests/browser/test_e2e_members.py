@@ -243,7 +243,7 @@ def open_verify_dialog(page: Page, name: str) -> Locator:
     """Room info -> "Verify" by ``name`` -> the verify dialog, filled in."""
     if page.locator("#room-info").is_hidden():
         page.get_by_role("button", name="Room info").click()
-    page.get_by_role("button", name=f"Compare safety numbers with {name}").click()
+    page.get_by_role("button", name=f"Verify {name}", exact=True).click()
     dialog = page.get_by_role("dialog", name=f"Compare safety numbers with {name}")
     expect(dialog.locator("#e2e-verify-theirs")).to_have_text(re.compile(r"^(\d{5} ){11}\d{5}$"))
     return dialog

@@ -152,7 +152,7 @@ def test_trust_follows_user_to_new_device(people: People, server: str) -> None:
     ann = make_account("ann", "Ann Archer")
     laptop, password, room_id, pym = encrypted_room_seen(people, server, ann)
     laptop.get_by_role("button", name="Room info").click()
-    laptop.get_by_role("button", name="Compare safety numbers with Py Member").click()
+    laptop.get_by_role("button", name="Verify Py Member", exact=True).click()
     dialog = laptop.get_by_role("dialog", name="Compare safety numbers with Py Member")
     dialog.get_by_role("button", name="Mark as verified").click()
     expect(dialog).to_be_hidden()

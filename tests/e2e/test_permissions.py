@@ -2,12 +2,12 @@
 anonymous, non-member, member, owner and admin callers.
 
 ``enc`` is an encrypted private group owned by ``owner`` with ``member`` in it; ``plain`` is a
-plaintext private group of the same two. ``emsg`` (in ``enc``) and ``pmsg`` (in ``plain``) were
-sent by ``member``. ``outsider`` and ``admin`` (an instance administrator) are in neither room:
-being admin gives no access to other people's private rooms. Everyone has published keys; bodies
-are built by each caller's own Python member (tests/e2e/member.py), so they are valid and only
-the caller decides the answer. Routes whose behaviour is being redesigned (the room ones) are
-pinned here only for who may call them.
+plaintext private group of the same two, and ``pdm`` a plaintext DM between them. ``emsg`` (in
+``enc``) and ``pmsg`` (in ``plain``) were sent by ``member``. ``outsider`` and ``admin`` (an
+instance administrator) are in neither room: being admin gives no access to other people's
+private rooms. Everyone has published keys; bodies are built by each caller's own Python member
+(tests/e2e/member.py), so they are valid and only the caller decides the answer. Routes whose
+behaviour is being redesigned (the room ones) are pinned here only for who may call them.
 
 The last tests fail when an e2e route, an HTTP method of one, or a socket command has no row.
 """
@@ -60,8 +60,11 @@ def world(make_user, make_room, backup_blob) -> dict[str, Any]:
     enc, key_id = make_group(members["owner"], [users["member"].pk])
     members["member"].fetch_keys(enc)
     plain = make_room(users["owner"], kind=RoomKind.GROUP, members=(users["member"],))
+    pdm, _ = chat_actions.do_open_dm(users["owner"], other=users["member"])
     for member in members.values():  # so building a body never needs the caller's access
-        member.room_uids.update({enc: str(Room.objects.get(pk=enc).uid), plain.pk: str(plain.uid)})
+        member.room_uids.update(
+            {enc: str(Room.objects.get(pk=enc).uid), plain.pk: str(plain.uid), pdm.pk: str(pdm.uid)}
+        )
     emsg = members["member"].send(enc, key_id, "psst")
     pmsg, _ = chat_actions.do_send_message(
         users["member"], plain, client_id=uuid.uuid4(), body="hi"
@@ -73,6 +76,7 @@ def world(make_user, make_room, backup_blob) -> dict[str, Any]:
         "enc": enc,
         "key_id": key_id,
         "plain": plain.pk,
+        "pdm": pdm.pk,
         "emsg": emsg["id"],
         "emsg_client_id": emsg["client_id"],
         "pmsg": pmsg.pk,
@@ -139,6 +143,13 @@ def encrypt_plain(w: dict, role: str) -> dict:
     return member.first_key(
         member.room_uid(w["plain"]), crypto.generate_room_key(), [w["member"].pk]
     )
+
+
+def encrypt_dm(w: dict, role: str) -> dict:
+    """The DM's genesis as the caller would make it (the other of the two is invited)."""
+    member = w["members"][role]
+    other = w["owner"] if member.user_id == w["member"].pk else w["member"]
+    return member.first_key(member.room_uid(w["pdm"]), crypto.generate_room_key(), [other.pk])
 
 
 def share(w: dict, role: str) -> dict:
@@ -240,6 +251,8 @@ HTTP_MATRIX = [
     Row("e2e:api_rooms", "POST", (401, 201, 201, 201, 201), body=new_group),
     Row("e2e:api_dms", "POST", (401, 201, 201, 201, 201), body=new_dm),
     Row("e2e:api_encrypt_room", "POST", (401, 404, 403, 200, 404), "plain", body=encrypt_plain),
+    # In a DM both people are equals: either may turn encryption on.
+    Row("e2e:api_encrypt_room", "POST", (401, 404, 200, 200, 404), "pdm", body=encrypt_dm),
     Row("e2e:api_room_keys", "GET", (401, 404, 200, 200, 404), "enc"),
     Row("e2e:api_room_access", "GET", (401, 404, 200, 200, 404), "enc"),
     Row("e2e:api_share_keys", "POST", (401, 404, 200, 200, 404), "enc", body=share),

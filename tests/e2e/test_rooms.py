@@ -7,8 +7,10 @@ import uuid
 import pytest
 from django.test import Client
 
+from chat.errors import NotAllowed
 from chat.models import Message, Room, RoomKind
-from e2e import crypto
+from e2e import actions, crypto
+from e2e.api.rooms import _genesis
 from e2e.models import E2ESettings, EncryptedRoom, KeyEnvelope, RoomKey
 from tests.e2e.member import Member
 
@@ -293,3 +295,26 @@ def test_e2e_room_endpoints_refuse_when_disabled(trio):
         {"name": "n", "invite": [bob.pk], "room_uid": uid, **a.first_key(uid, key, [bob.pk])},
     )
     assert (status, body["error"]["code"]) == (403, "e2e_disabled")
+
+
+def test_either_member_of_a_dm_turns_on_encryption(trio):
+    """In a DM both people are equals: the one who did not open it turns on encryption."""
+    (ann, a), (bob, b), _ = trio.values()
+    status, body = a.call("POST", "/api/dms/", {"user_id": bob.pk})
+    assert status == 201, body
+    room_id = body["room"]["id"]
+    status, body = convert(b, room_id, [ann.pk])
+    assert status == 200, body
+    assert Room.objects.get(pk=room_id).encrypted
+
+
+def test_conversion_rule_is_checked_under_the_row_lock(trio):
+    """The action itself refuses a group member who is not its owner (the rule holds inside the
+    transaction, not only in the view's fetch), and nothing is stored."""
+    (ann, a), (bob, b), _ = trio.values()
+    room_id = plain_group(a, [bob.pk])
+    room = Room.objects.get(pk=room_id)
+    fields = b.first_key(b.room_uid(room_id), crypto.generate_room_key(), [ann.pk])
+    with pytest.raises(NotAllowed):
+        actions.do_encrypt_room(bob, room, **_genesis(fields))
+    assert not Room.objects.get(pk=room_id).encrypted

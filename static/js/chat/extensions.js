@@ -80,6 +80,11 @@ export function createExtensions() {
       addPeople: () => null,
       /** Nodes to add to ``member``'s row in the member list (e.g. a Verify button). */
       memberActions: () => [],
+      /** Nodes to show by ``member``'s name in the member list (e.g. "Verified"). */
+      memberBadges: () => [],
+      /** Extra facts of ``room`` for the panel's list, each a <div> holding a <dt> and a <dd>
+       * (e.g. "End-to-end encrypted"). */
+      facts: () => [],
       /** This user removed ``userId`` from ``room``; ``onError(text)`` reports a later problem. */
       removedMember: () => {},
       /** The panel is up for ``room`` (notices about the room's members go here). */

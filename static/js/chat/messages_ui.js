@@ -113,6 +113,10 @@ export class MessageListUI {
         "div",
         { class: "msg-head" },
         el("span", { class: "msg-sender", text: message.sender.name }),
+        // Two members with one display name: their usernames tell them apart.
+        this.handlers.sharesName?.(message.sender)
+          ? el("span", { class: "msg-sender-username", text: `@${message.sender.username}` })
+          : null,
         this.extensions.messageBadge(message, shown),
         this.timeNode(message.created_at),
         message.edited_at && !message.deleted

@@ -44,6 +44,11 @@ export class CurrentRoom {
     return this.kind !== "dm" && this.isMember && (this.isOwner || this.isAdmin);
   }
 
+  /** Whether another member of the room shows ``user``'s display name (then show usernames). */
+  sharesName(user) {
+    return this.room.members.some((m) => Number(m.id) !== Number(user.id) && m.name === user.name);
+  }
+
   /** Merge a room dict. ``forViewer`` is true for API replies (their is_member is this user's);
    * socket events (room.updated) are computed for the owner, so keep our own is_member. */
   set(room, { forViewer = false } = {}) {

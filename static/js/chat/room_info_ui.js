@@ -1,7 +1,8 @@
 // The room info panel (right side; over the room on narrow screens): name, topic, kind and
 // members, with the owner's tools (edit, add people, remove, make owner) and "Leave room".
 // Extension points (extensions.js roomInfo): extra edit-form fields, another way to add people,
-// buttons by each member, a hook after a removal, and the panel's notices (E2E: e2e/plugin.js).
+// buttons and badges by each member, extra facts, a hook after a removal, and the panel's notices
+// (E2E: e2e/plugin.js).
 
 import { getRoom, removeMember, transferOwnership, updateRoom } from "./api.js";
 import { initAddPeopleDialog, slotValues } from "./dialogs_ui.js";
@@ -70,6 +71,7 @@ export function initRoomInfo({ room, rooms, userId, extensions }) {
         { class: "member-who" },
         el("span", { class: "member-name", text: member.name }),
         el("span", { class: "member-username", text: `@${member.username}` }),
+        ...hooks.memberBadges(member, room), // E2E: "Verified", "Not verified", "Key changed"
         isOwner ? el("span", { class: "tag", text: "Owner" }) : null,
         isMe ? el("span", { class: "tag tag-muted", text: "You" }) : null,
       ),
@@ -86,7 +88,7 @@ export function initRoomInfo({ room, rooms, userId, extensions }) {
                 type: "button",
                 class: "button small",
                 text: "Make owner",
-                "aria-label": `Make ${member.name} owner`,
+                "aria-label": `Make owner: ${member.name}`, // starts with the visible text
                 onclick: () =>
                   act(async () => {
                     const ok = await confirmDialog({
@@ -129,7 +131,8 @@ export function initRoomInfo({ room, rooms, userId, extensions }) {
     byId("room-info-name").textContent = room.title;
     byId("room-info-topic").textContent = r.topic || "No topic";
     byId("room-info-kind").textContent = KIND_LABELS[r.kind] || r.kind;
-    // A DM's owner may edit it only to turn on encryption (a DM has no name or topic).
+    byId("room-info-facts-slot").replaceChildren(...hooks.facts(room)); // E2E: "End-to-end encrypted"
+    // A DM may be edited only to turn on encryption, by either member (it has no name or topic).
     const offered = editFields.some((field) => field.offered?.());
     byId("room-info-owner-actions").hidden = !room.canManage && !offered;
     byId("add-people-button").hidden = !room.canManage;

@@ -47,6 +47,7 @@ export class RoomView {
       extensions,
       handlers: {
         current: (id) => this.store.get(id),
+        sharesName: (sender) => this.room.sharesName(sender),
         onSaveEdit: (message, body) => this.outbox.saveEdit(message, body),
         onDelete: (message) => this.outbox.confirmDelete(message),
         onRetry: (clientId) => this.outbox.retry(clientId),

@@ -1,5 +1,6 @@
 // Key changes (DOM; docs/SECURITY.md attack 1): a notice in the open room when a member's encryption key
-// changed ("<name>'s encryption key changed", louder if you had verified them), and the verify
+// changed ("<name>'s encryption key changed", louder if you had verified them; one's own keys
+// replaced on another device get "Your encryption keys were replaced..." instead), and the verify
 // dialog (templates/e2e/verify_dialog.html) comparing safety numbers, with "Mark as verified"
 // and "Trust new key and share room keys". No room key is sealed to a changed identity until a
 // person here clicks that (or "Mark as verified"): no server setting can do it for them
@@ -10,35 +11,70 @@
 
 import { removeBanner, showBanner } from "../lib/banners_ui.js";
 import { setMessage } from "../lib/dom.js";
+import { e2eDialogs } from "./boot.js";
 import { acceptChangedIdentity, pinEvents, safetyNumberOf, setVerified } from "./pins.js";
 import { currentSession } from "./rooms_state.js";
+import { refreshTrustMarks } from "./trust_marks.js";
 
 const bannerId = (userId) => `e2e-keychanged-${Number(userId)}`;
 
-/** Fill the verify dialog for ``userId`` (``member``: their row in the open room, or null). */
-async function fillDialog(engine, userId, member) {
+/** Clear everything the verify dialog showed for the member before (nothing of theirs may
+ * stay on screen while the next one loads), titled for ``name``. */
+function resetDialog(name) {
+  const byId = (id) => document.getElementById(id);
+  byId("e2e-verify-title").textContent = `Compare safety numbers with ${name}`;
+  setMessage(byId("e2e-verify-error"), "");
+  setMessage(byId("e2e-verify-status"), "");
+  const texts = ["theirs-label", "theirs", "previous-label", "previous", "mine", "warning", "advice", "verified-text", "nokeys"];
+  for (const id of texts) byId(`e2e-verify-${id}`).textContent = "";
+  for (const id of ["warning", "advice", "verified", "previous-block", "trust", "nokeys"]) byId(`e2e-verify-${id}`).hidden = true;
+  byId("e2e-verify-numbers").hidden = false;
+  const mark = byId("e2e-verify-mark");
+  mark.textContent = "Mark as verified";
+  mark.hidden = false;
+  mark.disabled = true; // until this member's numbers are shown
+  byId("e2e-verify-dialog").dataset.state = "loading";
+}
+
+/** Fill the verify dialog for ``userId`` (``member``: their row in the open room, or null),
+ * unless ``stillWanted()`` turns false meanwhile (the dialog moved on to another member). */
+async function fillDialog(engine, userId, member, stillWanted) {
   member = member || { name: "This person" };
   const dialog = document.getElementById("e2e-verify-dialog");
   const byId = (id) => document.getElementById(id);
-  setMessage(byId("e2e-verify-error"), "");
-  byId("e2e-verify-title").textContent = `Compare safety numbers with ${member.name}`;
   engine.forgetIdentity(userId);
   const item = (await engine.identities([userId]))[userId];
-  if (!item) throw new Error(`${member.name} has no encryption keys yet.`);
+  if (!stillWanted()) return;
+  if (!item) {
+    // Nothing to compare and nothing to mark: say so instead of an empty form.
+    byId("e2e-verify-numbers").hidden = true;
+    byId("e2e-verify-mark").hidden = true;
+    const nokeys = byId("e2e-verify-nokeys");
+    nokeys.textContent = `${member.name} has not set up encryption yet. There is no safety number to compare until they do.`;
+    nokeys.hidden = false;
+    dialog.dataset.state = "nokeys";
+    return;
+  }
   const changed = item.status === "changed";
   const theirs = changed ? item.current : item.identity;
+  const session = currentSession();
+  const mine = session?.keys?.publicIdentity || session?.identity;
+  const numbers = {
+    theirs: await safetyNumberOf(theirs, userId),
+    previous: changed ? await safetyNumberOf(item.identity, userId) : "",
+    mine: mine ? await safetyNumberOf(mine, engine.userId) : "—",
+  };
+  if (!stillWanted()) return;
   byId("e2e-verify-theirs-label").textContent = changed
     ? `${member.name}'s new safety number`
     : `${member.name}'s safety number`;
-  byId("e2e-verify-theirs").textContent = await safetyNumberOf(theirs, userId);
+  byId("e2e-verify-theirs").textContent = numbers.theirs;
   byId("e2e-verify-previous-block").hidden = !changed;
   if (changed) {
     byId("e2e-verify-previous-label").textContent = `${member.name}'s previous safety number (for reference)`;
-    byId("e2e-verify-previous").textContent = await safetyNumberOf(item.identity, userId);
+    byId("e2e-verify-previous").textContent = numbers.previous;
   }
-  const session = currentSession();
-  const mine = session?.keys?.publicIdentity || session?.identity;
-  byId("e2e-verify-mine").textContent = mine ? await safetyNumberOf(mine, engine.userId) : "—";
+  byId("e2e-verify-mine").textContent = numbers.mine;
   const warning = byId("e2e-verify-warning");
   warning.hidden = !(changed && item.pin?.verified);
   warning.textContent = warning.hidden
@@ -59,6 +95,7 @@ async function fillDialog(engine, userId, member) {
   mark.textContent = changed ? "The numbers match: trust and verify" : verified ? "Verified" : "Mark as verified";
   mark.disabled = verified;
   dialog.dataset.changed = String(changed);
+  dialog.dataset.state = changed ? "changed" : verified ? "verified" : "unverified";
 }
 
 /** Start the key-change notices and the verify dialog for the open room (``room``: CurrentRoom;
@@ -77,6 +114,16 @@ export function initKeyChanges(engine, room) {
   /** Show the key-changed notice for ``userId`` if they are in the open room. ``wasVerified``:
    * this device had marked them verified (the louder warning). */
   const showNotice = (userId, wasVerified) => {
+    if (Number(userId) === engine.userId) {
+      // One's own identity replaced (a reset on another device): not a stranger's key change.
+      showBanner({
+        id: bannerId(userId),
+        tone: "warning",
+        text: "Your encryption keys were replaced on another device. The keys on this device are no longer current: unlock with your new encryption password.",
+        actions: [{ label: "Enter new password", onClick: () => e2eDialogs()?.unlock() }],
+      });
+      return;
+    }
     const member = memberOf(userId);
     if (!member) return;
     const text = wasVerified
@@ -104,13 +151,20 @@ export function initKeyChanges(engine, room) {
   /** Open the verify dialog for a member (e.g. from the member list). */
   const openVerify = async (userId) => {
     if (!dialog) return;
-    dialogUserId = Number(userId);
+    const wanted = Number(userId);
+    dialogUserId = wanted;
+    const member = memberOf(userId);
+    resetDialog(member?.name || "This person");
+    dialog.dataset.changed = "false";
     if (!dialog.open) dialog.showModal();
-    document.getElementById("e2e-verify-mark").focus();
+    dialog.querySelector(".dialog-foot [data-close-dialog]")?.focus();
+    const stillWanted = () => dialog.open && dialogUserId === wanted;
     try {
-      await fillDialog(engine, userId, memberOf(userId));
+      await fillDialog(engine, wanted, member, stillWanted);
+      const mark = document.getElementById("e2e-verify-mark");
+      if (stillWanted() && !mark.hidden && !mark.disabled) mark.focus();
     } catch (error) {
-      setMessage(document.getElementById("e2e-verify-error"), error.message);
+      if (stillWanted()) setMessage(document.getElementById("e2e-verify-error"), error.message);
     }
   };
 
@@ -137,7 +191,8 @@ export function initKeyChanges(engine, room) {
     const error = document.getElementById("e2e-verify-error");
     const run = (button, label, work) =>
       listen(button, "click", async () => {
-        if (dialogUserId === null) return;
+        // Only for a member whose numbers are on screen (not while loading, not without keys).
+        if (dialogUserId === null || !["changed", "unverified"].includes(dialog.dataset.state)) return;
         const userId = dialogUserId;
         setMessage(error, "");
         setMessage(status, label);
@@ -146,6 +201,9 @@ export function initKeyChanges(engine, room) {
           await work(userId);
           removeBanner(bannerId(userId));
           dialog.close("ok");
+          // The member list's and the messages' marks say what this device now knows.
+          room.emit();
+          refreshTrustMarks(engine, userId);
         } catch (err) {
           setMessage(error, `That did not work: ${err.message}`);
         } finally {
@@ -162,7 +220,11 @@ export function initKeyChanges(engine, room) {
     });
   }
 
-  listen(pinEvents, "keychanged", ({ detail }) => showNotice(detail.userId, Boolean(detail.verified)));
+  listen(pinEvents, "keychanged", ({ detail }) => {
+    showNotice(detail.userId, Boolean(detail.verified));
+    refreshTrustMarks(engine, detail.userId);
+    if (Number(detail.userId) !== engine.userId) room.emit(); // the member list's "Key changed"
+  });
   listen(engine.events, "identity", ({ detail }) => {
     checkMembers([detail.userId]).catch(() => undefined);
   });

@@ -9,7 +9,7 @@
 // passes it to each of those modules, and keeps the open room's objects they return.
 
 import { deleteEncryptedMessage, editEncryptedMessage, postEncryptedMessage } from "./api.js";
-import { socketOpened, startE2E, handleSettingsEvent, handleStateEvent } from "./boot.js";
+import { e2eDialogs, socketOpened, startE2E, handleSettingsEvent, handleStateEvent } from "./boot.js";
 import { initKeyChanges } from "./key_change_ui.js";
 import { addPeopleEncrypted, handleMemberRemoved, initHistoryPolicy, removedMember } from "./members_ui.js";
 import { RoomsEngine } from "./rooms_engine.js";
@@ -22,11 +22,11 @@ import {
   encryptedBody,
   handleE2EEvent,
   headerEncrypted,
-  messageKeyIcon,
   showEngineReports,
   sidebarEncrypted,
   watchRooms,
 } from "./rooms_ui.js";
+import { memberTrustTag, messageTrustMark, roomFacts } from "./trust_marks.js";
 import { readConfig } from "../lib/config.js";
 import { el } from "../lib/dom.js";
 
@@ -89,10 +89,20 @@ function verifyButton(member, room, openVerify) {
       type: "button",
       class: "button small member-verify",
       text: "Verify",
-      "aria-label": `Compare safety numbers with ${member.name}`,
+      "aria-label": `Verify ${member.name}`, // starts with the visible text (WCAG 2.5.3)
       onclick: () => openVerify(member.id),
     }),
   ];
+}
+
+/** Make a locked room's placeholder ("Unlock encryption to read this message") a real button
+ * that opens the unlock dialog. */
+function unlockablePlaceholder(item, text) {
+  const body = item.querySelector(".msg-body");
+  if (!body) return;
+  body.replaceChildren(
+    el("button", { type: "button", class: "link-button msg-unlock", text, onclick: () => e2eDialogs()?.unlock() }),
+  );
 }
 
 /** Install end-to-end encryption into ``extensions`` (chat/extensions.js createExtensions()):
@@ -110,13 +120,15 @@ export function installE2E(extensions) {
     if (message.encrypted) return encryptedBody(engine, message, verdicts());
     return plainBody(message);
   };
-  extensions.messageBadge = (message, shown) => (shown.verified ? messageKeyIcon(shown) : null);
+  // Whose key signed it, and whether this device verified them (trust_marks.js).
+  extensions.messageBadge = (message, shown) => (shown.verified ? messageTrustMark(engine, message, shown) : null);
   extensions.decorateMessage = (item, message, shown) => {
     // For styles and tests: whether an encrypted message is shown, and if not, why.
     if (message.encrypted && !message.deleted) {
       item.dataset.e2e = shown.verified ? "verified" : shown.failed || "pending";
     }
     decorateMessage(item, message, verdicts()); // transcript warnings
+    if (shown.failed === "locked") unlockablePlaceholder(item, shown.text);
   };
   extensions.editableText = (message) => editableText(engine, message, openRoom?.room);
 
@@ -136,6 +148,9 @@ export function installE2E(extensions) {
     initHistoryPolicy(engine, { slot, room }),
   ];
   extensions.roomInfo.addPeople = (room, userIds, status) => addPeopleEncrypted(engine, room, userIds, status);
+  extensions.roomInfo.memberBadges = (member, room) => memberTrustTag(engine, member, room);
+  const accessCache = {}; // the open room's last room access request (roomFacts)
+  extensions.roomInfo.facts = (room) => roomFacts(engine, room, accessCache);
   extensions.roomInfo.memberActions = (member, room) =>
     verifyButton(member, room, (userId) => keyChanges?.openVerify(userId));
   // A new room key at once.

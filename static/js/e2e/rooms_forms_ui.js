@@ -190,7 +190,8 @@ export function initRoomEncryption(engine, { slot, room }) {
   const render = () => {
     const r = room.room;
     const on = headerEncrypted(engine, room);
-    const mayManage = room.isMember && (room.isOwner || room.isAdmin);
+    // In a DM both people are equals: either may turn encryption on (as the server allows).
+    const mayManage = room.isMember && (r.kind === "dm" || room.isOwner || room.isAdmin);
     field.hidden = r.kind === "channel" || !mayManage || (!on && !settings().enabled);
     input.checked = on;
     input.disabled = on;
@@ -205,8 +206,8 @@ export function initRoomEncryption(engine, { slot, room }) {
     /** Reset the switch when the form opens. */
     reset: render,
     /** Whether the room info panel should offer "Edit" for this room only for encryption
-     * (a DM's owner: DMs have no name or topic to edit). */
-    offered: () => room.kind === "dm" && room.isOwner && room.isMember && !headerEncrypted(engine, room) && settings().enabled,
+     * (either member of a DM: DMs have no name or topic to edit). */
+    offered: () => room.kind === "dm" && room.isMember && !headerEncrypted(engine, room) && settings().enabled,
     async save() {
       if (!input.checked || headerEncrypted(engine, room)) return;
       const ok = await confirmDialog({

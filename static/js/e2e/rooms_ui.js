@@ -5,7 +5,7 @@
 // The "Encrypted" switches of the forms are in rooms_forms_ui.js.
 
 import { showBanner } from "../lib/banners_ui.js";
-import { el, icon } from "../lib/dom.js";
+import { el } from "../lib/dom.js";
 import { FAILURE_TEXTS, PLAINTEXT_REFUSED } from "./rooms_engine.js";
 import { currentSession } from "./rooms_state.js";
 import { sessionEvents } from "./session.js";
@@ -73,14 +73,6 @@ export function decorateMessage(item, message, verdicts = null) {
  * the open room (CurrentRoom), or null. */
 export function editableText(engine, message, room = null) {
   return engine.messages.editableText(message, room?.room);
-}
-
-/** The key icon by a sender's name: the message was encrypted and verified. */
-export function messageKeyIcon(shown = {}) {
-  // History signed before the sender's key changed still verifies, against the identity the
-  // room's chain recorded for them then; the icon says so.
-  const label = shown.earlierKey ? "Encrypted, signed with the sender's earlier key" : "Encrypted";
-  return icon("key", { label, className: "msg-key" });
 }
 
 // Sidebar ---------------------------------------------------------------------------------------
