@@ -13,23 +13,54 @@ class E2ESettings(models.Model):
     keys re-shared to it is decided only by a person's click on their own device.
     """
 
-    enabled = models.BooleanField("Enable end-to-end encryption", default=False)
+    enabled = models.BooleanField(
+        "Enable end-to-end encryption",
+        default=False,
+        help_text=(
+            "The switch for all of Keyroom. On: browsers make each person's keys, and direct "
+            "messages and private groups can be encrypted so that only their members can read "
+            "them; the server stores ciphertext it cannot open. Off (the default): no new "
+            "encrypted rooms; rooms already encrypted stay encrypted. Public channels are never "
+            "encrypted."
+        ),
+    )
     encrypt_dms_by_default = models.BooleanField(
-        "Encrypt new direct messages by default", default=True
+        "Encrypt new direct messages by default",
+        default=True,
+        help_text=(
+            "Whether the Encrypted switch starts on when someone starts a direct message (default: "
+            "on). People can still turn it off for a room, and then the server can read that "
+            "room; once a room is encrypted it stays encrypted."
+        ),
     )
     encrypt_groups_by_default = models.BooleanField(
-        "Encrypt new private groups by default", default=True
+        "Encrypt new private groups by default",
+        default=True,
+        help_text=(
+            "Whether the Encrypted switch starts on when someone creates a private group (default: "
+            "on). Turned off, new groups are readable by the server unless their creator turns "
+            "encryption on."
+        ),
     )
     # Bounded exposure: a room key also changes on a schedule, by the next sender's browser
     # (docs/SECURITY.md). A room event is a message, an edit or a deletion.
     rotate_after_days = models.PositiveIntegerField(
         "Change each room's key after this many days",
         default=7,
+        help_text=(
+            "1 to 365 (default 7). A member's browser makes a new room key when the current one "
+            "is older. Fewer days limit how much of a room one stolen key can read; a new key is "
+            "only ever shared with the room's current members."
+        ),
         validators=[MinValueValidator(1), MaxValueValidator(365)],
     )
     rotate_after_events = models.PositiveIntegerField(
         "Change each room's key after this many messages, edits and deletions",
         default=1000,
+        help_text=(
+            "10 to 1,000,000 (default 1000). The same limit counted in room events: whichever of "
+            "the two comes first makes the next sender's browser change the key."
+        ),
         validators=[MinValueValidator(10), MaxValueValidator(1_000_000)],
     )
     updated_at = models.DateTimeField(auto_now=True)

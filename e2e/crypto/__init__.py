@@ -73,7 +73,10 @@ from .password import (
     PASSWORD_WORDS,
     WORD_SEPARATOR,
     generate_password,
+    is_generated_form,
+    normalize_passphrase,
     parse_wordlist,
+    unlock_candidates,
 )
 from .roomkeys import KEY_ID_BYTES, ROOM_KEY_BYTES, RoomKey, generate_room_key, parse_key_id
 from .roomstate import (
@@ -168,11 +171,13 @@ __all__ = [
     "generate_password",
     "generate_room_key",
     "import_identity_secret",
+    "is_generated_form",
     "is_valid_id",
     "is_valid_message_id",
     "key_commitment",
     "key_proof",
     "member_ident",
+    "normalize_passphrase",
     "open_envelope",
     "open_trust_record",
     "parse_key_id",
@@ -186,6 +191,7 @@ __all__ = [
     "sign_membership",
     "u32",
     "unlock_backup",
+    "unlock_candidates",
     "utf8",
     "verify_chain",
     "verify_membership",

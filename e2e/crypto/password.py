@@ -8,7 +8,8 @@ separator). With the EFF large list (7776 words), 10 words give about 129.2 bits
 import math
 import re
 import secrets
-from collections.abc import Callable, Sequence
+import unicodedata
+from collections.abc import Callable, Collection, Sequence
 
 from .errors import MalformedError
 
@@ -69,3 +70,46 @@ def _generate_password_with_randomness(
 def generate_password(words: Sequence[str], count: int = PASSWORD_WORDS) -> str:
     """Generate a password of ``count`` words drawn uniformly from ``words`` (``secrets``)."""
     return _generate_password_with_randomness(words, lambda: secrets.randbits(32), count)
+
+
+# Every white space character of Unicode (White_Space=yes) and the zero width no-break space,
+# spelled out so that Python and JS (static/js/crypto/password.js) agree on the same set.
+_WHITE_SPACE_RUN = re.compile(
+    "[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+"
+)
+_ASCII_UPPER = re.compile("[A-Z]+")
+
+
+def normalize_passphrase(text: str) -> str:
+    """Return the normal form of a generated passphrase as someone may have typed it.
+
+    NFKC, ASCII capitals to lower case, every run of white space to one space, no surrounding
+    space. Generated passphrases are already in this form, so normalising one changes nothing.
+    """
+    if not isinstance(text, str):
+        raise TypeError("passphrase must be a string")
+    text = unicodedata.normalize("NFKC", text)
+    text = _ASCII_UPPER.sub(lambda m: m.group().lower(), text)
+    return _WHITE_SPACE_RUN.sub(" ", text).strip(" ")
+
+
+def is_generated_form(text: str, words: Collection[str]) -> bool:
+    """Return True if ``text`` is in normal form and every word of it is one of ``words``."""
+    known = words if isinstance(words, set | frozenset) else set(words)
+    return (
+        text != ""
+        and normalize_passphrase(text) == text
+        and all(word in known for word in text.split(WORD_SEPARATOR))
+    )
+
+
+def unlock_candidates(typed: str, words: Collection[str]) -> list[str]:
+    """Return the passwords to try, in order, to unlock a backup with what the user typed.
+
+    The exact input first; then its normal form, only if that differs and has the shape of a
+    generated passphrase (a password of the user's own choosing is only ever taken exactly).
+    """
+    normal = normalize_passphrase(typed)
+    if normal != typed and is_generated_form(normal, words):
+        return [typed, normal]
+    return [typed]

@@ -243,7 +243,7 @@ def wait_for_sharing_pass(page: Page, *, after: int) -> None:
 def start_group_in_ui(page: Page, name: str, usernames: list[str]) -> int:
     """Create an encrypted private group from the create dialog; return its id."""
     page.get_by_role("button", name="Create channel").click()
-    dialog = page.get_by_role("dialog", name="Create a channel")
+    dialog = page.get_by_role("dialog", name="Create a private group")
     dialog.get_by_label("Name").fill(name)
     expect(dialog.get_by_role("switch", name="Encrypted")).to_be_checked()
     for username in usernames:

@@ -48,7 +48,7 @@ def test_two_people_sign_up_make_a_group_and_chat_live(people: People, server: s
     wait_connected(bob)
 
     ann.get_by_role("button", name="Create channel").click()
-    dialog = ann.get_by_role("dialog", name="Create a channel")
+    dialog = ann.get_by_role("dialog", name="Create a private group")
     dialog.get_by_label("Name").fill("launch-plan")
     dialog.get_by_label("Topic").fill("Shipping on Friday")
     expect(dialog.get_by_role("switch", name="Private")).to_be_checked()
@@ -334,8 +334,8 @@ def test_a_lost_event_is_noticed_at_the_next_one(people: People, server: str) ->
 def test_a_message_written_offline_is_kept_and_sent_on_reconnect(
     people: People, server: str
 ) -> None:
-    """With no connection, a sent message stays on screen as "Not sent" (with Retry), and it
-    goes out exactly once when the connection is back."""
+    """With no connection, a sent message stays on screen as "Will send when reconnected", and
+    it goes out exactly once when the connection is back."""
     ann, bob = make_account("ann"), make_account("bob")
     room = make_group(ann, "commute", bob)
     ann_page, bob_page = people.log_in(ann), people.log_in(bob)
@@ -358,10 +358,10 @@ def test_a_message_written_offline_is_kept_and_sent_on_reconnect(
     expect(ann_page.locator("html")).not_to_have_attribute("data-connection", "open")
     composer(ann_page).fill("written on the train")
     composer(ann_page).press("Enter")
-    unsent = ann_page.locator("#message-list > li.msg-failed")
+    unsent = ann_page.locator("#message-list > li.msg-queued")
     expect(unsent).to_contain_text("written on the train")
-    expect(unsent).to_contain_text("Not sent")
-    expect(unsent.get_by_role("button", name="Retry")).to_be_visible()
+    expect(unsent).to_contain_text("Will send when reconnected")
+    expect(unsent).not_to_contain_text("Not sent")
     assert not Message.objects.filter(room=room).exists()
 
     down["on"] = False
@@ -423,7 +423,7 @@ def test_create_channel_dialog_is_modal_and_closes_on_escape(people: People, ser
     page = people.log_in(ann)
     opener = page.get_by_role("button", name="Create channel")
     opener.click()
-    dialog = page.get_by_role("dialog", name="Create a channel")
+    dialog = page.get_by_role("dialog", name="Create a private group")
     expect(dialog).to_be_visible()
     expect(dialog.get_by_label("Name")).to_be_focused()
 

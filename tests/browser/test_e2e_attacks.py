@@ -265,7 +265,7 @@ def test_a_member_slipped_in_without_a_chain_entry_gets_no_key(people: People, s
 def start_group(page, name: str, usernames: list[str]) -> int:
     """Create an encrypted group from the create dialog; return its id."""
     page.get_by_role("button", name="Create channel").click()
-    dialog = page.get_by_role("dialog", name="Create a channel")
+    dialog = page.get_by_role("dialog", name="Create a private group")
     dialog.get_by_label("Name").fill(name)
     for username in usernames:
         dialog.get_by_role("combobox", name="Invite people").fill(username)

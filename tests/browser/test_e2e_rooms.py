@@ -94,7 +94,7 @@ def test_create_an_encrypted_group_and_talk(
     bob_page = log_in_with_keys(people, bob)
 
     ann_page.get_by_role("button", name="Create channel").click()
-    dialog = ann_page.get_by_role("dialog", name="Create a channel")
+    dialog = ann_page.get_by_role("dialog", name="Create a private group")
     dialog.get_by_label("Name").fill("vault")
     expect(dialog.get_by_role("switch", name="Encrypted")).to_be_checked()
     dialog.get_by_role("combobox", name="Invite people").fill("bob")
@@ -135,7 +135,7 @@ def test_public_channels_cannot_be_encrypted(people: People, server: str) -> Non
     """With "Private" off the Encrypted switch is off and disabled, and the dialog says why."""
     page = log_in_with_keys(people, make_account("ann"))
     page.get_by_role("button", name="Create channel").click()
-    dialog = page.get_by_role("dialog", name="Create a channel")
+    dialog = page.get_by_role("dialog", name=re.compile("^Create a (private group|channel)$"))
     encrypted = dialog.get_by_role("switch", name="Encrypted")
     expect(encrypted).to_be_checked()
     dialog.get_by_role("switch", name="Private").uncheck()
@@ -155,7 +155,7 @@ def test_the_create_switch_follows_the_admin_default(people: People, server: str
     configure_e2e(groups=False)
     page = log_in_with_keys(people, make_account("ann"))
     page.get_by_role("button", name="Create channel").click()
-    dialog = page.get_by_role("dialog", name="Create a channel")
+    dialog = page.get_by_role("dialog", name="Create a private group")
     expect(dialog.get_by_role("switch", name="Encrypted")).not_to_be_checked()
     dialog.get_by_label("Name").fill("open-notes")
     dialog.get_by_role("button", name="Create", exact=True).click()

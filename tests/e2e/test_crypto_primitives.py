@@ -26,13 +26,16 @@ from e2e.crypto import (
     generate_identity,
     generate_password,
     import_identity_secret,
+    is_generated_form,
     is_valid_id,
     is_valid_message_id,
+    normalize_passphrase,
     parse_wordlist,
     rewrap_backup,
     safety_number,
     u32,
     unlock_backup,
+    unlock_candidates,
     utf8,
     verify_public_identity,
 )
@@ -245,6 +248,22 @@ def test_generator_refuses_fewer_than_128_bits(words: list[str]) -> None:
         generate_password(words, 9)
     with pytest.raises(ValueError):
         generate_password(words[:1000])
+
+
+def test_normalize_passphrase_folds_case_and_white_space() -> None:
+    """ASCII capitals go to lower case, white space runs to one space, surrounding space goes."""
+    assert normalize_passphrase("  Abacus  zoom\t\nT-Shirt\u00a0 ") == "abacus zoom t-shirt"
+    assert normalize_passphrase("abacus zoom") == "abacus zoom"
+    assert normalize_passphrase("\u00c1bacus") == "\u00c1bacus"
+
+
+def test_unlock_candidates_add_the_normal_form_only_for_list_words(words: list[str]) -> None:
+    """The exact input comes first; the normal form follows only when it is all list words."""
+    password = generate_password(words)
+    assert normalize_passphrase(password) == password and is_generated_form(password, words)
+    assert unlock_candidates("Abacus  zoom", words) == ["Abacus  zoom", "abacus zoom"]
+    assert unlock_candidates("abacus zoom", words) == ["abacus zoom"]
+    assert unlock_candidates("My Own  Secret", words) == ["My Own  Secret"]
 
 
 def test_rejection_sampling_discards_the_biased_tail(words: list[str]) -> None:

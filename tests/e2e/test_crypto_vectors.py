@@ -29,6 +29,7 @@ from e2e.crypto import (
     import_identity_secret,
     key_commitment,
     key_proof,
+    normalize_passphrase,
     open_envelope,
     open_trust_record,
     parse_wordlist,
@@ -36,6 +37,7 @@ from e2e.crypto import (
     sign_membership,
     u32,
     unlock_backup,
+    unlock_candidates,
     verify_chain,
     verify_membership,
     verify_public_identity,
@@ -189,6 +191,14 @@ def password_checks(doc: dict[str, Any]) -> Iterator[Check]:
             assert next(draws, None) is None, "every draw must be consumed"
 
         yield v["name"], check
+    assert doc["normalize"], "passphrase normalisation vectors"
+    for v in doc["normalize"]:
+
+        def check_normalize(v: dict[str, Any] = v) -> None:
+            assert normalize_passphrase(v["typed"]) == v["normalized"]
+            assert unlock_candidates(v["typed"], words) == v["candidates"]
+
+        yield f"normalize: {v['name']}", check_normalize
 
 
 def envelope_checks(doc: dict[str, Any]) -> Iterator[Check]:

@@ -2,6 +2,7 @@
 encryption defaults and the key-rotation schedule (rotating more often never shares a key with
 anyone new), and nothing about accepting changed keys or re-sharing room keys."""
 
+import html
 import re
 
 import pytest
@@ -55,3 +56,27 @@ def test_settings_model_has_no_trust_field():
     """The settings row itself stores nothing but the switch and the defaults."""
     fields = {f.name for f in E2ESettings._meta.get_fields()} - {"id", "updated_at"}
     assert fields == ALLOWED
+
+
+def test_admin_explains_every_setting(make_user):
+    """Each E2E setting has help text saying what it does and its default, and the form shows it."""
+    admin = make_user(is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(admin)
+    found = get_e2e_settings()
+    found.save()
+    page = client.get(f"/admin/e2e/e2esettings/{found.pk}/change/").content.decode()
+    for name in ALLOWED:
+        help_text = str(E2ESettings._meta.get_field(name).help_text)
+        assert "default" in help_text.lower(), name
+        assert help_text in html.unescape(page), name
+
+
+def test_admin_home_says_where_e2e_is_switched_on(make_user):
+    """The admin home points to the E2E settings, where encryption is switched on."""
+    admin = make_user(is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(admin)
+    html = client.get("/admin/").content.decode()
+    assert "End-to-end encryption is switched on and off in" in html
+    assert 'href="/admin/e2e/e2esettings/"' in html

@@ -9,8 +9,11 @@ import {
   _generatePasswordWithRandomness,
   _uniformIndex,
   generatePassword,
+  isGeneratedForm,
   MIN_PASSWORD_BITS,
+  normalizePassphrase,
   parseWordlist,
+  unlockCandidates,
   WORD_SEPARATOR,
 } from '../../static/js/crypto/password.js';
 
@@ -60,4 +63,24 @@ test('the injected-randomness generator maps each accepted draw to words[x % n]'
   const password = _generatePasswordWithRandomness(words, () => draws.shift());
   assert.equal(password, 'abacus zoom abacus abdomen abdominal abide abiding ability ablaze able');
   assert.equal(draws.length, 0);
+});
+
+test('normalizePassphrase lower-cases ASCII, folds white space runs to one space and trims', () => {
+  assert.equal(normalizePassphrase('  Abacus  zoom\t\nT-Shirt\u00a0 '), 'abacus zoom t-shirt');
+  assert.equal(normalizePassphrase('abacus zoom'), 'abacus zoom');
+  assert.equal(normalizePassphrase('\uff21bacus'), 'abacus');
+  assert.equal(normalizePassphrase('\u00c1bacus'), '\u00c1bacus');
+});
+
+test('a generated passphrase is its own normal form', () => {
+  const password = generatePassword(words);
+  assert.equal(normalizePassphrase(password), password);
+  assert.ok(isGeneratedForm(password, words));
+});
+
+test('unlockCandidates tries the exact input first and the normal form only for list words', () => {
+  assert.deepEqual(unlockCandidates('Abacus  zoom', words), ['Abacus  zoom', 'abacus zoom']);
+  assert.deepEqual(unlockCandidates('abacus zoom', words), ['abacus zoom']);
+  assert.deepEqual(unlockCandidates('My Own  Secret', words), ['My Own  Secret']);
+  assert.deepEqual(unlockCandidates('   ', words), ['   ']);
 });

@@ -29,7 +29,12 @@ import {
   decryptMessageBytes,
   encodePayload,
 } from '../../static/js/crypto/message.js';
-import { _generatePasswordWithRandomness, parseWordlist } from '../../static/js/crypto/password.js';
+import {
+  _generatePasswordWithRandomness,
+  normalizePassphrase,
+  parseWordlist,
+  unlockCandidates,
+} from '../../static/js/crypto/password.js';
 import {
   _sealTrustRecordWithIv,
   _trustRecordKey,
@@ -205,6 +210,13 @@ const CHECKS = {
             'password',
           );
           assertEqual(i, v.u32s.length, 'u32s consumed');
+        },
+      ]),
+      ...(doc.normalize ?? []).map((v) => [
+        `normalize: ${v.name}`,
+        async () => {
+          assertEqual(normalizePassphrase(v.typed), v.normalized, 'normalized');
+          assertEqual(JSON.stringify(unlockCandidates(v.typed, words)), JSON.stringify(v.candidates), 'candidates');
         },
       ]),
     ];

@@ -34,7 +34,12 @@ import {
 } from '../../static/js/crypto/identity.js';
 import { _membershipSignedBytes, signMembership } from '../../static/js/crypto/membership.js';
 import { _encryptMessageWithRandomness, encodePayload } from '../../static/js/crypto/message.js';
-import { _generatePasswordWithRandomness, parseWordlist } from '../../static/js/crypto/password.js';
+import {
+  _generatePasswordWithRandomness,
+  normalizePassphrase,
+  parseWordlist,
+  unlockCandidates,
+} from '../../static/js/crypto/password.js';
 import {
   _sealTrustRecordWithIv,
   _trustRecordAd,
@@ -245,6 +250,20 @@ async function backupVectors() {
   return doc('backup', { valid, invalid });
 }
 
+// How a generated passphrase (or another password) may arrive from a keyboard: the same list is
+// in make_py_vectors.py.
+const PASSPHRASE_TYPINGS = [
+  ['generated, as shown', 'abacus zoom t-shirt yo-yo'],
+  ['capital first word', 'Abacus zoom t-shirt yo-yo'],
+  ['double space and surrounding space', '  abacus  zoom t-shirt\tyo-yo \n'],
+  ['no-break and ideographic spaces', 'abacus\u00a0zoom\u3000t-shirt\u2009yo-yo'],
+  ['all capitals, full width', '\uff21\uff22\uff21\uff23\uff35\uff33 ZOOM'],
+  ['not all list words', 'Abacus zoom hunter2'],
+  ['own password with capitals', 'Tr0ub4dor  & Three'],
+  ['non-ASCII capital kept', '\u00c1bacus zoom'],
+  ['only spaces', '   '],
+];
+
 async function passwordVectors() {
   const text = await readFile(WORDLIST, 'utf8');
   const words = parseWordlist(text);
@@ -263,7 +282,18 @@ async function passwordVectors() {
     vectors.push({ name, u32s: u32s.slice(0, consumed), count: 10, expected });
   }
   const wordlistSha = hex(await sha256(new Uint8Array(await readFile(WORDLIST))));
-  return doc('password', { wordlist_sha256: wordlistSha, wordlist_size: words.length, vectors });
+  const normalize = PASSPHRASE_TYPINGS.map(([name, typed]) => ({
+    name,
+    typed,
+    normalized: normalizePassphrase(typed),
+    candidates: unlockCandidates(typed, words),
+  }));
+  return doc('password', {
+    wordlist_sha256: wordlistSha,
+    wordlist_size: words.length,
+    vectors,
+    normalize,
+  });
 }
 
 async function fixtures(prefix, entries) {

@@ -49,7 +49,12 @@ from e2e.crypto.envelope import (  # noqa: E402
 )
 from e2e.crypto.membership import _membership_signed_bytes  # noqa: E402
 from e2e.crypto.message import _encrypt_message_with_randomness  # noqa: E402
-from e2e.crypto.password import _generate_password_with_randomness, parse_wordlist  # noqa: E402
+from e2e.crypto.password import (  # noqa: E402
+    _generate_password_with_randomness,
+    normalize_passphrase,
+    parse_wordlist,
+    unlock_candidates,
+)
 from e2e.crypto.primitives import aes_gcm_encrypt, x25519  # noqa: E402
 from e2e.crypto.roomstate import ChainState, ParsedEntry, check_entry_wire  # noqa: E402
 from e2e.crypto.roomstate.wire import signed_bytes  # noqa: E402
@@ -288,7 +293,31 @@ def password_vectors() -> dict[str, Any]:
         wordlist_sha256=hashlib.sha256(WORDLIST.read_bytes()).hexdigest(),
         wordlist_size=len(words),
         vectors=vectors,
+        normalize=[
+            {
+                "name": name,
+                "typed": typed,
+                "normalized": normalize_passphrase(typed),
+                "candidates": unlock_candidates(typed, words),
+            }
+            for name, typed in PASSPHRASE_TYPINGS
+        ],
     )
+
+
+# How a generated passphrase (or another password) may arrive from a keyboard: the same list
+# is in make_js_vectors.mjs.
+PASSPHRASE_TYPINGS = [
+    ("generated, as shown", "abacus zoom t-shirt yo-yo"),
+    ("capital first word", "Abacus zoom t-shirt yo-yo"),
+    ("double space and surrounding space", "  abacus  zoom t-shirt\tyo-yo \n"),
+    ("no-break and ideographic spaces", "abacus\u00a0zoom\u3000t-shirt\u2009yo-yo"),
+    ("all capitals, full width", "\uff21\uff22\uff21\uff23\uff35\uff33 ZOOM"),
+    ("not all list words", "Abacus zoom hunter2"),
+    ("own password with capitals", "Tr0ub4dor  & Three"),
+    ("non-ASCII capital kept", "\u00c1bacus zoom"),
+    ("only spaces", "   "),
+]
 
 
 def envelope_vectors() -> dict[str, Any]:

@@ -12,7 +12,9 @@ export function messageLength(text) {
 
 export class ComposerUI {
   /** ``onSend(text)`` is called with text that passed the local checks. */
-  constructor({ form, input, counter, error, maxChars, onSend }) {
+  /** ``onEditLast()`` (Up in an empty composer) opens the editor on one's last message and
+   * returns whether there was one. */
+  constructor({ form, input, counter, error, maxChars, onSend, onEditLast = () => false }) {
     this.form = form;
     this.input = input;
     this.counter = counter;
@@ -27,6 +29,16 @@ export class ComposerUI {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
         this.submit();
+      } else if (
+        event.key === "ArrowUp" &&
+        !input.value &&
+        !event.shiftKey &&
+        !event.altKey &&
+        !event.ctrlKey &&
+        !event.metaKey &&
+        onEditLast()
+      ) {
+        event.preventDefault();
       }
     });
     input.addEventListener("input", () => {
@@ -52,7 +64,9 @@ export class ComposerUI {
     const text = this.input.value;
     const length = messageLength(text);
     if (!length) {
-      this.showError("");
+      // Nothing to send; say so when something (only spaces) was typed, and keep it.
+      this.showError(text ? "A message of only spaces cannot be sent. Type some text." : "");
+      this.input.focus();
       return;
     }
     if (length > this.maxChars) {

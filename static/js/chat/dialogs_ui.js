@@ -59,9 +59,10 @@ function initCreateChannel(extensions) {
   returnFocusToMenu(dialog);
   const encryption = extensions.createDialog.channel({ slot: byId("create-channel-slot"), isPrivate });
 
+  // The title and the hint follow the switch: "Create a private group" / "Create a channel".
   const showKind = () => {
-    form.querySelector("[data-when-private]").hidden = !isPrivate.checked;
-    form.querySelector("[data-when-public]").hidden = isPrivate.checked;
+    for (const node of form.querySelectorAll("[data-when-private]")) node.hidden = !isPrivate.checked;
+    for (const node of form.querySelectorAll("[data-when-public]")) node.hidden = isPrivate.checked;
   };
   const setNameError = (message) => {
     setMessage(nameError, message);

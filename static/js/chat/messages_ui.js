@@ -37,6 +37,105 @@ export class MessageListUI {
       this.scrollToBottom();
       this.jumpButton.hidden = true;
     });
+    // Keyboard: the list is one tab stop (roving tabindex: the active message has tabindex 0,
+    // by default the newest); Up/Down/Home/End move between messages, Tab (or Enter) goes into
+    // the focused message's buttons. Buttons of messages that do not hold focus are out of the
+    // tab order, so Shift+Tab from the composer does not walk every Edit and Delete.
+    this.active = null;
+    list.addEventListener("keydown", (event) => this.onKeydown(event));
+    list.addEventListener("focusin", (event) => {
+      const item = this.itemOf(event.target);
+      if (!item) return;
+      this.setActive(item);
+      this.setTabbable(item, true);
+    });
+    list.addEventListener("focusout", (event) => {
+      const item = this.itemOf(event.target);
+      if (item && !item.contains(event.relatedTarget)) this.setTabbable(item, false);
+      // Leaving the list: the next visit starts at the newest message.
+      if (!list.contains(event.relatedTarget)) {
+        this.active = null;
+        this.refreshTabStop();
+      }
+    });
+  }
+
+  // Keyboard --------------------------------------------------------------------------------
+
+  /** The message rows in order (confirmed, system and pending). */
+  rows() {
+    return [...this.list.children].filter((node) => node.matches("li.msg"));
+  }
+
+  itemOf(node) {
+    const item = node instanceof Element ? node.closest("li.msg") : null;
+    return item && item.parentElement === this.list ? item : null;
+  }
+
+  setActive(item) {
+    if (this.active === item) return;
+    if (this.active) this.active.tabIndex = -1;
+    this.active = item;
+    item.tabIndex = 0;
+  }
+
+  /** Let ``item``'s buttons (and an open editor) take Tab, or take them out of the tab order. */
+  setTabbable(item, on) {
+    for (const node of item.querySelectorAll("button, a[href], textarea, input, select")) {
+      node.tabIndex = on ? 0 : -1;
+    }
+  }
+
+  /** Keep exactly one row in the tab order: the active one, else the newest. */
+  refreshTabStop() {
+    const rows = this.rows();
+    if (!this.active || !this.active.isConnected) this.active = rows.at(-1) || null;
+    for (const row of rows) {
+      row.tabIndex = row === this.active ? 0 : -1;
+      if (!row.contains(document.activeElement)) this.setTabbable(row, false);
+    }
+    // The scroller is a tab stop only while there is no message to stop on.
+    this.scroller.tabIndex = rows.length ? -1 : 0;
+  }
+
+  onKeydown(event) {
+    const item = this.itemOf(event.target);
+    if (!item || event.target !== item || event.altKey || event.ctrlKey || event.metaKey) return;
+    const rows = this.rows();
+    const at = rows.indexOf(item);
+    let next = null;
+    if (event.key === "ArrowUp") next = rows[at - 1];
+    else if (event.key === "ArrowDown") next = rows[at + 1];
+    else if (event.key === "Home") next = rows[0];
+    else if (event.key === "End") next = rows.at(-1);
+    else if (event.key === "Enter") {
+      const button = item.querySelector("button");
+      if (!button) return;
+      event.preventDefault();
+      this.setTabbable(item, true);
+      button.focus();
+      return;
+    } else return;
+    event.preventDefault();
+    if (!next) return;
+    this.setActive(next);
+    next.focus({ preventScroll: true });
+    next.scrollIntoView({ block: "nearest" });
+  }
+
+  /** Open the editor on one's newest editable message (Up in an empty composer); return
+   * whether there was one. Escape or saving goes back to ``returnFocus``. */
+  editLast(returnFocus) {
+    const idOf = new Map([...this.items].map(([id, item]) => [item, id]));
+    for (const item of this.rows().reverse()) {
+      if (!item.matches(".msg-mine:not(.msg-pending):not(.msg-deleted)") || !idOf.has(item)) continue;
+      const message = this.handlers.current(idOf.get(item));
+      if (!message || message.deleted || this.extensions.editableText(message) === null) continue;
+      item.scrollIntoView({ block: "nearest" });
+      this.openEditor(message, { returnFocus });
+      return true;
+    }
+    return false;
   }
 
   nearBottom() {
@@ -60,6 +159,8 @@ export class MessageListUI {
       this.list.insertBefore(fresh, anchor || null);
     }
     this.items.set(message.id, fresh);
+    if (this.active === old) this.active = fresh;
+    this.refreshTabStop();
     return fresh;
   }
 
@@ -74,6 +175,7 @@ export class MessageListUI {
       fragment.append(item);
     }
     this.list.prepend(fragment);
+    this.refreshTabStop();
     this.scroller.scrollTop = this.scroller.scrollHeight - fromBottom;
   }
 
@@ -151,7 +253,7 @@ export class MessageListUI {
   }
 
   /** Replace a message's text by an inline editor (Enter saves, Escape cancels). */
-  openEditor(message) {
+  openEditor(message, { returnFocus = null } = {}) {
     const item = this.items.get(message.id);
     if (!item || item.querySelector(".msg-editor")) return;
     const body = item.querySelector(".msg-body");
@@ -164,7 +266,10 @@ export class MessageListUI {
       const fresh = this.render(current);
       item.replaceWith(fresh);
       this.items.set(message.id, fresh);
-      fresh.querySelector(".msg-actions button")?.focus();
+      if (this.active === item) this.active = fresh;
+      this.refreshTabStop();
+      if (returnFocus) returnFocus.focus();
+      else fresh.querySelector(".msg-actions button")?.focus();
     };
     const save = async () => {
       setMessage(error, "");
@@ -217,21 +322,36 @@ export class MessageListUI {
 
   showPending(pending, senderName) {
     const old = this.pendingItems.get(pending.client_id);
+    const failed = pending.state === "failed";
+    const queued = pending.state === "queued";
+    const status = failed ? "Not sent" : queued ? "Will send when reconnected" : "Sending…";
     const item = el(
       "li",
       {
-        class: `msg msg-mine msg-pending${pending.state === "failed" ? " msg-failed" : ""}`,
+        class: `msg msg-mine msg-pending${failed ? " msg-failed" : ""}${queued ? " msg-queued" : ""}`,
+        tabindex: "-1",
         dataset: { clientId: pending.client_id },
       },
       el(
         "div",
         { class: "msg-head" },
         el("span", { class: "msg-sender", text: senderName }),
-        el("span", { class: "msg-status", text: pending.state === "failed" ? "Not sent" : "Sending…" }),
+        el("span", { class: "msg-status", text: status }),
       ),
       el("p", { class: "msg-body", text: pending.body }),
     );
-    if (pending.state === "failed") {
+    if (queued) {
+      // It goes by itself: only a way to take it back.
+      item.append(
+        el(
+          "div",
+          { class: "msg-failed-actions" },
+          el("button", { type: "button", class: "button small", text: "Edit", onclick: () => this.handlers.onEditPending(pending.client_id) }),
+          el("button", { type: "button", class: "button small", text: "Discard", onclick: () => this.handlers.onDiscard(pending.client_id) }),
+        ),
+      );
+    }
+    if (failed) {
       item.append(
         el("p", { class: "msg-error", role: "alert" }, icon("alert"), el("span", { text: pending.error })),
         el(
@@ -245,14 +365,21 @@ export class MessageListUI {
         ),
       );
     }
+    const hadFocus = Boolean(old?.contains(document.activeElement));
     if (old) old.replaceWith(item);
     else this.list.append(item);
     this.pendingItems.set(pending.client_id, item);
+    if (this.active === old) this.active = item;
+    this.refreshTabStop();
+    if (hadFocus) item.focus({ preventScroll: true });
+    // The reason it failed must not end up under the composer, out of sight.
+    if (failed) item.scrollIntoView({ block: "nearest" });
   }
 
   removePending(clientId) {
     this.pendingItems.get(clientId)?.remove();
     this.pendingItems.delete(clientId);
+    this.refreshTabStop();
   }
 
   /** Scroll to a message, mark it and move focus to it (a search result link). */

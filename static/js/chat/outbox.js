@@ -13,6 +13,11 @@ import { isTransient } from "./socket.js";
 import { showBanner } from "../lib/banners_ui.js";
 import { confirmDialog } from "../lib/modal.js";
 
+/** Whether ``error`` means there is no connection now (as opposed to a refusal or a crash). */
+function isOffline(error) {
+  return ["not_connected", "disconnected", "network", "timeout"].includes(error?.code);
+}
+
 export class Outbox {
   /** ``view``: the RoomView (room, store, ui, composer, hooks, extensions, command(), receive()). */
   constructor(view) {
@@ -43,7 +48,9 @@ export class Outbox {
       if (reply.message) this.view.receive(reply.message, { stream: false });
     } catch (error) {
       if (!this.view.store.getPending(pending.client_id)) return; // confirmed meanwhile
-      pending.state = "failed";
+      // No connection: the row says it will go when the connection is back (retryFailed()
+      // after the resync), not "Not sent", which is kept for real failures.
+      pending.state = isOffline(error) ? "queued" : "failed";
       pending.error = error.message;
       // Waits an extension marks retryable (E2E: keys locked, key not shared yet) are retried
       // when it calls retryFailed().

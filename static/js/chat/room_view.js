@@ -62,6 +62,7 @@ export class RoomView {
       error: byId("composer-error"),
       maxChars: config.message_max_chars,
       onSend: (text) => this.outbox.send(text),
+      onEditLast: () => this.ui.editLast(byId("composer-input")),
     });
     initRoomHeader(this.room, extensions);
     initRoomInfo({ room: this.room, rooms: this.rooms, userId: this.userId, extensions });

@@ -33,6 +33,9 @@ export {
   MIN_PASSWORD_BITS,
   parseWordlist,
   generatePassword,
+  normalizePassphrase,
+  isGeneratedForm,
+  unlockCandidates,
 } from './password.js';
 export { ROOM_KEY_BYTES, KEY_ID_BYTES, generateRoomKey, parseKeyId } from './roomkeys.js';
 export { sealEnvelope, checkEnvelopeWire, openEnvelope } from './envelope.js';

@@ -2,6 +2,8 @@
  * E2E password generator: words drawn uniformly (rejection sampling over 32-bit random values)
  * from a word list, joined by single spaces (some EFF words contain hyphens, so a hyphen would
  * not be a safe separator). With the EFF large list (7776 words), 10 words give ~129.2 bits.
+ * A generated passphrase typed on a phone (a capital first word, a double space) is forgiven by
+ * normalizePassphrase / unlockCandidates (docs/PROTOCOL.md, section 5).
  * @module password
  */
 
@@ -79,4 +81,50 @@ export function generatePassword(words, count = PASSWORD_WORDS) {
   const buffer = new Uint32Array(1);
   const nextU32 = () => globalThis.crypto.getRandomValues(buffer)[0];
   return _generatePasswordWithRandomness(words, nextU32, count);
+}
+
+// Every white space character of Unicode (White_Space=yes) and the zero width no-break space,
+// spelled out so that JS and Python (e2e/crypto/password.py) agree on the same set.
+const WHITE_SPACE_RUN =
+  /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+/gu;
+
+/**
+ * Return the normal form of a generated passphrase as someone may have typed it: NFKC, ASCII
+ * capitals to lower case, every run of white space to one space, no surrounding space.
+ * Generated passphrases are already in this form, so normalising one changes nothing.
+ * @param {string} text
+ * @returns {string}
+ */
+export function normalizePassphrase(text) {
+  if (typeof text !== 'string') throw new TypeError('passphrase must be a string');
+  return text
+    .normalize('NFKC')
+    .replace(/[A-Z]+/g, (upper) => upper.toLowerCase())
+    .replace(WHITE_SPACE_RUN, ' ')
+    .trim();
+}
+
+/**
+ * Return true if `text` is in normal form and every word of it is one of `words`: the shape
+ * of a generated passphrase.
+ * @param {string} text
+ * @param {ReadonlySet<string> | readonly string[]} words
+ * @returns {boolean}
+ */
+export function isGeneratedForm(text, words) {
+  const known = words instanceof Set ? words : new Set(words);
+  return text !== '' && normalizePassphrase(text) === text && text.split(WORD_SEPARATOR).every((w) => known.has(w));
+}
+
+/**
+ * Return the passwords to try, in order, to unlock a backup with what the user typed: the
+ * exact input first; then its normal form, only if that differs and has the shape of a
+ * generated passphrase (a password of the user's own choosing is only ever taken exactly).
+ * @param {string} typed
+ * @param {ReadonlySet<string> | readonly string[]} words
+ * @returns {string[]}
+ */
+export function unlockCandidates(typed, words) {
+  const normal = normalizePassphrase(typed);
+  return normal !== typed && isGeneratedForm(normal, words) ? [typed, normal] : [typed];
 }

@@ -235,8 +235,8 @@ const controls = {
   unlock: (password) =>
     serial(() => session.unlock(password)).then(() => tellOtherTabs("changed")),
   confirmSaved: () => serial(() => session.confirmSaved()),
-  changePassword: (current, next, loginPassword) =>
-    serial(() => session.changePassword(current, next, loginPassword)),
+  changePassword: (current, next, loginPassword, options) =>
+    serial(() => session.changePassword(current, next, loginPassword, options)),
   reset: (loginPassword) =>
     serial(() => session.reset(loginPassword)).then((password) => {
       tellOtherTabs("changed");

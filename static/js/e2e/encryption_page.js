@@ -112,6 +112,10 @@ function initChangePassword(session) {
   const formError = byId("e2e-change-error");
   const status = byId("e2e-change-status");
   const useGenerated = () => byId("e2e-new-generated").checked;
+  // Right after a change the form shows no new password at all (issue 9, defect 2): a fresh one
+  // shown next to "changed" would be taken for the one just saved. Touching the form again
+  // starts a new change.
+  let justChanged = false;
 
   async function regenerate() {
     setMessage(generatedCopied, "");
@@ -125,9 +129,15 @@ function initChangePassword(session) {
   }
 
   function showKind() {
-    generatedPanel.hidden = !useGenerated();
-    ownPanel.hidden = useGenerated();
-    if (useGenerated() && !generatedValue.textContent) regenerate();
+    generatedPanel.hidden = justChanged || !useGenerated();
+    ownPanel.hidden = justChanged || useGenerated();
+    if (!justChanged && useGenerated() && !generatedValue.textContent) regenerate();
+  }
+
+  function startAgain() {
+    if (!justChanged) return;
+    justChanged = false;
+    showKind();
   }
 
   function clearErrors() {
@@ -140,7 +150,10 @@ function initChangePassword(session) {
   }
 
   for (const radio of form.querySelectorAll("input[name='e2e-new-kind']")) {
-    radio.addEventListener("change", showKind);
+    radio.addEventListener("change", () => {
+      justChanged = false;
+      showKind();
+    });
   }
   byId("e2e-generated-copy").addEventListener("click", () =>
     copyText(generatedValue.textContent, generatedValue, generatedCopied),
@@ -151,6 +164,7 @@ function initChangePassword(session) {
     input.addEventListener("input", () => {
       clearErrors();
       setMessage(status, "");
+      startAgain();
     });
   }
 
@@ -213,16 +227,16 @@ function initChangePassword(session) {
     for (const button of form.querySelectorAll("button")) button.disabled = true;
     setMessage(status, "Changing your encryption password…");
     try {
-      await controls.changePassword(currentValue, next, loginValue);
+      await controls.changePassword(currentValue, next, loginValue, { generated: useGenerated() });
       form.reset();
+      generatedValue.textContent = "";
+      justChanged = true;
       showKind();
       status.classList.add("e2e-success");
       setMessage(
         status,
-        "Your encryption password is changed. New devices now need the new password; where your keys are already unlocked nothing changes.",
+        "Done: your encryption password is changed to the one you saved. New devices now need the new password; where your keys are already unlocked nothing changes.",
       );
-      generatedValue.textContent = "";
-      regenerate();
     } catch (error) {
       setMessage(status, "");
       if (isWrongPassword(error)) {

@@ -4,9 +4,12 @@
 import {
   createIdentityWithBackup,
   generatePassword,
+  normalizePassphrase,
   parseWordlist,
   rewrapBackup,
+  unlockCandidates,
   unlockBackup,
+  WrongPasswordError,
 } from "../crypto/index.js";
 import * as api from "./api.js";
 import {
@@ -30,6 +33,20 @@ export async function loadWordlist(url) {
     wordlist = parseWordlist(await response.text());
   }
   return wordlist;
+}
+
+/** Run ``attempt(password)`` with each of ``unlockCandidates(typed)`` until one is not a wrong
+ * password: the exact input first, then (a generated passphrase typed on a phone: a capital,
+ * a double space) its normal form. docs/PROTOCOL.md, section 5. */
+async function withTypedPassword(typed, url, attempt) {
+  const candidates = unlockCandidates(typed, await loadWordlist(url));
+  for (const [i, password] of candidates.entries()) {
+    try {
+      return await attempt(password);
+    } catch (error) {
+      if (!(error instanceof WrongPasswordError) || i === candidates.length - 1) throw error;
+    }
+  }
 }
 
 function sameIdentity(a, b) {
@@ -183,7 +200,9 @@ export class Session {
   async unlock(password) {
     if (this.claim) throw new Error("Answer the question about your encryption keys first.");
     const { backup, generation } = await api.getBackup();
-    const unlocked = await unlockBackup(backup, password.trim(), String(this.userId));
+    const unlocked = await withTypedPassword(password.trim(), this.wordlistUrl, (candidate) =>
+      unlockBackup(backup, candidate, String(this.userId)),
+    );
     if (!sameIdentity(unlocked.publicIdentity, this.identity)) {
       throw new Error("The keys in your backup do not match your published identity.");
     }
@@ -192,10 +211,14 @@ export class Session {
   }
 
   /** Replace the E2E password; the identity stays, so rooms keep working. The server checks
-   * ``loginPassword`` (the user's login password) before it takes the new backup. */
-  async changePassword(current, next, loginPassword) {
+   * ``loginPassword`` (the user's login password) before it takes the new backup. A generated
+   * ``next`` ({generated: true}) is stored in normal form; one of the user's own is kept exact. */
+  async changePassword(current, next, loginPassword, { generated = false } = {}) {
     const { backup } = await api.getBackup();
-    const rewrapped = await rewrapBackup(backup, current.trim(), next.trim(), String(this.userId));
+    const stored = generated ? normalizePassphrase(next) : next.trim();
+    const rewrapped = await withTypedPassword(current.trim(), this.wordlistUrl, (candidate) =>
+      rewrapBackup(backup, candidate, stored, String(this.userId)),
+    );
     await api.replaceBackup(rewrapped, loginPassword);
     await clearPendingPassword(this.store);
     this.passwordSaved = true;
