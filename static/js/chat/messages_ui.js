@@ -103,7 +103,7 @@ export class MessageListUI {
     if (!item || event.target !== item || event.altKey || event.ctrlKey || event.metaKey) return;
     const rows = this.rows();
     const at = rows.indexOf(item);
-    let next = null;
+    let next;
     if (event.key === "ArrowUp") next = rows[at - 1];
     else if (event.key === "ArrowDown") next = rows[at + 1];
     else if (event.key === "Home") next = rows[0];
