@@ -131,7 +131,14 @@ export function initRoomInfo({ room, rooms, userId, extensions }) {
     byId("room-info-name").textContent = room.title;
     byId("room-info-topic").textContent = r.topic || "No topic";
     byId("room-info-kind").textContent = KIND_LABELS[r.kind] || r.kind;
-    byId("room-info-facts-slot").replaceChildren(...hooks.facts(room)); // E2E: "End-to-end encrypted"
+    // E2E: "End-to-end encrypted". Each extension fact is a <div> of one <dt> and one <dd>, put
+    // after the list's own facts (a <dl> may hold only such groups: no wrapper around them).
+    const facts = byId("room-info-facts");
+    for (const old of facts.querySelectorAll(":scope > [data-extension-fact]")) old.remove();
+    for (const fact of hooks.facts(room)) {
+      fact.dataset.extensionFact = "";
+      facts.append(fact);
+    }
     // A DM may be edited only to turn on encryption, by either member (it has no name or topic).
     const offered = editFields.some((field) => field.offered?.());
     byId("room-info-owner-actions").hidden = !room.canManage && !offered;
