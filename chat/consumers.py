@@ -10,6 +10,7 @@ from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from chat.checks import check_write_rate
 from chat.commands import COMMANDS
 from chat.errors import ChatError
 from chat.events import everyone_group, room_group, user_group
@@ -31,6 +32,7 @@ def _room_ids(user_id: int) -> list[int]:
 
 @database_sync_to_async
 def _run(name: str, user: Any, data: dict[str, Any]) -> dict[str, Any]:
+    check_write_rate(user)  # the same brake as HTTP writes (chat/http.py)
     return COMMANDS[name](user, data)
 
 
@@ -82,9 +84,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
             result = await _run(name, self.user, data)
             await self.reply({"type": "ack", "ref": ref, **result})
         except ChatError as error:
-            await self.reply(
-                {"type": "error", "ref": ref, "code": error.code, "message": error.message}
-            )
+            reply = {"type": "error", "ref": ref, "code": error.code, "message": error.message}
+            if (retry_after := getattr(error, "retry_after", None)) is not None:
+                reply["retry_after"] = retry_after
+            await self.reply(reply)
         except Exception:
             logger.exception("socket command failed")
             await self.reply(

@@ -184,6 +184,10 @@ SECURE_CSP = {
 # Keyroom's own limits (documented in README.md).
 KEYROOM_MESSAGE_MAX_CHARS = env.int("KEYROOM_MESSAGE_MAX_CHARS", default=4000)
 KEYROOM_HISTORY_PAGE = 50
+# The brake on writes, per user, socket commands and HTTP writes alike (docs/DEPLOY.md): a token
+# bucket of KEYROOM_WRITE_BURST writes refilled at KEYROOM_WRITE_RATE a second; 0 switches it off.
+KEYROOM_WRITE_RATE = env.float("KEYROOM_WRITE_RATE", default=20.0)
+KEYROOM_WRITE_BURST = env.int("KEYROOM_WRITE_BURST", default=100)
 
 LOGGING = {
     "version": 1,
