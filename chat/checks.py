@@ -27,6 +27,8 @@ def check_write_rate(user: User) -> None:
     )
     if wait:
         raise RateLimited(retry_after=wait)
+
+
 TOPIC_MAX = 250
 
 

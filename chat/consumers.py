@@ -10,6 +10,7 @@ from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from accounts.events import session_group
 from chat.checks import check_write_rate
 from chat.commands import COMMANDS
 from chat.errors import ChatError
@@ -22,7 +23,9 @@ MAX_FRAME = 256 * 1024
 # Pushed events that need no database: skip Channels' per-event connection cleanup (a thread
 # hop per event per member) for them.
 # Incoming frames clean up themselves, and only when a command will touch the database.
-NO_DB_HANDLERS = frozenset({"push", "room_joined", "room_left", "websocket_receive"})
+NO_DB_HANDLERS = frozenset(
+    {"push", "room_joined", "room_left", "session_ended", "websocket_receive"}
+)
 
 
 @database_sync_to_async
@@ -44,6 +47,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         self.rooms: set[int] = set(await _room_ids(self.user.pk))
         self.groups_joined: set[str] = {everyone_group(), user_group(self.user.pk)}
+        # Logging this session out elsewhere closes this socket (accounts/events.py).
+        if session_key := self.scope["session"].session_key:
+            self.groups_joined.add(session_group(session_key))
         self.groups_joined |= {room_group(room_id) for room_id in self.rooms}
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
@@ -125,3 +131,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.groups_joined.discard(group)
         await self.channel_layer.group_discard(group, self.channel_name)
         await self.send(text_data=event["text"])
+
+    async def session_ended(self, event: dict[str, Any]) -> None:
+        # 4401: the browser shows "You are logged out" and does not reconnect.
+        await self.close(code=4401)
