@@ -219,7 +219,9 @@ KEYROOM_WRITE_BURST = env.int("KEYROOM_WRITE_BURST", default=100)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # No query strings in logs: search terms are private (keyroom/serve.py).
+    "filters": {"path_only": {"()": "keyroom.serve.PathOnlyFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["path_only"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.channels.server": {"level": "WARNING"},
