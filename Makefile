@@ -31,7 +31,7 @@ run: $(VENV)/.deps-run
 	@echo "  The first account you create (Sign up) becomes the administrator."
 	@echo "  Stop it with Ctrl+C."
 	@echo
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) keyroom.asgi:application
+	$(PY) -m keyroom.serve -b $(HOST) -p $(PORT) keyroom.asgi:application
 
 # JavaScript tools (ESLint; axe-core for the browser tests) from package-lock.json, never served.
 node_modules/.deps-node: package.json package-lock.json

@@ -11,3 +11,22 @@ class User(AbstractUser):
     def shown_name(self) -> str:
         """Return the name to show to other people."""
         return self.display_name or self.username
+
+
+class SessionRecord(models.Model):
+    """What My Account -> Sessions shows about one of the user's logged-in sessions (Django's
+    sessions hold no owner or device). Written by ``SessionSeenMiddleware``; deleted with the
+    session by the actions that end it."""
+
+    session_key = models.CharField(max_length=40, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="session_records")
+    user_agent = models.CharField(max_length=400, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        ordering = ("-last_seen",)
+
+    def __str__(self) -> str:
+        return f"{self.user} from {self.ip} ({self.last_seen:%Y-%m-%d %H:%M})"

@@ -13,7 +13,7 @@ urlpatterns = [
         ),
         name="login",
     ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.log_out, name="logout"),
     path("account/", views.profile, name="profile"),
     path(
         "account/password/",
@@ -21,4 +21,7 @@ urlpatterns = [
         name="password",
     ),
     path("account/password/done/", views.password_done, name="password_done"),
+    path("account/sessions/", views.sessions, name="sessions"),
+    path("account/sessions/<int:record_id>/end/", views.end_session, name="end_session"),
+    path("account/sessions/end-others/", views.end_other_sessions, name="end_other_sessions"),
 ]

@@ -41,6 +41,8 @@ def configure_django(data_dir: Path) -> dict[str, str]:
     os.environ["ALLOWED_HOSTS"] = f"{HOST},localhost"
     os.environ["DEBUG"] = "False"
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    # The benchmarks measure fan-out, not the per-user brake on writes (docs/DEPLOY.md).
+    os.environ.setdefault("KEYROOM_WRITE_RATE", "0")
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     return dict(os.environ)

@@ -5,10 +5,30 @@ import uuid
 
 from django.conf import settings
 
-from chat.errors import InvalidInput
+from accounts.models import User
+from chat.errors import InvalidInput, RateLimited
 from chat.models import Room, RoomKind
+from keyroom.ratelimit import take_token
 
 ROOM_NAME_MAX = 80
+
+
+def check_write_rate(user: User) -> None:
+    """Take one write from ``user``'s bucket; raise RateLimited (429, ``retry_after``) if empty.
+
+    One bucket per user for every write, whatever the transport: the consumer calls this before
+    each socket command and ``json_view`` before each HTTP write (KEYROOM_WRITE_RATE a second
+    sustained, KEYROOM_WRITE_BURST at once; docs/DEPLOY.md).
+    """
+    wait = take_token(
+        f"keyroom:writes:{user.pk}",
+        rate=settings.KEYROOM_WRITE_RATE,
+        burst=settings.KEYROOM_WRITE_BURST,
+    )
+    if wait:
+        raise RateLimited(retry_after=wait)
+
+
 TOPIC_MAX = 250
 
 

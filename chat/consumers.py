@@ -10,6 +10,8 @@ from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from accounts.events import session_group
+from chat.checks import check_write_rate
 from chat.commands import COMMANDS
 from chat.errors import ChatError
 from chat.events import everyone_group, room_group, user_group
@@ -22,7 +24,9 @@ MAX_FRAME = 256 * 1024
 # Pushed events that need no database: skip Channels' per-event connection cleanup (a thread
 # hop per event per member) for them.
 # Incoming frames clean up themselves, and only when a command will touch the database.
-NO_DB_HANDLERS = frozenset({"push", "room_joined", "room_left", "websocket_receive"})
+NO_DB_HANDLERS = frozenset(
+    {"push", "room_joined", "room_left", "session_ended", "websocket_receive"}
+)
 
 
 @database_sync_to_async
@@ -32,6 +36,7 @@ def _room_ids(user_id: int) -> list[int]:
 
 @database_sync_to_async
 def _run(name: str, user: Any, data: dict[str, Any]) -> dict[str, Any]:
+    check_write_rate(user)  # the same brake as HTTP writes (chat/http.py)
     return COMMANDS[name](user, data)
 
 
@@ -43,6 +48,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         self.rooms: set[int] = set(await _room_ids(self.user.pk))
         self.groups_joined: set[str] = {everyone_group(), user_group(self.user.pk)}
+        # Logging this session out elsewhere closes this socket (accounts/events.py).
+        if session_key := self.scope["session"].session_key:
+            self.groups_joined.add(session_group(session_key))
         self.groups_joined |= {room_group(room_id) for room_id in self.rooms}
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
@@ -83,9 +91,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
             result = await _run(name, self.user, data)
             await self.reply({"type": "ack", "ref": ref, **result})
         except ChatError as error:
-            await self.reply(
-                {"type": "error", "ref": ref, "code": error.code, "message": error.message}
-            )
+            reply = {"type": "error", "ref": ref, "code": error.code, "message": error.message}
+            if (retry_after := getattr(error, "retry_after", None)) is not None:
+                reply["retry_after"] = retry_after
+            await self.reply(reply)
         except Exception:
             logger.exception("socket command failed")
             await self.reply(
@@ -123,3 +132,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.groups_joined.discard(group)
         await self.channel_layer.group_discard(group, self.channel_name)
         await self.send(text_data=event["text"])
+
+    async def session_ended(self, event: dict[str, Any]) -> None:
+        # 4401: the browser shows "You are logged out" and does not reconnect.
+        await self.close(code=4401)

@@ -3,6 +3,8 @@
 Views turn them into JSON responses with ``status``; the consumer into ``{"type": "error"}``.
 """
 
+import math
+
 from django.http import Http404
 
 
@@ -50,3 +52,16 @@ class TooManyAttempts(ChatError):
     code = "too_many_attempts"
     status = 429
     default_message = "Too many attempts. Wait a while and try again."
+
+
+class RateLimited(ChatError):
+    """Too many writes in a short time: ``retry_after`` says how many seconds to wait."""
+
+    code = "rate_limited"
+    status = 429
+    default_message = "You are sending too fast. Wait a moment; it will go through."
+
+    def __init__(self, message: str | None = None, *, retry_after: float) -> None:
+        # Whole seconds, at least one: what HTTP's Retry-After can carry.
+        self.retry_after = max(1, math.ceil(retry_after))
+        super().__init__(message)

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonR
 from django.views.csrf import csrf_failure as default_csrf_failure
 from django.views.decorators.http import require_http_methods
 
+from chat.checks import check_write_rate
 from chat.errors import ChatError, InvalidInput, NotAllowed
 from chat.wire import check_text, decode_object
 
@@ -17,13 +18,19 @@ View = Callable[..., JsonResponse]
 
 
 def error_response(error: ChatError) -> JsonResponse:
-    return JsonResponse(
-        {"error": {"code": error.code, "message": error.message}}, status=error.status
-    )
+    body: dict[str, Any] = {"code": error.code, "message": error.message}
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        body["retry_after"] = retry_after
+    response = JsonResponse({"error": body}, status=error.status)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 def json_view(*methods: str) -> Callable[[View], View]:
-    """Wrap an API view: methods, login (401 JSON), a JSON body as ``request.data``, errors."""
+    """Wrap an API view: methods, login (401 JSON), the write brake (429 ``rate_limited``), a
+    JSON body as ``request.data``, errors."""
 
     def decorate(view: View) -> View:
         @require_http_methods(list(methods))
@@ -35,6 +42,8 @@ def json_view(*methods: str) -> Callable[[View], View]:
                     status=401,
                 )
             try:
+                if request.method not in ("GET", "HEAD"):
+                    check_write_rate(request.user)
                 request.data = _parse_body(request)  # type: ignore[attr-defined]
                 return view(request, *args, **kwargs)
             except ChatError as error:

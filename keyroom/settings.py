@@ -6,6 +6,7 @@ and channels-redis for production; see docs/DEPLOY.md.
 """
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "accounts",
     "chat",
     "e2e",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -61,6 +63,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "accounts.middleware.SessionSeenMiddleware",
+    # Last, as django-axes asks: it turns a lockout found during login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # API requests get the API's JSON error shape for a CSRF failure too.
@@ -136,6 +141,28 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a locked-out username before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login lockout (django-axes; docs/DEPLOY.md): KEYROOM_LOGIN_FAILURES wrong passwords for one
+# username lock it for KEYROOM_LOGIN_LOCKOUT_MINUTES, counted from the last failure; tries
+# during a lockout, the right password too, are refused and do not extend it. Per username, not
+# per address, so one person mistyping behind an office NAT does not lock everyone out.
+AXES_FAILURE_LIMIT = env.int("KEYROOM_LOGIN_FAILURES", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("KEYROOM_LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+# Axes logs each failure (``axes`` logger, WARNING) with the username and address; passwords
+# are always masked. Log the username and address in clear: they are what an operator needs.
+AXES_SENSITIVE_PARAMETERS: list[str] = []
+AXES_DISABLE_ACCESS_LOG = True  # no row per successful login: the session list has that
+# Sign-ups per client address: a bucket of KEYROOM_SIGNUPS_PER_HOUR, refilled over an hour.
+KEYROOM_SIGNUPS_PER_HOUR = env.int("KEYROOM_SIGNUPS_PER_HOUR", default=10)
+
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "chat:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -188,11 +215,21 @@ SECURE_CSP = {
 # Keyroom's own limits (documented in README.md).
 KEYROOM_MESSAGE_MAX_CHARS = env.int("KEYROOM_MESSAGE_MAX_CHARS", default=4000)
 KEYROOM_HISTORY_PAGE = 50
+# The brake on writes, per user, socket commands and HTTP writes alike (docs/DEPLOY.md): a token
+# bucket of KEYROOM_WRITE_BURST writes refilled at KEYROOM_WRITE_RATE a second; 0 switches it off.
+KEYROOM_WRITE_RATE = env.float("KEYROOM_WRITE_RATE", default=20.0)
+KEYROOM_WRITE_BURST = env.int("KEYROOM_WRITE_BURST", default=100)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # No query strings in logs: search terms are private (keyroom/serve.py).
+    "filters": {"path_only": {"()": "keyroom.serve.PathOnlyFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["path_only"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.channels.server": {"level": "WARNING"}},
+    "loggers": {
+        "django.channels.server": {"level": "WARNING"},
+        # Failed logins and lockouts are WARNING; successes and clean-ups (INFO) are noise.
+        "axes": {"level": "WARNING"},
+    },
 }

@@ -40,6 +40,8 @@ MATRIX = [
     ("GET", "/channels/", None, (302, 200, 200, 200, 200)),
     ("GET", "/accounts/account/", None, (302, 200, 200, 200, 200)),
     ("GET", "/admin/", None, (302, 302, 302, 302, 200)),
+    ("GET", "/accounts/account/sessions/", None, (302, 200, 200, 200, 200)),
+    ("POST", "/accounts/account/sessions/end-others/", None, (302, 302, 302, 302, 302)),
     ("GET", "/api/rooms/", None, (401, 200, 200, 200, 200)),
     ("POST", "/api/rooms/", lambda w: {"name": f"new-{uuid.uuid4()}"}, (401, 201, 201, 201, 201)),
     ("GET", "/api/channels/", None, (401, 200, 200, 200, 200)),

@@ -55,6 +55,10 @@ export class Outbox {
       // Waits an extension marks retryable (E2E: keys locked, key not shared yet) are retried
       // when it calls retryFailed().
       pending.retryable = isTransient(error) || error.retryable === true;
+      if (error.code === "rate_limited") {
+        pending.error = `Sending too fast: trying again in ${error.retryAfter} s.`;
+        setTimeout(() => this.retry(pending.client_id), error.retryAfter * 1000);
+      }
       if (!pending.retryable && this.view.composer.isEmpty()) {
         // It cannot go as it is: give the text back to the composer with the reason.
         this.discard(pending.client_id);

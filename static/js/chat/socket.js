@@ -2,10 +2,11 @@
 // and reports every server event (plus "hello" marked with ``reconnect``) to ``onEvent``.
 
 export class SocketError extends Error {
-  constructor(message, code) {
+  constructor(message, code, retryAfter = 0) {
     super(message);
     this.name = "SocketError";
     this.code = code;
+    this.retryAfter = retryAfter; // seconds, with code "rate_limited"
   }
 }
 
@@ -96,7 +97,10 @@ export class ChatSocket {
       this.pending.delete(event.ref);
       clearTimeout(waiter.timer);
       if (event.type === "ack") waiter.resolve(event);
-      else waiter.reject(new SocketError(event.message || "The server refused that.", event.code));
+      else {
+        const message = event.message || "The server refused that.";
+        waiter.reject(new SocketError(message, event.code, event.retry_after || 0));
+      }
       return;
     }
     if (event.type === "ack" || event.type === "error" || event.type === "pong") return;
@@ -155,9 +159,10 @@ export class ChatSocket {
   }
 }
 
-/** Whether a failed command may succeed if sent again (same client_id: the server dedupes). */
+/** Whether a failed command may succeed if sent again (same client_id: the server dedupes).
+ * "rate_limited" does after ``error.retryAfter`` seconds. */
+const TRANSIENT = ["not_connected", "disconnected", "timeout", "network", "server_error", "rate_limited"];
+
 export function isTransient(error) {
-  return ["not_connected", "disconnected", "timeout", "network", "server_error"].includes(
-    error?.code,
-  );
+  return TRANSIENT.includes(error?.code);
 }

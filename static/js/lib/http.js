@@ -8,11 +8,12 @@ export function setCsrfToken(token) {
 }
 
 export class ApiError extends Error {
-  constructor(message, { code = "error", status = 0 } = {}) {
+  constructor(message, { code = "error", status = 0, retryAfter = 0 } = {}) {
     super(message);
     this.name = "ApiError";
     this.code = code;
     this.status = status;
+    this.retryAfter = retryAfter; // seconds, with code "rate_limited" (HTTP 429)
   }
 }
 
@@ -56,6 +57,7 @@ export async function request(method, url, body, { signal } = {}) {
     throw new ApiError(error?.message || fallback, {
       code: error?.code || (response.status >= 500 ? "server_error" : `http_${response.status}`),
       status: response.status,
+      retryAfter: error?.retry_after || 0,
     });
   }
   return data ?? {};

@@ -1,0 +1,38 @@
+"""The accounts app's one realtime event: a session ended, so its open sockets close.
+
+Each socket joins the group of the session it was opened with (``session_group``, called by the
+chat consumer). Only the actions in accounts/actions.py send to it, after commit.
+"""
+
+import hashlib
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+
+def session_group(session_key: str) -> str:
+    """Return the channel-layer group of the sockets opened with one session.
+
+    The key itself is a credential: the group is named by a hash of it, so the key never reaches
+    the channel layer (Redis).
+    """
+    return "session." + hashlib.sha256(session_key.encode()).hexdigest()[:40]
+
+
+def session_ended_event() -> dict[str, Any]:
+    """To a session's sockets: close now (code 4401, "log in again")."""
+    return {"type": "session_ended"}
+
+
+def send_session_ended(session_key: str) -> None:
+    """Tell the sockets of ``session_key`` to close, once the transaction commits."""
+    group = session_group(session_key)
+
+    def publish() -> None:
+        layer = get_channel_layer()
+        if layer is not None:
+            async_to_sync(layer.group_send)(group, session_ended_event())
+
+    transaction.on_commit(publish)

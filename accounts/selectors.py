@@ -1,0 +1,68 @@
+"""Account reads: the sessions My Account lists."""
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import import_module
+
+from django.conf import settings
+
+from accounts.models import SessionRecord, User
+
+# (pattern, name): the first that matches names the browser (order matters: Edge and Opera
+# say "Chrome" too, Chrome says "Safari").
+_BROWSERS = (
+    (r"Edg(e|A|iOS)?/", "Edge"),
+    (r"OPR/|Opera", "Opera"),
+    (r"Firefox/|FxiOS/", "Firefox"),
+    (r"Chrome/|CriOS/|Chromium/", "Chrome"),
+    (r"Safari/", "Safari"),
+)
+_SYSTEMS = (
+    (r"iPhone|iPad|iPod", "iOS"),
+    (r"Android", "Android"),
+    (r"Windows", "Windows"),
+    (r"Mac OS X|Macintosh", "macOS"),
+    (r"CrOS", "ChromeOS"),
+    (r"Linux", "Linux"),
+)
+
+
+def describe_device(user_agent: str) -> str:
+    """Return e.g. "Firefox on Windows" for a User-Agent header ("Unknown device" if unsure)."""
+    browser = next((name for pattern, name in _BROWSERS if re.search(pattern, user_agent)), "")
+    system = next((name for pattern, name in _SYSTEMS if re.search(pattern, user_agent)), "")
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or system or "Unknown device"
+
+
+@dataclass(frozen=True)
+class SessionView:
+    id: int
+    device: str
+    ip: str
+    last_seen: datetime
+    created: datetime
+    current: bool
+
+
+def list_sessions_for_user(user: User, *, current_key: str | None) -> list[SessionView]:
+    """Return ``user``'s live sessions, most recently used first; ``current`` marks this one.
+
+    Records whose session has expired or was deleted elsewhere are left out.
+    """
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    records = SessionRecord.objects.filter(user=user)
+    return [
+        SessionView(
+            id=record.pk,
+            device=describe_device(record.user_agent),
+            ip=record.ip or "",
+            last_seen=record.last_seen,
+            created=record.created,
+            current=record.session_key == current_key,
+        )
+        for record in records
+        if record.session_key == current_key or store().exists(record.session_key)
+    ]

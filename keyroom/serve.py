@@ -1,0 +1,63 @@
+"""Run daphne with an access log that never shows query strings.
+
+daphne's access log (and ``runserver``'s ``django.channels.server`` log) prints each request's
+full URL, so search terms (``/search/?q=``, ``/api/people/?q=``) would land in the logs. Start
+Keyroom with ``python -m keyroom.serve`` (daphne's own options) instead of ``daphne``: the same
+server, logging paths only. ``PathOnlyFilter`` does the same for the logger (settings.LOGGING).
+"""
+
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from daphne.cli import CommandLineInterface
+from daphne.server import Server
+
+ActionLogger = Callable[[str, str, dict[str, Any]], None]
+
+
+def path_only(path: object) -> object:
+    """Return ``path`` without its query string (and without a fragment)."""
+    if not isinstance(path, str):
+        return path
+    return path.split("?", 1)[0].split("#", 1)[0]
+
+
+def path_only_logger(action_logger: ActionLogger) -> ActionLogger:
+    """Wrap daphne's action logger so the details it logs carry the path only."""
+
+    def log(protocol: str, action: str, details: dict[str, Any]) -> None:
+        if "path" in details:
+            details = {**details, "path": path_only(details["path"])}
+        action_logger(protocol, action, details)
+
+    return log
+
+
+class PathOnlyServer(Server):
+    def __init__(self, *args: Any, action_logger: ActionLogger | None = None, **kwargs: Any):
+        if action_logger is not None:
+            action_logger = path_only_logger(action_logger)
+        super().__init__(*args, action_logger=action_logger, **kwargs)
+
+
+class PathOnlyCommandLine(CommandLineInterface):
+    server_class = PathOnlyServer
+
+
+class PathOnlyFilter(logging.Filter):
+    """Drop query strings from a record's ``path`` argument (``django.channels.server``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, dict) and "path" in record.args:
+            record.args = {**record.args, "path": path_only(record.args["path"])}
+        return True
+
+
+def main() -> None:
+    PathOnlyCommandLine().run(sys.argv[1:])
+
+
+if __name__ == "__main__":
+    main()
