@@ -1,9 +1,15 @@
-"""Run daphne with an access log that never shows query strings.
+"""Run daphne with an access log that never shows query strings, and WebSockets that close
+with a code and a reason when a client breaks the protocol.
 
 daphne's access log (and ``runserver``'s ``django.channels.server`` log) prints each request's
 full URL, so search terms (``/search/?q=``, ``/api/people/?q=``) would land in the logs. Start
 Keyroom with ``python -m keyroom.serve`` (daphne's own options) instead of ``daphne``: the same
 server, logging paths only. ``PathOnlyFilter`` does the same for the logger (settings.LOGGING).
+
+daphne's WebSocket layer (autobahn) drops the TCP connection without a close frame when a frame
+is over its 1 MiB limit or a text frame is not UTF-8 (autobahn's ``failByDrop``): the browser
+then sees 1006 "abnormal closure" and cannot tell why. This server sends the close frame first,
+1009 "message too big" or 1007 "invalid payload", with autobahn's reason.
 """
 
 import logging
@@ -11,8 +17,10 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from daphne import server as daphne_server
 from daphne.cli import CommandLineInterface
 from daphne.server import Server
+from daphne.ws_protocol import WebSocketFactory
 
 ActionLogger = Callable[[str, str, dict[str, Any]], None]
 
@@ -35,11 +43,24 @@ def path_only_logger(action_logger: ActionLogger) -> ActionLogger:
     return log
 
 
+class ClosingWebSocketFactory(WebSocketFactory):
+    """daphne's WebSocket factory, failing a connection with a close frame, not a dropped TCP."""
+
+    def setProtocolOptions(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("failByDrop", False)
+        super().setProtocolOptions(*args, **kwargs)
+
+
 class PathOnlyServer(Server):
     def __init__(self, *args: Any, action_logger: ActionLogger | None = None, **kwargs: Any):
         if action_logger is not None:
             action_logger = path_only_logger(action_logger)
         super().__init__(*args, action_logger=action_logger, **kwargs)
+
+    def run(self) -> None:
+        # daphne's run() builds its factory from this module attribute (no option for it).
+        daphne_server.WebSocketFactory = ClosingWebSocketFactory  # type: ignore[misc]
+        super().run()
 
 
 class PathOnlyCommandLine(CommandLineInterface):
