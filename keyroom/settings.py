@@ -5,6 +5,7 @@ layer: enough for one daphne process. ``DATABASE_URL`` and ``REDIS_URL`` switch 
 and channels-redis for production; see docs/DEPLOY.md.
 """
 
+import hashlib
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -111,19 +112,37 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 
+
+# What this instance's names in Redis start with. Pub/sub channels ignore the database number
+# in REDIS_URL: two instances on one Redis would hear each other's events (message text
+# included) unless their prefixes differ. By default derived from the secret key, which every
+# process of one instance shares and no two instances do; REDIS_PREFIX sets it explicitly.
+def redis_prefix(secret_key: str) -> str:
+    """Return the default Redis prefix of the instance whose secret key is ``secret_key``."""
+    return (
+        "keyroom-" + hashlib.sha256(b"keyroom redis prefix:" + secret_key.encode()).hexdigest()[:16]
+    )
+
+
+REDIS_PREFIX = env.str("REDIS_PREFIX", default=redis_prefix(SECRET_KEY))
+
 if REDIS_URL := env.str("REDIS_URL", default=""):
     # One PUBLISH per group send, fanned out inside each daphne process (the stock layer makes
     # several Redis round trips per member). At-most-once, like every layer: clients resync.
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": REDIS_PREFIX},
         }
     }
     # Shared by every daphne process: the brake on login-password guesses (e2e/checks.py)
     # must count tries across processes.
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": REDIS_PREFIX,
+        }
     }
 else:
     CHANNEL_LAYERS = {
