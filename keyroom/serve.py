@@ -9,7 +9,8 @@ server, logging paths only. ``PathOnlyFilter`` does the same for the logger (set
 daphne's WebSocket layer (autobahn) drops the TCP connection without a close frame when a frame
 is over its 1 MiB limit or a text frame is not UTF-8 (autobahn's ``failByDrop``): the browser
 then sees 1006 "abnormal closure" and cannot tell why. This server sends the close frame first,
-1009 "message too big" or 1007 "invalid payload", with autobahn's reason.
+1009 "message too big" or 1007 "invalid payload", with autobahn's reason. On shutdown every open
+socket gets 1012 "service restart" (browsers reconnect at once).
 """
 
 import logging
@@ -17,6 +18,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from autobahn.twisted.websocket import WebSocketServerProtocol
 from daphne import server as daphne_server
 from daphne.cli import CommandLineInterface
 from daphne.server import Server
@@ -58,9 +60,31 @@ class PathOnlyServer(Server):
         super().__init__(*args, action_logger=action_logger, **kwargs)
 
     def run(self) -> None:
+        from twisted.internet import reactor  # daphne installed the asyncio reactor by now
+
         # daphne's run() builds its factory from this module attribute (no option for it).
         daphne_server.WebSocketFactory = ClosingWebSocketFactory  # type: ignore[misc]
+        reactor.addSystemEventTrigger("before", "shutdown", self.close_websockets)
         super().run()
+
+    def close_websockets(self) -> Any:
+        """On shutdown (SIGTERM, a deploy), end every open socket with 1012 "service restart"
+        so browsers reconnect at once (to another process, or to this one once it is back)
+        instead of noticing a dead connection later. Return a Deferred that gives the close
+        frames a moment to leave."""
+        from twisted.internet import reactor
+        from twisted.internet.task import deferLater
+
+        closing = 0
+        for protocol in list(self.connections):
+            if (
+                isinstance(protocol, WebSocketServerProtocol)
+                and protocol.state == protocol.STATE_OPEN
+            ):
+                # (sendClose() allows only 1000 and 3000-4999: 1012 is a protocol-level code.)
+                protocol.sendCloseFrame(code=1012, reasonUtf8=b"service restart")
+                closing += 1
+        return deferLater(reactor, 0.5 if closing else 0, lambda: None)
 
 
 class PathOnlyCommandLine(CommandLineInterface):

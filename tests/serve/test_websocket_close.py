@@ -3,6 +3,7 @@ says why (1009 too big, 1007 not UTF-8), never by dropping the connection (1006)
 
 import contextlib
 import os
+import signal
 import socket
 import struct
 import subprocess
@@ -24,10 +25,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    """Start the project's server command on an echo application; yield its ws:// URL."""
-    port = free_port()
+def start_server(port: int) -> subprocess.Popen:
+    """Start the project's server command on an echo application at ``port``; return it once
+    it accepts connections."""
     process = subprocess.Popen(  # noqa: S603 (our interpreter, our module)
         [sys.executable, "-m", "keyroom.serve", "-b", "127.0.0.1", "-p", str(port),
          "tests.serve.echo_app:application"],
@@ -40,12 +40,18 @@ def server() -> Iterator[str]:
     while time.monotonic() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
+            return process
         except OSError:
             time.sleep(0.1)  # poll (bounded by the deadline)
-    else:
-        process.kill()
-        raise RuntimeError("the server did not start")
+    process.kill()
+    raise RuntimeError("the server did not start")
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    """The server command on an echo application; yield its ws:// URL."""
+    port = free_port()
+    process = start_server(port)
     yield f"ws://127.0.0.1:{port}/"
     process.terminate()
     process.wait(timeout=10)
@@ -76,3 +82,20 @@ def test_a_text_frame_that_is_not_utf8_gets_close_code_1007(server):
         ws.socket.sendall(struct.pack("!BB", 0x81, 0x80 | len(payload)) + mask + masked)
 
     assert close_code_after(server, send_raw) == 1007
+
+
+def test_shutdown_ends_open_sockets_with_service_restart():
+    """SIGTERM (a deploy or restart) closes each open socket with 1012 "service restart"."""
+    port = free_port()
+    process = start_server(port)
+    try:
+        with connect(f"ws://127.0.0.1:{port}/", open_timeout=10) as ws:
+            ws.send("hello")
+            assert ws.recv(timeout=10) == "hello"
+            process.send_signal(signal.SIGTERM)
+            with contextlib.suppress(ConnectionClosed):
+                ws.recv(timeout=10)
+            assert (ws.close_code, ws.close_reason) == (1012, "service restart")
+    finally:
+        process.kill()
+        process.wait(timeout=10)
