@@ -2,6 +2,7 @@
 user belongs to. It is an adapter: commands go to ``chat.commands``; events from actions are
 forwarded as pre-serialized text (docs/ARCHITECTURE.md, "Socket protocol")."""
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
 from accounts.events import session_group
 from chat.checks import check_write_rate
@@ -16,6 +18,8 @@ from chat.commands import COMMANDS
 from chat.errors import ChatError
 from chat.events import everyone_group, room_group, user_group
 from chat.models import Membership
+from chat.payloads import digest_event
+from chat.selectors import get_room_digest
 from chat.wire import decode_object
 
 logger = logging.getLogger(__name__)
@@ -32,6 +36,11 @@ NO_DB_HANDLERS = frozenset(
 @database_sync_to_async
 def _room_ids(user_id: int) -> list[int]:
     return list(Membership.objects.filter(user_id=user_id).values_list("room_id", flat=True))
+
+
+@database_sync_to_async
+def _digest(user_id: int) -> dict[str, Any]:
+    return digest_event(get_room_digest(user_id))
 
 
 @database_sync_to_async
@@ -56,8 +65,22 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
         await self.send(text_data=json.dumps({"type": "hello", "user_id": self.user.pk}))
+        self.digests = asyncio.get_running_loop().create_task(self._send_digests())
+
+    async def _send_digests(self) -> None:
+        """Every KEYROOM_DIGEST_SECONDS, tell the browser each room's latest revision straight
+        from the database (not through the layer, which may be what lost events)."""
+        interval = settings.KEYROOM_DIGEST_SECONDS
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.send(text_data=json.dumps(await _digest(self.user.pk)))
+            except Exception:  # the database is away: the next round tries again
+                logger.warning("could not send a digest", exc_info=True)
 
     async def disconnect(self, code: int) -> None:
+        if digests := getattr(self, "digests", None):
+            digests.cancel()
         for group in getattr(self, "groups_joined", set()):
             await self.channel_layer.group_discard(group, self.channel_name)
         raise StopConsumer

@@ -16,6 +16,8 @@ from channels.layers import get_channel_layer
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
+from chat.payloads import resync_event
+
 logger = logging.getLogger(__name__)
 
 
@@ -62,6 +64,7 @@ class _Publisher:
 
     def __init__(self) -> None:
         self.queues: dict[asyncio.AbstractEventLoop, asyncio.Queue] = {}
+        self.dropped = 0  # events lost since the layer started failing (0: it works)
 
     def publish(self, group: str, message: dict[str, Any]) -> None:
         layer = get_channel_layer()
@@ -82,14 +85,40 @@ class _Publisher:
             loop.create_task(self._drain(queue))
         queue.put_nowait((layer, group, message))
 
-    @staticmethod
-    async def _drain(queue: asyncio.Queue) -> None:
+    async def _drain(self, queue: asyncio.Queue) -> None:
         while True:
             layer, group, message = await queue.get()
             try:
                 await layer.group_send(group, message)
             except Exception:
-                logger.exception("could not send a %s event", message.get("event"))
+                self._failed(message)
+                continue
+            if self.dropped:
+                await self._recovered(layer)
+
+    def _failed(self, message: dict[str, Any]) -> None:
+        """Log an outage once (with its first error), not once per event."""
+        if not self.dropped:
+            logger.exception(
+                "The channel layer is failing: events are dropped until it is back (browsers "
+                "catch up through the digest; first lost: %s)",
+                message.get("event"),
+            )
+        self.dropped += 1
+
+    async def _recovered(self, layer: Any) -> None:
+        """The layer works again: say how much was lost and tell every socket to resync."""
+        logger.warning("The channel layer is back; %d event(s) were dropped", self.dropped)
+        self.dropped = 0
+        event = resync_event()
+        text = json.dumps(event, separators=(",", ":"))
+        group = everyone_group()
+        try:
+            await layer.group_send(
+                group, {"type": "push", "text": text, "event": event["type"], "group": group}
+            )
+        except Exception:
+            self.dropped = 1  # failing again: the next success retries the resync
 
 
 def _server_loop() -> asyncio.AbstractEventLoop | None:

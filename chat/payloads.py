@@ -45,3 +45,15 @@ def room_joined_event(room: Room, user: User, *, members: list[User]) -> dict[st
 def room_left_event(room: Room) -> dict[str, Any]:
     """To the departing member's sockets (they unsubscribe on it)."""
     return {"type": "room.left", "room_id": room.pk}
+
+
+def digest_event(rooms: dict[int, int]) -> dict[str, Any]:
+    """To one socket, now and then: each of the user's rooms with its latest revision. A
+    browser behind on a room resyncs it (events lost by the layer, an outage, a starved
+    server), even when nothing new follows."""
+    return {"type": "digest", "rooms": {str(room_id): seq for room_id, seq in rooms.items()}}
+
+
+def resync_event() -> dict[str, Any]:
+    """To every socket after the channel layer failed and works again: events may be lost."""
+    return {"type": "resync"}

@@ -122,3 +122,9 @@ def list_people(user: User, *, query: str = "", limit: int = 20) -> list[User]:
 
 def get_membership(user: User, room: Room) -> Membership | None:
     return Membership.objects.filter(user=user, room=room).first()
+
+
+def get_room_digest(user_id: int) -> dict[int, int]:
+    """Return ``{room id: last_seq}`` for every room the user belongs to (one query): what a
+    socket's periodic digest tells its browser, so it finds events it never received."""
+    return dict(Room.objects.filter(memberships__user_id=user_id).values_list("id", "last_seq"))

@@ -172,6 +172,11 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env.int("KEYROOM_LOGIN_FAILURES", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("KEYROOM_LOGIN_LOCKOUT_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes.W006 warns that this lockout has no address in it (rotating user agents or cookies does
+# not get around a per-username lock; what it leaves open is guessing one password against many
+# usernames from one address, which a per-address lock would stop only by locking out a whole
+# office behind one NAT address). The choice is deliberate: docs/SECURITY.md, "Login".
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
@@ -233,6 +238,10 @@ SECURE_CSP = {
 
 # Keyroom's own limits (documented in README.md).
 KEYROOM_MESSAGE_MAX_CHARS = env.int("KEYROOM_MESSAGE_MAX_CHARS", default=4000)
+# How often each socket gets the digest of its rooms' latest revisions (chat/consumers.py):
+# the bound on how long an event lost on the way (the layer dropped it, Redis was away) can
+# stay unnoticed when nothing follows it.
+KEYROOM_DIGEST_SECONDS = env.float("KEYROOM_DIGEST_SECONDS", default=30.0)
 KEYROOM_HISTORY_PAGE = 50
 # The brake on writes, per user, socket commands and HTTP writes alike (docs/DEPLOY.md): a token
 # bucket of KEYROOM_WRITE_BURST writes refilled at KEYROOM_WRITE_RATE a second; 0 switches it off.

@@ -24,3 +24,6 @@ else:
     # A lock wait that never ends (a test's flush behind a server transaction, say) becomes an
     # error with a traceback instead of a hung run.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c lock_timeout=30000"
+
+# Digests every 2 s, so a browser test sees an event lost on the way recovered soon.
+KEYROOM_DIGEST_SECONDS = 2.0

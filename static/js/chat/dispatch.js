@@ -10,8 +10,20 @@ export function dispatch(event, app, extensions) {
       if (event.reconnect) app.reconnected();
       app.room?.connected();
       break;
+    case "digest":
+      // Now and then, straight from the database: what the layer may have lost (an outage, a
+      // starved server). Each room's view and the sidebar resync only if behind.
+      if (app.rooms.behind(event.rooms)) app.reconnected();
+      app.room?.digest(event.rooms);
+      break;
+    case "resync":
+      // The server's channel layer failed and is back: events may be lost.
+      app.reconnected();
+      app.room?.connected();
+      break;
     case "message.new": {
       const message = event.message;
+      app.rooms.noteSeq(message.room_id, message.rev);
       app.room?.receive(message);
       const fromOther = message.kind === "text" && message.sender.id !== app.userId;
       if (fromOther && !app.room?.isReading(message.room_id)) {
@@ -20,6 +32,7 @@ export function dispatch(event, app, extensions) {
       break;
     }
     case "message.updated":
+      app.rooms.noteSeq(event.message.room_id, event.message.rev);
       app.room?.receive(event.message);
       break;
     case "room.updated":

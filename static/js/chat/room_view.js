@@ -233,6 +233,13 @@ export class RoomView {
     }
   }
 
+  /** A digest from the server ({room id: latest revision}): resync if this room is behind
+   * (an event was lost on the way, and nothing followed it that would show the gap). */
+  digest(rooms) {
+    const latest = rooms[String(this.room.id)];
+    if (this.store.initialLoaded && latest > this.store.maxRev) this.resync();
+  }
+
   /** The socket (re)connected: catch up on what the channel layer may have dropped. */
   connected() {
     if (this.store.initialLoaded) this.resync();

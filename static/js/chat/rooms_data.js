@@ -70,6 +70,21 @@ export class RoomsStore {
     if (this.rooms.delete(roomId)) this.emit();
   }
 
+  /** Note that the room reached revision ``seq`` (a message or an edit arrived). */
+  noteSeq(roomId, seq) {
+    const room = this.rooms.get(roomId);
+    if (room && Number.isFinite(seq) && seq > (room.last_seq || 0)) room.last_seq = seq;
+  }
+
+  /** Whether a digest ({room id: latest revision}) shows a room this list is behind on, or
+   * one it does not know: then the sidebar missed events and should be fetched again. */
+  behind(digest) {
+    return Object.entries(digest).some(([id, seq]) => {
+      const room = this.rooms.get(Number(id));
+      return !room || seq > (room.last_seq || 0);
+    });
+  }
+
   incrementUnread(roomId) {
     const room = this.rooms.get(roomId);
     if (!room) return;
