@@ -11,6 +11,10 @@ export class MessageStore {
     // forwards each one, so the stream of revs is gapless unless the channel layer dropped an
     // event. maxRev is the end of the gapless stream seen so far; resync asks for what follows.
     this.maxRev = 0;
+    // Stream revs that arrived past a hole (out of order: two server processes can deliver one
+    // room's events in a different order). When the hole fills, maxRev moves over them; a hole
+    // that stays is a lost event (RoomView resyncs after a short reorder window).
+    this.ahead = new Set();
     this.oldestSeq = null; // oldest loaded seq; older messages come with history pages
     this.hasMore = true;
     this.initialLoaded = false;
@@ -30,6 +34,13 @@ export class MessageStore {
 
   noteRev(rev) {
     if (Number.isFinite(rev) && rev > this.maxRev) this.maxRev = rev;
+    for (const seen of this.ahead) if (seen <= this.maxRev) this.ahead.delete(seen);
+    while (this.ahead.delete(this.maxRev + 1)) this.maxRev += 1;
+  }
+
+  /** Whether the stream has a hole: a rev after maxRev arrived, one before it did not. */
+  hasGap() {
+    return this.ahead.size > 0;
   }
 
   /** Return the confirmed message that follows ``seq`` (for ordered insertion), or null. */
@@ -47,16 +58,15 @@ export class MessageStore {
   /** Take a message from the server. ``stream`` is true for socket events and resync results
    * (they advance maxRev), false for history pages and command replies (they may skip ahead).
    * Return {change: "added"|"updated"|"ignored", message, confirmedPending, gap}, where ``gap``
-   * says that a stream message skipped revs (an event was lost: resync). */
+   * says that the stream has a hole now (a rev is missing: late, or lost). */
   apply(message, { stream = true } = {}) {
-    let gap = false;
     if (stream) {
-      gap = this.initialLoaded && message.rev > this.maxRev + 1;
-      // After a gap, maxRev stays at its end so that the resync asks for the missing part.
-      if (!gap) this.noteRev(message.rev);
+      // Past a hole, maxRev stays at its start so that a resync asks for the missing part.
+      if (this.initialLoaded && message.rev > this.maxRev + 1) this.ahead.add(message.rev);
+      else this.noteRev(message.rev);
     }
     const result = this.#apply(message);
-    result.gap = gap;
+    result.gap = this.hasGap();
     return result;
   }
 

@@ -16,6 +16,7 @@ import { showBanner } from "../lib/banners_ui.js";
 import { byId, el, setMessage } from "../lib/dom.js";
 
 const RESYNC_BATCH = 500; // the server's limit for ?after_rev=
+const REORDER_WINDOW_MS = 400; // how long a hole in the stream may wait for a late event
 const MAX_PAGES_TO_TARGET = 200;
 
 export class RoomView {
@@ -34,6 +35,7 @@ export class RoomView {
     this.loadingOlder = false;
     this.resyncing = false;
     this.resyncAgain = false;
+    this.gapTimer = null; // the reorder window after a hole in the stream (gapSeen)
     this.readSent = 0;
     const target = Number(new URLSearchParams(window.location.search).get("m"));
     this.targetSeq = Number.isInteger(target) && target > 0 ? target : null;
@@ -221,7 +223,7 @@ export class RoomView {
     if (message.room_id !== this.room.id) return;
     const wasNearBottom = this.ui.nearBottom();
     const result = this.store.apply(message, { stream });
-    if (result.gap) this.resync();
+    if (result.gap) this.gapSeen();
     if (result.change === "ignored") return;
     if (result.confirmedPending) this.ui.removePending(result.confirmedPending);
     this.place(message);
@@ -231,6 +233,17 @@ export class RoomView {
       this.ui.arrived(message, { wasNearBottom: wasNearBottom || message.sender.id === this.userId });
       this.markRead();
     }
+  }
+
+  /** The stream has a hole: wait a moment for the missing event (events of one room can
+   * arrive out of order from two server processes), then resync if it is still missing. One
+   * wait at a time; the resync itself is one at a time too. */
+  gapSeen() {
+    if (this.gapTimer) return;
+    this.gapTimer = setTimeout(() => {
+      this.gapTimer = null;
+      if (this.store.hasGap()) this.resync();
+    }, REORDER_WINDOW_MS);
   }
 
   /** A digest from the server ({room id: latest revision}): resync if this room is behind
