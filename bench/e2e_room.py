@@ -6,6 +6,7 @@ Call after Django is set up (``bench.harness.setup_database``).
 """
 
 import json
+import time
 import uuid
 from dataclasses import dataclass, field
 from time import perf_counter
@@ -99,6 +100,7 @@ def genesis_entry(
         prev=None,
         type="genesis",
         author=str(writer_user.pk),
+        ts=int(time.time() * 1000),
         body=body,
         signing_key=identity.signing_key,
     )

@@ -60,7 +60,7 @@ IN_PAGE = """async ({roomId, roomUid, memberIds, ownerId, ownerSecret, chain, ke
   const commit = await c.keyCommitment({roomId: roomUid, keyId: key.keyId, key: key.key});
   const proof = await c.keyProof({roomId: roomUid, epoch, previousKeyId: chain.currentKeyId,
     previousKey: held.get(chain.currentKeyId), keyId: key.keyId, commit, author: String(ownerId)});
-  const entry = await c.signEntry({roomId: roomUid, index: chain.length,
+  const entry = await c.signEntry({roomId: roomUid, index: chain.length, ts: Date.now(),
     prev: c.b64uDecode(chain.head), type: "key", author: String(ownerId),
     body: {epoch, key_id: key.keyId, commit: c.b64uEncode(commit), proof: c.b64uEncode(proof)},
     signingKey: me.signingKey, signerPublicKey: c.b64uDecode(me.publicIdentity.ed25519)});

@@ -9,6 +9,7 @@ history policy) are read from the same verified chain.
 """
 
 import logging
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -23,6 +24,9 @@ logger = logging.getLogger(__name__)
 
 # Entry types that record a member's identity in their body.
 _IDENT_TYPES = {"member_added", "identity"}
+# How far (ms) an entry's ts may be ahead of the server's clock: the same allowance for clock drift
+# as between entries (§15.5), so an author cannot date an entry far into the future.
+FUTURE_TS_MS = crypto.TS_SKEW_MS
 
 
 def load_chain(room: Room) -> ChainState | None:
@@ -92,10 +96,11 @@ def append_entries(
 ) -> ChainState:
     """Verify ``entries`` as the continuation of ``state`` (None: a new chain) and store them.
 
-    Every entry must be authored by ``user``. Return the new state. The caller holds the lock
-    that serializes writes to the room's chain (the encrypted room's row, or the new room).
-    Raise Conflict ``state_conflict`` when the chain moved on since the client read it,
-    InvalidInput ``bad_state`` for an entry that does not verify.
+    Every entry must be authored by ``user`` and its ``ts`` no more than FUTURE_TS_MS ahead of
+    the server's clock. Return the new state. The caller holds the lock that serializes writes to
+    the room's chain (the encrypted room's row, or the new room). Raise Conflict
+    ``state_conflict`` when the chain moved on since the client read it, InvalidInput
+    ``bad_state`` for an entry that does not verify or is dated in the future.
     """
     if not entries:
         return state if state is not None else _refuse("Send at least one state entry.")
@@ -113,6 +118,7 @@ def append_entries(
         raise InvalidInput(
             f"The room state entry is not valid ({error.code}: {error}).", code="bad_state"
         ) from None
+    _check_not_in_the_future(entries)
     _check_current_identities(entries)
     RoomStateEntry.objects.bulk_create(
         RoomStateEntry(
@@ -125,6 +131,17 @@ def append_entries(
         for entry in entries
     )
     return new_state
+
+
+def _check_not_in_the_future(entries: list[dict[str, Any]]) -> None:
+    """Refuse an entry (already verified, so ``ts`` is an integer) dated in the future."""
+    limit = int(time.time() * 1000) + FUTURE_TS_MS
+    if any(entry["ts"] > limit for entry in entries):
+        raise InvalidInput(
+            "A room state entry is dated more than 10 minutes ahead of the server's clock; "
+            "check this device's date and time.",
+            code="bad_state",
+        )
 
 
 def _refuse(message: str) -> ChainState:

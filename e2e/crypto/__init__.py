@@ -80,6 +80,7 @@ from .password import (
 )
 from .roomkeys import KEY_ID_BYTES, ROOM_KEY_BYTES, RoomKey, generate_room_key, parse_key_id
 from .roomstate import (
+    TS_SKEW_MS,
     ChainKey,
     ChainState,
     Ident,
@@ -118,6 +119,7 @@ __all__ = [
     "MIN_PASSWORD_BITS",
     "PASSWORD_WORDS",
     "ROOM_KEY_BYTES",
+    "TS_SKEW_MS",
     "VERSION",
     "WORD_SEPARATOR",
     "BadChainError",

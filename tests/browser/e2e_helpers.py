@@ -93,11 +93,14 @@ def python_member(server: str, user: User, *, publish: bool = True) -> Member:
     return member
 
 
-def start_encrypted_group(owner: Member, name: str, invite: list[int]) -> int:
-    """Create an encrypted group through the API as a Python member; return its id."""
+def start_encrypted_group(
+    owner: Member, name: str, invite: list[int], *, ts: int | None = None
+) -> int:
+    """Create an encrypted group through the API as a Python member (its genesis signed at
+    ``ts``, default now); return its id."""
     uid = str(uuid.uuid4())
     key = crypto.generate_room_key()
-    fields = owner.first_key(uid, key, invite)
+    fields = owner.first_key(uid, key, invite, ts=ts)
     data = {"room_uid": uid, "name": name, "topic": "", "invite": invite, **fields}
     status, body = owner.call("POST", "/api/e2e/rooms/", data)
     assert status == 201, body

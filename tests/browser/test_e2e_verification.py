@@ -146,7 +146,9 @@ def test_room_info_states_encryption_and_who_waits_for_keys(people: People, serv
     page = log_in_with_keys(people, ann)
     start_group(page, "facts", ["pym", "kit"])
     open_room_info(page)
-    expect(page.locator("#room-info-e2e")).to_contain_text("End-to-end encrypted, turned on by you")
+    expect(page.locator("#room-info-e2e")).to_have_text(
+        re.compile(r"^End-to-end encrypted since .+, turned on by you$")
+    )
     expect(page.locator("#room-info-e2e-waiting")).to_have_text("kit")
 
 
@@ -158,10 +160,35 @@ def test_room_info_names_the_genesis_author_for_other_members(people: People, se
     room_id = start_encrypted_group(member, "theirs", [ann.pk])
     open_room_page(page, server, room_id)
     open_room_info(page)
-    expect(page.locator("#room-info-e2e")).to_contain_text(
-        "End-to-end encrypted, turned on by Py Member"
-    )
+    expect(page.locator("#room-info-e2e")).to_contain_text(", turned on by Py Member")
     expect(page.locator("#room-info-e2e-waiting")).to_have_count(0)  # not the owner
+
+
+# 2026-03-04T12:00:00Z: noon, so the day is the 4th in every time zone from UTC-11 to UTC+11.
+GENESIS_TS = 1_772_625_600_000
+
+
+def test_room_info_says_since_when_from_the_signed_genesis_time(
+    people: People, server: str
+) -> None:
+    """Room info's "since" is the time the genesis entry is signed with (here 2026-03-04, long
+    before this device saw the room), in the browser's locale and time zone: not when this
+    device learnt of the room."""
+    ann, pym = make_account("ann", "Ann Archer"), make_account("pym", "Py Member")
+    member = python_member(server, pym)
+    page = log_in_with_keys(people, ann)
+    room_id = start_encrypted_group(member, "dated", [ann.pk], ts=GENESIS_TS)
+    open_room_page(page, server, room_id)
+    open_room_info(page)
+    shown = page.evaluate(
+        """(ts) => new Intl.DateTimeFormat(undefined, {dateStyle: "full", timeStyle: "short"})
+            .format(new Date(ts))""",
+        GENESIS_TS,
+    )
+    assert "2026" in shown and "4" in shown, shown
+    fact = page.locator("#room-info-e2e")
+    expect(fact).to_have_text(f"End-to-end encrypted since {shown}, turned on by Py Member")
+    expect(fact.locator("time")).to_have_attribute("datetime", "2026-03-04T12:00:00.000Z")
 
 
 @off_the_loop

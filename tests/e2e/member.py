@@ -4,6 +4,7 @@ It talks to the server through a ``call(method, path, body) -> (status, json)`` 
 the same member works with Django's test client and against the live server in browser tests.
 """
 
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,6 +15,11 @@ from e2e import crypto
 Call = Callable[[str, str, dict | None], tuple[int, Any]]
 PASSWORD = "correct horse battery staple"
 _BACKUPS: dict[str, dict] = {}
+
+
+def now_ms() -> int:
+    """Return this machine's clock in milliseconds since the epoch (an entry's ``ts``)."""
+    return int(time.time() * 1000)
 
 
 def shared_backup(user_id: str) -> dict:
@@ -108,9 +114,10 @@ class Member:
         *,
         share_history: bool = True,
         idents: dict[int, dict] | None = None,
+        ts: int | None = None,
     ) -> dict:
         """Sign the genesis of a room with this member and ``member_ids`` (pinned identities, or
-        ``idents`` to record other ones) and ``key`` as its first key."""
+        ``idents`` to record other ones) and ``key`` as its first key, at ``ts`` (default now)."""
         self.pin(member_ids)
         chosen = idents or {}
         members = [
@@ -131,16 +138,20 @@ class Member:
             prev=None,
             type="genesis",
             author=str(self.user_id),
+            ts=now_ms() if ts is None else ts,
             body=body,
             signing_key=self.identity.signing_key,
         )
 
-    def first_key(self, room_uid: str, key: crypto.RoomKey, others: list[int]) -> dict:
+    def first_key(
+        self, room_uid: str, key: crypto.RoomKey, others: list[int], *, ts: int | None = None
+    ) -> dict:
         """Return the request fields that start a room's encryption: its genesis (this member
-        and the ``others``) and the key sealed to self and to the ``others`` with identities."""
+        and the ``others``, signed at ``ts``, default now) and the key sealed to self and to the
+        ``others`` with identities."""
         self.pin(others)
         return {
-            "entries": [self.genesis(room_uid, key, others)],
+            "entries": [self.genesis(room_uid, key, others, ts=ts)],
             "envelopes": self.envelopes(
                 room_uid, key, [self.user_id, *[o for o in others if o in self.pins]]
             ),
@@ -155,11 +166,16 @@ class Member:
             body["entries"], room_id=self.room_uid(room_id), keys=self.room_keys
         )
 
-    def sign_entries(self, room_id: int, items: list[tuple[str, dict]]) -> list[dict]:
-        """Sign ``(type, body)`` entries that continue the room's chain as the server has it."""
+    def sign_entries(
+        self, room_id: int, items: list[tuple[str, dict]], *, ts: int | None = None
+    ) -> list[dict]:
+        """Sign ``(type, body)`` entries that continue the room's chain as the server has it,
+        at ``ts`` (default now, but never before the entry they follow, as the browser does)."""
         state = self.chain(room_id)
         uid = self.room_uid(room_id)
         prev, index, out = state.head, state.length, []
+        if ts is None:
+            ts = max(now_ms(), state.head_ts)
         for kind, body in items:
             entry = crypto.sign_entry(
                 room_id=uid,
@@ -167,6 +183,7 @@ class Member:
                 prev=prev,
                 type=kind,
                 author=str(self.user_id),
+                ts=ts,
                 body=body,
                 signing_key=self.identity.signing_key,
             )

@@ -14,6 +14,7 @@ import e2e.crypto.roomstate.chain as roomstate_chain
 from e2e.crypto import (
     ERRORS_BY_CODE,
     LABELS,
+    TS_SKEW_MS,
     BadChainError,
     BadSignatureError,
     ChainKey,
@@ -38,6 +39,7 @@ from e2e.crypto import (
     u32,
     verify_chain,
 )
+from e2e.crypto.roomstate.wire import u64
 
 pytestmark: list[pytest.MarkDecorator] = []
 
@@ -48,6 +50,8 @@ ALICE, BOB, CAROL, DAVE, MALLORY = "10", "7", "9", "8", "99"
 IDS = {user: generate_identity(user) for user in (ALICE, BOB, CAROL, DAVE, MALLORY)}
 DAVE_2 = generate_identity(DAVE)
 K1, K2, K3 = generate_room_key(), generate_room_key(), generate_room_key()
+# 2026-03-04T00:00:00Z: the genesis's ts; each later entry is a second after the one before.
+T0 = 1_772_582_400_000
 
 
 def pub(user: str) -> dict[str, Any]:
@@ -102,6 +106,7 @@ class Chain:
     def __init__(self, entries: list[dict[str, Any]] | None = None) -> None:
         self.entries = list(entries or [])
         self.head = entry_hash(ROOM, self.entries[-1]) if self.entries else None
+        self.ts = self.entries[-1]["ts"] if self.entries else None
 
     def add(
         self,
@@ -112,18 +117,23 @@ class Chain:
         key: Ed25519PrivateKey | None = None,
         index: int | None = None,
         prev: bytes | str | None = "head",
+        ts: int | None = None,
     ) -> dict[str, Any]:
+        if ts is None:
+            ts = T0 if self.ts is None else self.ts + 1000
         wire = sign_entry(
             room_id=ROOM,
             index=len(self.entries) if index is None else index,
             prev=self.head if prev == "head" else prev,  # type: ignore[arg-type]
             type=type_,
             author=author,
+            ts=ts,
             body=body,
             signing_key=key or IDS[author].signing_key,
         )
         self.entries.append(wire)
         self.head = entry_hash(ROOM, wire)
+        self.ts = ts
         return wire
 
     def fork(self) -> "Chain":
@@ -173,11 +183,11 @@ def test_bad_chain_is_a_registered_error_code() -> None:
 def test_a_signed_entry_has_the_wire_members_and_parses_back() -> None:
     """sign_entry gives exactly the §15.1 members; check_entry_wire decodes them."""
     wire = started().entries[0]
-    assert wire.keys() == {"v", "index", "prev", "type", "author", "signer", "body", "sig"}
+    assert wire.keys() == {*("v", "index", "prev", "type", "author", "ts", "signer", "body", "sig")}
     assert (wire["v"], wire["index"], wire["prev"], wire["type"]) == (1, 0, "", "genesis")
-    assert wire["signer"] == pub(ALICE)["ed25519"]
+    assert (wire["signer"], wire["ts"]) == (pub(ALICE)["ed25519"], T0)
     parsed = check_entry_wire(wire)
-    assert (parsed.index, parsed.prev, parsed.author) == (0, b"", ALICE)
+    assert (parsed.index, parsed.prev, parsed.author, parsed.ts) == (0, b"", ALICE, T0)
     assert parsed.signer == b64u_decode(pub(ALICE)["ed25519"])
     assert [m.user for m in parsed.body.members] == [ALICE, BOB, CAROL]  # type: ignore[union-attr]
     assert parsed.body.members[2].ident is None  # type: ignore[union-attr]
@@ -187,6 +197,7 @@ def test_signing_is_deterministic_and_copies_the_body() -> None:
     """The same inputs give the same entry, and later edits to the body dict do not leak in."""
     body = user_body(DAVE, pub(DAVE))
     args: dict[str, Any] = {"room_id": ROOM, "index": 1, "prev": bytes(32), "type": "member_added"}
+    args["ts"] = T0
     first = sign_entry(**args, author=ALICE, body=body, signing_key=IDS[ALICE].signing_key)
     body["user"] = MALLORY
     second = sign_entry(
@@ -215,14 +226,31 @@ def test_sign_entry_refuses_an_entry_that_would_not_pass_the_shape_check(
             prev=None,
             type=type_,
             author=ALICE,
+            ts=T0,
             body=body,
             signing_key=IDS[ALICE].signing_key,
         )
 
 
+@pytest.mark.parametrize("ts", [-1, 2**53, 1.5, True, "1772582400000", None])
+def test_sign_entry_refuses_a_ts_that_is_not_an_integer_below_2_53(ts: object) -> None:
+    """A ts outside 0 .. 2^53 - 1, or not a JSON integer, is never signed."""
+    with pytest.raises(ValueError):
+        sign_entry(
+            room_id=ROOM,
+            index=0,
+            prev=None,
+            type="genesis",
+            author=ALICE,
+            ts=ts,  # type: ignore[arg-type]
+            body=genesis_body({ALICE: pub(ALICE)}),
+            signing_key=IDS[ALICE].signing_key,
+        )
+
+
 def test_the_signed_bytes_and_hash_are_the_canonical_encodings_of_section_15() -> None:
-    """signed = canonical(room-state, u32(1), room, u32(index), prev, type, author, signer, body)
-    and hash = SHA-256(canonical(room-state-hash, signed, sig))."""
+    """signed = canonical(room-state, u32(1), room, u32(index), prev, type, author, u64(ts),
+    signer, body) and hash = SHA-256(canonical(room-state-hash, signed, sig))."""
     chain = started()
     wire = chain.add("member_removed", ALICE, {"user": BOB})
     prev = entry_hash(ROOM, chain.entries[0])
@@ -236,6 +264,7 @@ def test_the_signed_bytes_and_hash_are_the_canonical_encodings_of_section_15() -
         prev,
         "member_removed",
         ALICE,
+        (T0 + 1000).to_bytes(8, "big"),
         signer,
         body_bytes,
     )
@@ -346,6 +375,7 @@ def test_the_state_after_a_realistic_chain() -> None:
     assert state.share_history is True
     assert state.starter == ALICE
     assert (state.length, state.head) == (7, entry_hash(ROOM, chain.entries[-1]))
+    assert (state.started_ts, state.head_ts) == (T0, T0 + 6000)
 
 
 def test_joined_is_the_epoch_current_when_the_member_was_last_added() -> None:
@@ -489,6 +519,14 @@ def _genesis_with(**over: Any) -> dict[str, Any]:
         pytest.param(GENESIS | {"index": -1}, id="negative index"),
         pytest.param(GENESIS | {"index": 2**32}, id="index too large"),
         pytest.param(GENESIS | {"index": 0.0}, id="float index"),
+        pytest.param(_without(GENESIS, "ts"), id="missing ts"),
+        pytest.param(GENESIS | {"ts": -1}, id="negative ts"),
+        pytest.param(GENESIS | {"ts": 2**53}, id="ts of 2^53"),
+        pytest.param(GENESIS | {"ts": T0 + 0.5}, id="float ts"),
+        pytest.param(GENESIS | {"ts": float(T0)}, id="integral float ts"),
+        pytest.param(GENESIS | {"ts": True}, id="boolean ts"),
+        pytest.param(GENESIS | {"ts": str(T0)}, id="string ts"),
+        pytest.param(GENESIS | {"ts": None}, id="null ts"),
         pytest.param(GENESIS | {"prev": b64u_encode(bytes(31))}, id="31-byte prev"),
         pytest.param(GENESIS | {"type": "party"}, id="unknown type"),
         pytest.param(GENESIS | {"author": ""}, id="empty author"),
@@ -579,6 +617,56 @@ def test_rule_2_an_empty_prev_after_index_0_is_a_bad_chain() -> None:
     chain = started()
     chain.add("member_removed", ALICE, {"user": BOB}, prev=None)
     fails(BadChainError, chain)
+
+
+def test_u64_is_eight_big_endian_bytes() -> None:
+    """ts is signed as 8 big-endian bytes (§15.2)."""
+    assert u64(T0) == bytes.fromhex("0000019cb624f000")
+    assert u64(2**53 - 1) == bytes.fromhex("001fffffffffffff")
+
+
+def test_rule_2_a_ts_may_be_up_to_the_skew_before_the_previous_one() -> None:
+    """An entry signed exactly ten minutes before the one it follows verifies; the head's ts and
+    the genesis's are kept apart."""
+    assert TS_SKEW_MS == 10 * 60 * 1000
+    chain = started()
+    chain.add("member_removed", ALICE, {"user": BOB}, ts=T0 + TS_SKEW_MS)
+    chain.add("member_added", ALICE, user_body(BOB, pub(BOB)), ts=T0)
+    state = verify(chain)
+    assert (state.started_ts, state.head_ts) == (T0, T0)
+
+
+def test_rule_2_a_ts_further_back_than_the_skew_is_a_bad_chain() -> None:
+    """An entry claiming a time more than ten minutes before the entry it follows is refused."""
+    chain = started()
+    chain.add("member_removed", ALICE, {"user": BOB}, ts=T0 + TS_SKEW_MS)
+    chain.add("member_added", ALICE, user_body(BOB, pub(BOB)), ts=T0 - 1)
+    fails(BadChainError, chain)
+
+
+def test_rule_2_the_skew_is_checked_against_a_continued_state() -> None:
+    """Continuing from a state compares with that state's head ts."""
+    chain = started()
+    chain.add("member_removed", ALICE, {"user": BOB}, ts=T0 + 2 * TS_SKEW_MS)
+    prefix = verify_chain(chain.entries, room_id=ROOM)
+    chain.add("member_added", ALICE, user_body(BOB, pub(BOB)), ts=T0 + TS_SKEW_MS - 1)
+    with pytest.raises(BadChainError):
+        verify_chain(chain.entries[2:], room_id=ROOM, state=prefix)
+
+
+def test_rule_2_a_genesis_may_have_any_ts() -> None:
+    """The genesis has no entry before it: ts 0 verifies."""
+    chain = Chain()
+    chain.add("genesis", ALICE, genesis_body({ALICE: pub(ALICE)}), ts=0)
+    assert verify(chain).started_ts == 0
+
+
+def test_rule_5_an_altered_ts_is_a_bad_signature() -> None:
+    """ts is signed: changing it breaks the signature."""
+    chain = started()
+    wire = chain.add("member_removed", ALICE, {"user": BOB})
+    wire["ts"] += 1
+    fails(BadSignatureError, chain)
 
 
 def test_rule_3_a_genesis_is_only_at_index_0() -> None:

@@ -351,6 +351,8 @@ def _state_vector(state: ChainState) -> dict[str, Any]:
         "length": state.length,
         "head": state.head and b64u_encode(state.head),
         "proven": {kid: k.proven for kid, k in state.keys.items()},
+        "started_ts": state.started_ts,
+        "head_ts": state.head_ts,
     }
 
 

@@ -204,6 +204,7 @@ class Room2:
             prev=state.head,
             type="key",
             author=str(self.ann.pk),
+            ts=state.head_ts,
             body=body,
             signing_key=self.a.identity.signing_key,
         )

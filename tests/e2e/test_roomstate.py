@@ -9,9 +9,9 @@ from django.utils import timezone
 from chat.models import Membership
 from e2e import crypto
 from e2e.models import E2ESettings, EncryptedRoom, RoomKey, RoomStateEntry
-from tests.e2e.member import Member
+from tests.e2e.member import Member, now_ms
 from tests.e2e.test_membership import rotate
-from tests.e2e.test_rooms import caller, make_group
+from tests.e2e.test_rooms import caller, make_group, plain_group
 
 pytestmark = pytest.mark.django_db
 
@@ -83,6 +83,34 @@ def test_forged_entry_is_refused(people):
     status, body = ann.call("POST", f"/api/e2e/rooms/{room_id}/policy/", {"entries": entries})
     assert (status, body["error"]["code"]) == (400, "bad_state")
     assert RoomStateEntry.objects.filter(room_id=room_id).count() == 1
+
+
+@pytest.mark.parametrize(("ahead_s", "status"), [(11 * 60, 400), (9 * 60, 200)])
+def test_entry_dated_more_than_ten_minutes_ahead_is_refused(people, ahead_s, status):
+    """An entry whose signed ts is over ten minutes ahead of the server's clock is bad_state and
+    nothing is stored; within ten minutes (a drifting clock) it is accepted."""
+    ann, bob = people["ann"], people["bob"]
+    room_id, _ = make_group(ann, [bob.user_id])
+    ts = now_ms() + ahead_s * 1000
+    entries = ann.sign_entries(room_id, [("policy", {"share_history": False})], ts=ts)
+    code, body = ann.call("POST", f"/api/e2e/rooms/{room_id}/policy/", {"entries": entries})
+    assert code == status, body
+    if status == 400:
+        assert body["error"]["code"] == "bad_state"
+        assert "clock" in body["error"]["message"]
+    assert RoomStateEntry.objects.filter(room_id=room_id).count() == (1 if status == 400 else 2)
+
+
+def test_genesis_dated_in_the_future_is_refused(people):
+    """Turning encryption on with a genesis dated an hour ahead is refused; the room stays plain."""
+    ann, bob = people["ann"], people["bob"]
+    room_id = plain_group(ann, [bob.user_id])
+    fields = ann.first_key(
+        ann.room_uid(room_id), crypto.generate_room_key(), [bob.user_id], ts=now_ms() + 3600 * 1000
+    )
+    code, body = ann.call("POST", f"/api/e2e/rooms/{room_id}/encrypt/", fields)
+    assert (code, body["error"]["code"]) == (400, "bad_state")
+    assert not RoomStateEntry.objects.filter(room_id=room_id).exists()
 
 
 def test_policy_entry_sets_the_servers_policy(people):

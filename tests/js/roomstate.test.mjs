@@ -27,10 +27,13 @@ import {
   keyProof,
   memberIdent,
   signEntry,
+  TS_SKEW_MS,
   verifyChain,
 } from '../../static/js/crypto/roomstate.js';
 
 const ROOM = 'a3c4e1f2-5b6d-4e7f-8a9b-0c1d2e3f4a5b';
+// 2026-03-04T00:00:00Z: the genesis's ts; each later entry is a second after the one before.
+const T0 = 1772582400000;
 const OTHER_ROOM = 'b3c4e1f2-5b6d-4e7f-8a9b-0c1d2e3f4a5b';
 
 async function person(user) {
@@ -86,6 +89,7 @@ async function sign(chain, type, by, body, over = {}) {
     prev,
     type,
     author: over.author ?? by.user,
+    ts: 'ts' in over ? over.ts : chain.length ? chain[chain.length - 1].ts + 1000 : T0,
     body,
     signingKey: by.signingKey,
     signerPublicKey: by.signerPublicKey,
@@ -126,6 +130,7 @@ function snapshot(state) {
     joined: [...state.joined],
     keys: [...state.keys].map(([kid, r]) => [kid, { ...r, commit: b64uEncode(r.commit) }]),
     rest: [state.epoch, state.currentKeyId, state.shareHistory, state.starter, state.length],
+    ts: [state.startedTs, state.headTs],
     head: state.head && b64uEncode(state.head),
   });
 }
@@ -141,10 +146,12 @@ test('a signed entry has exactly the wire members and parses back to its fields'
     'prev',
     'sig',
     'signer',
+    'ts',
     'type',
     'v',
   ]);
   assert.equal(wire.v, 1);
+  assert.equal(wire.ts, T0);
   assert.equal(wire.prev, '');
   assert.equal(wire.signer, alice.publicIdentity.ed25519);
   const parsed = checkEntryWire(wire);
@@ -152,6 +159,7 @@ test('a signed entry has exactly the wire members and parses back to its fields'
   assert.equal(parsed.prev, null);
   assert.equal(parsed.type, 'genesis');
   assert.equal(parsed.author, '1');
+  assert.equal(parsed.ts, T0);
   assert.equal(parsed.sig.length, 64);
   assert.equal(parsed.body.keyId, k1.keyId);
   assert.deepEqual(
@@ -185,6 +193,7 @@ test('the signed bytes follow §15.2 for a member_removed entry', async () => {
     b64uDecode(wire.prev),
     'member_removed',
     '2',
+    new Uint8Array([0, 0, 1, 0x9c, 0xb6, 0x24, 0xfb, 0xb8]), // u64(T0 + 3 s), big-endian
     bob.signerPublicKey,
     body,
   );
@@ -202,6 +211,15 @@ test('signEntry refuses a body that does not have its type’s shape (TypeError)
   await assert.rejects(sign(genesis, 'policy', alice, { share_history: 1 }), TypeError);
 });
 
+test('signEntry refuses a ts that is not an integer from 0 to 2^53 - 1 (TypeError)', async () => {
+  const body = await genesisBody();
+  for (const ts of [-1, 2 ** 53, 1.5, true, String(T0), null, undefined, 2n]) {
+    await assert.rejects(sign([], 'genesis', alice, body, { ts }), TypeError, String(ts));
+  }
+  const latest = await sign([], 'genesis', alice, body, { ts: 2 ** 53 - 1 });
+  assert.equal((await verify([latest])).startedTs, 2 ** 53 - 1);
+});
+
 test('checkEntryWire: version first (unsupported), then any other shape fault (tampered)', () => {
   const wire = genesis[0];
   assert.throws(() => checkEntryWire({ ...wire, v: 2 }), UnsupportedError);
@@ -214,6 +232,13 @@ test('checkEntryWire: version first (unsupported), then any other shape fault (t
     { ...wire, index: true },
     { ...wire, index: 2 ** 32 },
     { ...wire, index: 1.5 },
+    { ...wire, ts: undefined },
+    { ...wire, ts: -1 },
+    { ...wire, ts: 2 ** 53 },
+    { ...wire, ts: T0 + 0.5 },
+    { ...wire, ts: false },
+    { ...wire, ts: String(T0) },
+    { ...wire, ts: null },
     { ...wire, prev: b64uEncode(new Uint8Array(31)) },
     { ...wire, type: 'Genesis' },
     { ...wire, author: '' },
@@ -313,6 +338,26 @@ test('rule 2: an entry whose prev is not the hash of the entry before is refused
   await refused(noPrev, BadChainError);
   const prevAtZero = await append([], 'genesis', alice, await genesisBody(), { prev: otherHash });
   await refused(prevAtZero, BadChainError);
+});
+
+test('rule 2: a ts may be up to ten minutes before the previous entry’s, no further', async () => {
+  assert.equal(TS_SKEW_MS, 10 * 60 * 1000);
+  const later = await append(genesis, 'member_removed', alice, { user: bob.user }, {
+    ts: T0 + TS_SKEW_MS,
+  });
+  const atSkew = await append(later, 'member_added', alice, member(bob), { ts: T0 });
+  const state = await verify(atSkew);
+  assert.deepEqual([state.startedTs, state.headTs], [T0, T0]);
+  const beyond = await append(later, 'member_added', alice, member(bob), { ts: T0 - 1 });
+  await refused(beyond, BadChainError);
+  // Continuing from a state compares with that state's head ts.
+  await refused([beyond[2]], BadChainError, { state: await verify(later) });
+});
+
+test('rule 2: a genesis may carry any valid ts, and the ts is signed', async () => {
+  const zero = await append([], 'genesis', alice, await genesisBody(), { ts: 0 });
+  assert.equal((await verify(zero)).startedTs, 0);
+  await refused([{ ...genesis[0], ts: T0 + 1 }], BadSignatureError);
 });
 
 test('rule 3: a genesis is at index 0 and only there', async () => {
@@ -442,6 +487,7 @@ test('the state after a realistic chain records members, identities, epochs and 
   assert.equal(state.starter, '1');
   assert.equal(state.length, 8);
   assert.deepEqual(state.head, await entryHash(ROOM, realistic[7]));
+  assert.deepEqual([state.startedTs, state.headTs], [T0, T0 + 7000]);
 });
 
 test('a member without an identity is recorded as null until an identity entry', async () => {
@@ -477,6 +523,7 @@ test('an empty list gives the empty state', async () => {
   const state = await verify([]);
   assert.equal(state.length, 0);
   assert.equal(state.head, null);
+  assert.deepEqual([state.startedTs, state.headTs], [null, null]);
   assert.equal(state.members.size, 0);
   assert.equal(state.epoch, 0);
 });

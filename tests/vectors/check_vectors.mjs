@@ -109,6 +109,8 @@ export function chainStateVector(state) {
     length: state.length,
     head: state.head === null ? null : b64uEncode(state.head),
     proven: Object.fromEntries([...state.keys].map(([kid, r]) => [kid, r.proven])),
+    started_ts: state.startedTs,
+    head_ts: state.headTs,
   };
 }
 

@@ -48,6 +48,7 @@ import {
   canonicalJson,
 } from '../../static/js/crypto/trustrecord.js';
 import {
+  TS_SKEW_MS,
   entryHash,
   entrySignedBytes,
   keyCommitment,
@@ -638,6 +639,8 @@ async function roomstateVectors() {
       }),
     );
 
+  // 2026-03-04T12:00:00Z, the genesis's ts; each later entry a minute after the one before.
+  const T0 = 1772625600000;
   /** Sign an entry at the end of `chain` (or as `over` says) by `by`. */
   const sign = async (chain, type, by, body, over = {}) => {
     const index = over.index ?? chain.length;
@@ -653,6 +656,7 @@ async function roomstateVectors() {
       prev,
       type,
       author: over.author ?? by.user,
+      ts: over.ts ?? (chain.length ? chain[chain.length - 1].ts + 60000 : T0),
       body,
       signingKey: by.signingKey,
       signerPublicKey: by.signerPublicKey,
@@ -682,6 +686,9 @@ async function roomstateVectors() {
   chain = await append(chain, 'policy', carol, { share_history: true });
   chain = await append(chain, 'identity', carol, member(bob2));
   chain = await append(chain, 'member_added', bob2, member(dave));
+  // Exactly the allowed skew before the entry it follows: accepted (§15.5 step 2).
+  const skewed = { ts: chain[chain.length - 1].ts - TS_SKEW_MS };
+  chain = await append(chain, 'policy', alice, { share_history: false }, skewed);
   const full = chain;
 
   const keysOf = (...ks) => Object.fromEntries(ks.map((k) => [k.keyId, b64uEncode(k.key)]));
@@ -887,6 +894,20 @@ async function roomstateVectors() {
   bad('extra member in the body', [{ ...g[0], body: { ...g[0].body, extra: 1 } }], 'tampered');
   bad('unknown entry type', [{ ...g[0], type: 'genesis2' }], 'tampered');
   bad('index is a boolean', [{ ...g[0], index: false }], 'tampered');
+  const { ts: _ts, ...withoutTs } = g[0];
+  bad('entry without ts', [withoutTs], 'tampered');
+  bad('ts is a float', [{ ...g[0], ts: T0 + 0.25 }], 'tampered');
+  bad('ts is a boolean', [{ ...g[0], ts: false }], 'tampered');
+  bad('ts is a string', [{ ...g[0], ts: String(T0) }], 'tampered');
+  bad('ts is negative', [{ ...g[0], ts: -1 }], 'tampered');
+  bad('ts is 2^53', [{ ...g[0], ts: 2 ** 53 }], 'tampered');
+  bad('ts is null', [{ ...g[0], ts: null }], 'tampered');
+  bad(
+    'ts further back than the skew',
+    await append(g, 'member_added', alice, member(dave), { ts: T0 - TS_SKEW_MS - 1 }),
+    'bad_chain',
+  );
+  bad('ts changed after signing', [...g, { ...good, ts: good.ts + 1 }], 'bad_signature');
   bad('share_history is an integer', [withBody(g[0], { share_history: 0 })], 'tampered');
   bad('version 2', [{ ...g[0], v: 2 }], 'unsupported');
 

@@ -56,7 +56,12 @@ from e2e.crypto.password import (  # noqa: E402
     unlock_candidates,
 )
 from e2e.crypto.primitives import aes_gcm_encrypt, x25519  # noqa: E402
-from e2e.crypto.roomstate import ChainState, ParsedEntry, check_entry_wire  # noqa: E402
+from e2e.crypto.roomstate import (  # noqa: E402
+    TS_SKEW_MS,
+    ChainState,
+    ParsedEntry,
+    check_entry_wire,
+)
 from e2e.crypto.roomstate.wire import signed_bytes  # noqa: E402
 from e2e.crypto.trustrecord import (  # noqa: E402
     _seal_trust_record_with_iv,
@@ -614,10 +619,13 @@ def chain_state_vector(state: ChainState) -> dict[str, Any]:
         "length": state.length,
         "head": state.head and b64u_encode(state.head),
         "proven": {kid: k.proven for kid, k in state.keys.items()},
+        "started_ts": state.started_ts,
+        "head_ts": state.head_ts,
     }
 
 
 def roomstate_vectors() -> dict[str, Any]:
+    T0 = 1_772_582_400_000  # 2026-03-04T00:00:00Z, the genesis's ts
     # "10" sorts before "7" and "9" by UTF-8 bytes; carol ("9") starts without an identity.
     users = {"alice": "10", "bob": "7", "carol": "9", "dave": "8", "mallory": "99"}
     fixtures = {name: identity_fixture(f"roomstate/{name}", uid) for name, uid in users.items()}
@@ -670,10 +678,12 @@ def roomstate_vectors() -> dict[str, Any]:
         return {"user": user, **member_ident(identity)}
 
     def add(chain: list[dict[str, Any]], type_: str, author: str, body: dict, **over: Any) -> None:
-        """Append an entry signed by ``author`` (or ``key``) at the next index after the head."""
+        """Append an entry signed by ``author`` (or ``key``) at the next index after the head,
+        a minute after the one before (the genesis at T0) unless ``ts`` is given."""
         prev = entry_hash(room, chain[-1]) if chain else None
+        ts = chain[-1]["ts"] + 60_000 if chain else T0
         args: dict[str, Any] = {"index": len(chain), "prev": prev, "signing_key": signer_of[author]}
-        args |= over
+        args |= {"ts": ts} | over
         chain.append(sign_entry(room_id=room, type=type_, author=author, body=body, **args))
 
     def resign(wire: dict[str, Any], entry: ParsedEntry, author: str) -> dict[str, Any]:
@@ -692,6 +702,8 @@ def roomstate_vectors() -> dict[str, Any]:
     add(full, "policy", C, {"share_history": True})
     add(full, "identity", A, member(D, public["dave2"]))
     add(full, "member_added", C, member(B, public["bob"]))
+    # Exactly the allowed skew before the entry it follows: accepted (§15.5 step 2).
+    add(full, "policy", A, {"share_history": False}, ts=full[-1]["ts"] - TS_SKEW_MS)
 
     unicode_fixtures = {u: identity_fixture(f"roomstate/{u}", u) for u in ("\uff5e", "\U0001f600")}
     for uid, fixture in unicode_fixtures.items():
@@ -908,6 +920,22 @@ def roomstate_vectors() -> dict[str, Any]:
     bad("extra member in the body", [g | {"body": g["body"] | {"note": "x"}}], "tampered")
     bad("unknown entry type", [g | {"type": "party"}], "tampered")
     bad("index is a boolean", [g | {"index": False}], "tampered")
+    bad("entry without ts", [{k: v for k, v in g.items() if k != "ts"}], "tampered")
+    bad("ts is a float", [g | {"ts": T0 + 0.5}], "tampered")
+    bad("ts is a boolean", [g | {"ts": True}], "tampered")
+    bad("ts is a string", [g | {"ts": str(T0)}], "tampered")
+    bad("ts is negative", [g | {"ts": -1}], "tampered")
+    bad("ts is 2^53", [g | {"ts": 2**53}], "tampered")
+    bad(
+        "ts further back than the skew",
+        after(started, "policy", A, {"share_history": True}, ts=T0 - TS_SKEW_MS - 1),
+        "bad_chain",
+    )
+    bad(
+        "ts changed after signing",
+        [*started, after(started, "policy", A, {"share_history": True})[1] | {"ts": T0 + 1}],
+        "bad_signature",
+    )
     bad("share_history is an integer", [g | {"body": g["body"] | {"share_history": 0}}], "tampered")
     bad("version 2", [g | {"v": 2}], "unsupported")
     return doc(

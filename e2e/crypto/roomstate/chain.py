@@ -22,6 +22,11 @@ from .wire import (
     signed_bytes,
 )
 
+# How far (ms) an entry's ts may be earlier than the one before it (§15.5 step 2). Honest clocks
+# drift, so a little going back is allowed; a far-back time is refused, so a later entry cannot
+# claim to predate the entries before it (nor the room's genesis).
+TS_SKEW_MS = 10 * 60 * 1000
+
 
 @dataclass(frozen=True, slots=True)
 class ChainKey:
@@ -48,6 +53,8 @@ class ChainState:
     starter: str = ""
     length: int = 0
     head: bytes | None = None
+    started_ts: int = 0
+    head_ts: int = 0
 
     def copy(self) -> "ChainState":
         """Return an independent copy (its dicts and lists are new; values are immutable)."""
@@ -62,6 +69,8 @@ class ChainState:
             starter=self.starter,
             length=self.length,
             head=self.head,
+            started_ts=self.started_ts,
+            head_ts=self.head_ts,
         )
 
 
@@ -110,6 +119,7 @@ def _apply_genesis(state: ChainState, entry: ParsedEntry, body: GenesisBody) -> 
     state.keys[body.key_id] = ChainKey(1, body.commit, entry.author, entry.index, True)
     state.share_history = body.share_history
     state.starter = entry.author
+    state.started_ts = entry.ts
 
 
 def _apply_key(
@@ -176,6 +186,8 @@ def _apply(state: ChainState, room_id: str, wire: object, held: Mapping[str, byt
     entry = check_entry_wire(wire)
     if entry.index != state.length or entry.prev != (state.head or b""):
         raise BadChainError("room state: index or prev does not continue the chain")
+    if entry.index > 0 and entry.ts < state.head_ts - TS_SKEW_MS:
+        raise BadChainError("room state: ts is too far before the previous entry's")
     if (entry.type == "genesis") != (entry.index == 0):
         raise BadChainError("room state: a genesis is at index 0 and only there")
     if entry.signer != _author_key(state, entry):
@@ -186,6 +198,7 @@ def _apply(state: ChainState, room_id: str, wire: object, held: Mapping[str, byt
     _apply_rules(state, room_id, entry, held)
     state.length += 1
     state.head = chain_hash(signed, entry.sig)
+    state.head_ts = entry.ts
 
 
 def verify_chain(

@@ -16,7 +16,9 @@ from ..roomkeys import parse_key_id
 ENTRY_TYPES = ("genesis", "member_added", "member_removed", "key", "policy", "identity")
 MAX_GENESIS_MEMBERS = 10_000
 _U32_LIMIT = 2**32
-_ENTRY_KEYS = frozenset({"v", "index", "prev", "type", "author", "signer", "body", "sig"})
+# ts is milliseconds since the epoch; below 2^53 so both languages hold it exactly.
+_TS_LIMIT = 2**53
+_ENTRY_KEYS = frozenset({"v", "index", "prev", "type", "author", "ts", "signer", "body", "sig"})
 _IDENT_KEYS = ("ed25519", "x25519", "sig")
 _MEMBER_KEYS = frozenset({"user", *_IDENT_KEYS})
 _BODY_KEYS = {
@@ -109,6 +111,7 @@ class ParsedEntry:
     prev: bytes
     type: str
     author: str
+    ts: int
     signer: bytes
     body: EntryBody
     sig: bytes
@@ -134,6 +137,17 @@ def _u32(value: object, what: str) -> int:
     if type(value) is not int or not 0 <= value < _U32_LIMIT:
         raise TamperedError(f"room state: {what} is not a u32 integer")
     return value
+
+
+def _ts(value: object) -> int:
+    if type(value) is not int or not 0 <= value < _TS_LIMIT:
+        raise TamperedError("room state: ts is not an integer from 0 to 2^53 - 1")
+    return value
+
+
+def u64(n: int) -> bytes:
+    """Return ``n`` (0 <= n < 2^64) as 8 big-endian bytes, the encoding of ``ts`` (§15.2)."""
+    return n.to_bytes(8, "big")
 
 
 def _bool(value: object) -> bool:
@@ -223,6 +237,7 @@ def check_entry_wire(wire: object) -> ParsedEntry:
         prev=prev,
         type=entry_type,
         author=author,
+        ts=_ts(wire["ts"]),
         signer=_bytes(wire["signer"], 32),
         body=_body(entry_type, wire["body"], author),
         sig=_bytes(wire["sig"], 64),
@@ -268,6 +283,7 @@ def signed_bytes(room_id: str, entry: ParsedEntry) -> bytes:
         entry.prev,
         entry.type,
         entry.author,
+        u64(entry.ts),
         entry.signer,
         _body_bytes(entry.type, entry.body),
     )
@@ -296,13 +312,15 @@ def sign_entry(
     prev: bytes | None,
     type: str,
     author: str,
+    ts: int,
     body: dict[str, Any],
     signing_key: Ed25519PrivateKey,
 ) -> dict[str, Any]:
     """Return the wire entry signed by ``signing_key`` (its public key is the ``signer``).
 
-    ``prev`` is the previous entry's hash, ``None`` at index 0. Raise ValueError if the entry
-    would not pass check_entry_wire.
+    ``prev`` is the previous entry's hash, ``None`` at index 0; ``ts`` the author's time of
+    signing in milliseconds since the epoch. Raise ValueError if the entry would not pass
+    check_entry_wire.
     """
     if not isinstance(signing_key, Ed25519PrivateKey):
         raise TypeError("signing key must be an Ed25519PrivateKey")
@@ -313,6 +331,7 @@ def sign_entry(
         "prev": "" if prev is None else b64u_encode(require_bytes(prev, 32, "prev")),
         "type": type,
         "author": author,
+        "ts": ts,
         "signer": b64u_encode(ed25519_public(signing_key)),
         "body": copy.deepcopy(body),
         "sig": b64u_encode(bytes(64)),

@@ -59,6 +59,7 @@ export {
 export {
   ENTRY_TYPES,
   MAX_GENESIS_MEMBERS,
+  TS_SKEW_MS,
   checkEntryWire,
   entrySignedBytes,
   entryHash,

@@ -51,10 +51,19 @@ export {
  * @property {string|null} starter the genesis author
  * @property {number} length number of entries applied
  * @property {Uint8Array|null} head hash of the last entry
+ * @property {number|null} startedTs the genesis's ts: when its author says they signed it
+ * @property {number|null} headTs the last entry's ts
  */
 
 const tampered = (what) => new TamperedError(`room state: ${what}`);
 const badChain = (what) => new BadChainError(`room state: ${what}`);
+
+/**
+ * How far (ms) an entry's ts may be earlier than the one before it (§15.5 step 2). Honest clocks
+ * drift, so a little going back is allowed; a far-back time is refused, so a later entry cannot
+ * claim to predate the entries before it (nor the room's genesis).
+ */
+export const TS_SKEW_MS = 10 * 60 * 1000;
 
 /**
  * Return the state before any entry.
@@ -72,6 +81,8 @@ function emptyChainState() {
     starter: null,
     length: 0,
     head: null,
+    startedTs: null,
+    headTs: null,
   };
 }
 
@@ -95,6 +106,8 @@ export function copyChainState(state) {
     starter: state.starter,
     length: state.length,
     head: state.head === null ? null : Uint8Array.from(state.head),
+    startedTs: state.startedTs,
+    headTs: state.headTs,
   };
 }
 
@@ -165,6 +178,9 @@ async function applyEntry(state, wire, roomId, keys, checked) {
   if (state.length === 0 ? e.prev !== null : e.prev === null || !bytesEqual(e.prev, state.head)) {
     throw badChain(`entry ${e.index} does not follow the entry before it`);
   }
+  if (state.length > 0 && e.ts < state.headTs - TS_SKEW_MS) {
+    throw badChain(`entry ${e.index} claims a time too far before the entry before it`);
+  }
   // 3. genesis at index 0 and only there
   if ((type === 'genesis') !== (e.index === 0)) throw badChain('a genesis is the first entry');
   // 4. the author is a member with an identity, and signed with its recorded key
@@ -201,6 +217,7 @@ async function applyEntry(state, wire, roomId, keys, checked) {
       state.keys.set(body.keyId, { epoch: 1, commit: body.commit, author, index: 0, proven: true });
       state.shareHistory = body.shareHistory;
       state.starter = author;
+      state.startedTs = e.ts;
       break;
     case 'member_added':
       if (state.members.has(body.user)) throw badChain(`${body.user} is already a member`);
@@ -253,6 +270,7 @@ async function applyEntry(state, wire, roomId, keys, checked) {
   }
   state.length += 1;
   state.head = await _hashOf(signed, e.sig);
+  state.headTs = e.ts;
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Room-state chain entries on the wire (docs/PROTOCOL.md §15.1-15.3): shape checks, the signed
  * bytes, the entry hash and signing. No chain rule lives here (roomstate.js has them).
- * Wire: {v: 1, index, prev, type, author, signer, body, sig}; see §15.1 for the bodies.
+ * Wire: {v: 1, index, prev, type, author, ts, signer, body, sig}; see §15.1 for the bodies
+ * (`ts`: the author's time of signing, milliseconds since the epoch).
  * @module roomstate_wire
  */
 
@@ -25,7 +26,17 @@ export const ENTRY_TYPES = Object.freeze([
 /** Most members a genesis may list. */
 export const MAX_GENESIS_MEMBERS = 10000;
 
-const ENTRY_KEYS = Object.freeze(['v', 'index', 'prev', 'type', 'author', 'signer', 'body', 'sig']);
+const ENTRY_KEYS = Object.freeze([
+  'v',
+  'index',
+  'prev',
+  'type',
+  'author',
+  'ts',
+  'signer',
+  'body',
+  'sig',
+]);
 const MEMBER_KEYS = Object.freeze(['user', 'ed25519', 'x25519', 'sig']);
 const BODY_KEYS = Object.freeze({
   genesis: Object.freeze(['key_id', 'commit', 'share_history', 'members']),
@@ -37,6 +48,8 @@ const BODY_KEYS = Object.freeze({
 });
 const EMPTY = new Uint8Array(0);
 const U32_LIMIT = 2 ** 32;
+// ts is milliseconds since the epoch; below 2^53 so both languages hold it exactly.
+const TS_LIMIT = 2 ** 53;
 
 /**
  * @typedef {{ed25519: string, x25519: string, sig: string}} IdentFields
@@ -49,6 +62,7 @@ const U32_LIMIT = 2 ** 32;
  * @property {Uint8Array|null} prev null at index 0
  * @property {string} type
  * @property {string} author
+ * @property {number} ts the author's time of signing (ms since the epoch)
  * @property {Uint8Array} signer 32 bytes
  * @property {any} body the decoded body (fields depend on the type)
  * @property {Uint8Array} sig 64 bytes
@@ -106,6 +120,18 @@ function bytesBefore(a, b) {
 }
 
 const isU32 = (value) => Number.isInteger(value) && value >= 0 && value < U32_LIMIT;
+const isTs = (value) => Number.isInteger(value) && value >= 0 && value < TS_LIMIT;
+
+/**
+ * Return `n` (an integer, 0 <= n < 2^53) as 8 big-endian bytes, the encoding of `ts` (§15.2).
+ * @param {number} n
+ * @returns {Uint8Array}
+ */
+function u64(n) {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, BigInt(n));
+  return out;
+}
 
 /**
  * Decode and check one type's body.
@@ -174,11 +200,13 @@ export function checkEntryWire(wire) {
   const type = /** @type {string} */ (wire.type);
   if (!ENTRY_TYPES.includes(type)) throw tampered('unknown entry type');
   if (!isValidId(wire.author)) throw tampered('invalid author id');
+  if (!isTs(wire.ts)) throw tampered('ts is not an integer from 0 to 2^53 - 1');
   return {
     index: wire.index,
     prev,
     type,
     author: wire.author,
+    ts: wire.ts,
     signer: b64uDecodeExact(wire.signer, 32, TamperedError),
     body: parseBody(type, wire.body, wire.author),
     sig: b64uDecodeExact(wire.sig, 64, TamperedError),
@@ -231,6 +259,7 @@ export function _signedBytesOf(roomId, e) {
     e.prev ?? EMPTY,
     e.type,
     e.author,
+    u64(e.ts),
     e.signer,
     bodyBytes(e),
   );
@@ -286,6 +315,7 @@ export function memberIdent(publicIdentity) {
  * @property {Uint8Array|null} prev the hash of entry `index - 1`, null at index 0
  * @property {string} type one of ENTRY_TYPES
  * @property {string} author the signer's user id
+ * @property {number} ts the time of signing by the author's clock (ms since the epoch)
  * @property {object} body the type's body, in wire form (§15.1)
  * @property {CryptoKey} signingKey the author's Ed25519 private key
  * @property {Uint8Array} signerPublicKey the 32-byte public key of `signingKey`
@@ -303,6 +333,7 @@ export async function signEntry({
   prev,
   type,
   author,
+  ts,
   body,
   signingKey,
   signerPublicKey,
@@ -316,6 +347,7 @@ export async function signEntry({
     prev: prev === null ? '' : b64uEncode(prev),
     type,
     author,
+    ts,
     signer: b64uEncode(signerPublicKey),
     body,
     sig: b64uEncode(new Uint8Array(64)),

@@ -18,6 +18,14 @@ import * as api from "./api.js";
 
 const APPEND_TRIES = 3;
 
+/**
+ * The ``ts`` to sign an entry with: this device's clock, but never before the entry it follows
+ * (a clock running behind would otherwise make an entry the chain refuses, §15.5 step 2).
+ */
+export function entryTime(previousTs, now = Date.now()) {
+  return Math.max(now, previousTs ?? 0);
+}
+
 export const CHAIN_TROUBLE_TEXTS = {
   fork: "The server's record of this room's members and keys does not match the one this device verified before (it was forked). Keyroom will not share keys or send here until it does.",
   rollback:
@@ -166,13 +174,14 @@ export class RoomChain {
 
   // Making entries ------------------------------------------------------------------------------
 
-  async #sign(state, type, body, offset, prev, session) {
+  async #sign(state, type, body, offset, prev, ts, session) {
     const signed = await signEntry({
       roomId: state.uid,
       index: offset,
       prev,
       type,
       author: this.me,
+      ts,
       body,
       signingKey: session.keys.signingKey,
       signerPublicKey: b64uDecode(session.keys.publicIdentity.ed25519),
@@ -184,9 +193,11 @@ export class RoomChain {
   async sign(state, items, session) {
     let index = state.entries.length;
     let prev = state.chain?.head || null;
+    let ts = state.chain?.headTs ?? null;
     const out = [];
     for (const item of items) {
-      const { signed, hash } = await this.#sign(state, item.type, item.body, index, prev, session);
+      ts = entryTime(ts);
+      const { signed, hash } = await this.#sign(state, item.type, item.body, index, prev, ts, session);
       out.push(signed);
       prev = hash;
       index += 1;
@@ -207,6 +218,7 @@ export class RoomChain {
       prev: null,
       type: "genesis",
       author: this.me,
+      ts: entryTime(null),
       body,
       signingKey: session.keys.signingKey,
       signerPublicKey: b64uDecode(session.keys.publicIdentity.ed25519),

@@ -5,6 +5,7 @@
 // comes from this device's pins (pins.js, through the engine's cached lookups), never from a
 // server field. A key icon means "signed by the key I pinned": its name says which.
 
+import { fullTime } from "../chat/time.js";
 import { el, icon } from "../lib/dom.js";
 import { getRoomAccess } from "./api.js";
 
@@ -122,10 +123,11 @@ function fact(term, className) {
 
 /**
  * The facts of an encrypted room for room info (plugin.js: roomInfo.facts): "End-to-end
- * encrypted", turned on by whom according to the genesis entry of the room's signed chain this
- * device verified (not any server field), and since when this device has known it; for the
- * owner, "Waiting for keys": members of the chain with no identity yet, or who the server hints
- * hold no envelope (only a "waiting" list: nothing about trust is said from it).
+ * encrypted", since when and turned on by whom according to the genesis entry of the room's
+ * signed chain this device verified (its signed ``ts``: the time its author's clock gave; not
+ * any server field, nor when this device learnt of the room); for the owner, "Waiting for
+ * keys": members of the chain with no identity yet, or who the server hints hold no envelope
+ * (only a "waiting" list: nothing about trust is said from it).
  */
 export function roomFacts(engine, room, cache) {
   if (!room.isMember || !(room.room.encrypted || engine.isKnownEncrypted(room.id))) return [];
@@ -149,9 +151,12 @@ export function roomFacts(engine, room, cache) {
       }
       const starter = chain.starter ? memberOf(room, chain.starter) : null;
       const who = Number(chain.starter) === engine.userId ? "you" : starter?.name || "a former member";
-      const since = engine.known.get(Number(room.id))?.since;
-      const seen = since ? `; this device has known it since ${new Date(since).toLocaleDateString()}` : "";
-      encrypted.dd.textContent = `End-to-end encrypted, turned on by ${who}${seen}`;
+      const since = new Date(chain.startedTs);
+      encrypted.dd.replaceChildren(
+        "End-to-end encrypted since ",
+        el("time", { datetime: since.toISOString(), text: fullTime(since) }),
+        `, turned on by ${who}`,
+      );
       if (!waiting) return;
       const without = new Set(
         [...chain.members.entries()].filter(([, ident]) => ident === null).map(([user]) => Number(user)),
