@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "accounts",
     "chat",
     "e2e",
+    "ops",
     "axes",
 ]
 
