@@ -67,6 +67,19 @@ def _tool(name: str) -> str:
     return found
 
 
+def _conninfo(config: dict[str, Any]) -> str:
+    """Return a libpq connection string for ``config`` (Django's DATABASES shape)."""
+    import psycopg
+
+    return psycopg.conninfo.make_conninfo(
+        dbname=config["NAME"],
+        host=config.get("HOST") or None,
+        port=config.get("PORT") or None,
+        user=config.get("USER") or None,
+        password=config.get("PASSWORD") or None,
+    )
+
+
 def _pg_env(config: dict[str, Any]) -> tuple[list[str], dict[str, str]]:
     """Return libpq connection arguments and environment for ``config`` (Django's shape)."""
     args = []
@@ -126,13 +139,7 @@ def _pg_dump(config: dict[str, Any], tables: list[str], out: Path) -> dict[str, 
     import psycopg
 
     args, env = _pg_env(config)
-    conninfo = psycopg.conninfo.make_conninfo(
-        dbname=config["NAME"],
-        host=config.get("HOST") or None,
-        port=config.get("PORT") or None,
-        user=config.get("USER") or None,
-        password=config.get("PASSWORD") or None,
-    )
+    conninfo = _conninfo(config)
     with psycopg.connect(conninfo) as conn:
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
@@ -199,13 +206,7 @@ def _restore_sqlite(copy: Path, target: Path, manifest: dict[str, Any]) -> dict[
 def _restore_postgres(dump: Path, config: dict[str, Any], manifest: dict[str, Any]) -> dict:
     import psycopg
 
-    conninfo = psycopg.conninfo.make_conninfo(
-        dbname=config["NAME"],
-        host=config.get("HOST") or None,
-        port=config.get("PORT") or None,
-        user=config.get("USER") or None,
-        password=config.get("PASSWORD") or None,
-    )
+    conninfo = _conninfo(config)
     with psycopg.connect(conninfo) as conn:
         tables = conn.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"

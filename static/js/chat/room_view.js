@@ -36,6 +36,7 @@ export class RoomView {
     this.resyncing = false;
     this.resyncAgain = false;
     this.gapTimer = null; // the reorder window after a hole in the stream (gapSeen)
+    this.holesChecked = 0; // reorder windows closed so far
     this.readSent = 0;
     const target = Number(new URLSearchParams(window.location.search).get("m"));
     this.targetSeq = Number.isInteger(target) && target > 0 ? target : null;
@@ -242,6 +243,9 @@ export class RoomView {
     if (this.gapTimer) return;
     this.gapTimer = setTimeout(() => {
       this.gapTimer = null;
+      this.holesChecked += 1;
+      // Counted on <html data-holes-checked>, for tests waiting for a window to close.
+      document.documentElement.dataset.holesChecked = String(this.holesChecked);
       if (this.store.hasGap()) this.resync();
     }, REORDER_WINDOW_MS);
   }
