@@ -45,3 +45,8 @@ def room_joined_event(room: Room, user: User, *, members: list[User]) -> dict[st
 def room_left_event(room: Room) -> dict[str, Any]:
     """To the departing member's sockets (they unsubscribe on it)."""
     return {"type": "room.left", "room_id": room.pk}
+
+
+def notify_level_event(room: Room, level: str) -> dict[str, Any]:
+    """To the member's own sockets: their notification level of the room changed."""
+    return {"type": "room.notify_level", "room_id": room.pk, "notify_level": level}
