@@ -114,7 +114,12 @@ def _post(
     if mention_all:
         rows.append(Mention(message=message, user=None))
     Mention.objects.bulk_create(rows)
-    send_event(room_group(room.pk), message_new_event(message))
+    content = None
+    if kind == MessageKind.TEXT and payload is None:
+        ids = sorted(set(mentions))
+        content = {"v": 1, "text": body, "mentions": [str(pk) for pk in ids]}
+        content["mention_all"] = mention_all
+    send_event(room_group(room.pk), message_new_event(message, content=content))
     return message
 
 
@@ -135,26 +140,26 @@ def _add(room: Room, users: Iterable[User], *, actor: User) -> list[User]:
         for s in NotificationSettings.objects.filter(user__in=[u.pk for u in added])
     }
     default = DEFAULT_NOTIFY_LEVELS.get(room.kind, "all")
-    Membership.objects.bulk_create(
-        [
-            Membership(
-                room=room,
-                user=u,
-                last_read_seq=room.last_seq,
-                notify_level=chosen.get(u.pk, default),
-            )
-            for u in added
-        ]
-    )
+    new = [
+        Membership(
+            room=room,
+            user=u,
+            last_read_seq=room.last_seq,
+            notify_level=chosen.get(u.pk, default),
+        )
+        for u in added
+    ]
+    Membership.objects.bulk_create(new)
     if not added:
         return added
     members = list_members_for_room(room)
+    levels = {m.user_id: m.notify_level for m in new}
     for user in added:
         send_event(room_group(room.pk), member_added_event(room, user))
         # The new member's sockets subscribe to the room when they receive this.
         send_event(
             user_group(user.pk),
-            room_joined_event(room, user, members=members),
+            room_joined_event(room, user, members=members, notify_level=levels[user.pk]),
             handler="room_joined",
         )
     return added

@@ -158,10 +158,11 @@ def test_room_summary_counts_mentions_of_the_viewer(make_user, make_room):
 
 @pytest.mark.django_db(transaction=True)
 async def test_socket_send_checks_mentions_like_http(make_user, make_room):
-    """The socket command takes the same content and gives the same answer as HTTP."""
+    """The socket command takes the same content and gives the same answer as HTTP; the
+    pushed message carries its content (who it mentions) for the browsers' notifications."""
     ann, bob = await sync_to_async(make_user)("ann"), await sync_to_async(make_user)("bob")
     channel = await sync_to_async(make_room)(ann, kind=RoomKind.CHANNEL, members=(bob,))
-    socket = await open_socket(ann)
+    socket, bob_socket = await open_socket(ann), await open_socket(bob)
     await socket.send_to(
         text_data=send_cmd(
             type="message.send",
@@ -183,7 +184,10 @@ async def test_socket_send_checks_mentions_like_http(make_user, make_room):
     )
     await receive_type(socket, "ack")
     assert await sync_to_async(Mention.objects.filter(user=bob).count)() == 1
+    pushed = await receive_type(bob_socket, "message.new")
+    assert pushed["message"]["content"] == content("@bob", [bob.pk])
     await socket.disconnect()
+    await bob_socket.disconnect()
 
 
 def test_notify_level_endpoint(make_user, make_room):
