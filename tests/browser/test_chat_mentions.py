@@ -286,3 +286,48 @@ def test_encrypted_mention_and_levels(people: People, server: str) -> None:
     assert notes(cat_page) == [{"title": "Ann A in vault", "body": "no names here"}]
     expect(bob_page).to_have_title("(2) Keyroom")
     assert len(notes(bob_page)) == 1  # mentions only
+
+
+FAKE_PERMISSION = """(() => {
+  // A browser that has not been asked yet: "default" until requestPermission() is called.
+  window.keyroomAsked = 0;
+  let state = "default";
+  function Fake() {
+    return { close() {}, onclick: null };
+  }
+  Object.defineProperty(Fake, "permission", { get: () => state });
+  Fake.requestPermission = async () => {
+    window.keyroomAsked += 1;
+    state = "granted";
+    return state;
+  };
+  window.Notification = Fake;
+})();"""
+
+
+def test_permission_is_asked_only_from_the_settings_button(people: People, server: str) -> None:
+    """Opening Keyroom never asks for the notification permission; My Account ->
+    Notifications asks when its button is pressed, and saves the defaults and the sound."""
+    ann, bob = make_account("ann"), make_account("bob")
+    room = make_group(ann, "desk", bob)
+    page = people.log_in(ann)
+    page.context.add_init_script(FAKE_PERMISSION)
+    open_room(page, server, room)
+    go_home(page, server)
+    assert page.evaluate("() => window.keyroomAsked") == 0
+    page.goto(f"{server}/accounts/account/")
+    page.get_by_role("link", name="Notifications").click()
+    expect(page.get_by_role("link", name="Notifications")).to_have_attribute("aria-current", "page")
+    status = page.locator("#notify-permission")
+    expect(status).to_contain_text("off in this browser")
+    assert page.evaluate("() => window.keyroomAsked") == 0
+    page.get_by_role("button", name="Turn on desktop notifications").click()
+    expect(status).to_have_text("Desktop notifications are on in this browser.")
+    expect(page.get_by_role("button", name="Turn on desktop notifications")).to_be_hidden()
+    assert page.evaluate("() => window.keyroomAsked") == 1
+    page.get_by_label("New private groups").select_option("mentions")
+    page.get_by_label("Play a sound with each notification").uncheck()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Notification settings saved.")).to_be_visible()
+    expect(page.get_by_label("New private groups")).to_have_value("mentions")
+    expect(page.get_by_label("Play a sound with each notification")).not_to_be_checked()
