@@ -10,12 +10,22 @@ from django.utils import timezone
 from accounts.models import User
 from chat.errors import ChatError, Conflict, InvalidInput, NotAllowed, NotFound
 from chat.events import room_group, send_event, user_group
-from chat.models import Membership, Message, MessageKind, Room, RoomKind
+from chat.models import (
+    DEFAULT_NOTIFY_LEVELS,
+    Membership,
+    Mention,
+    Message,
+    MessageKind,
+    NotificationSettings,
+    Room,
+    RoomKind,
+)
 from chat.payloads import (
     member_added_event,
     member_removed_event,
     message_new_event,
     message_updated_event,
+    notify_level_event,
     room_joined_event,
     room_left_event,
     room_updated_event,
@@ -30,7 +40,8 @@ RoomCheck = Callable[[Room], None]
 def _next_seq(room: Room) -> int:
     """Take the room's next counter value. Locks the room row until the transaction ends.
 
-    Also refresh ``room.encrypted`` and ``room.left_seq`` from the locked row, so that rules
+    Also refresh ``room.encrypted``, ``room.left_seq`` and ``room.allow_mention_all`` from the
+    locked row, so that rules
     checked after this see the values no other transaction can change before commit.
     """
     table = connection.ops.quote_name(Room._meta.db_table)
@@ -38,11 +49,12 @@ def _next_seq(room: Room) -> int:
         # One statement (SQLite >= 3.35 and PostgreSQL both have RETURNING).
         cursor.execute(
             f"UPDATE {table} SET last_seq = last_seq + 1 WHERE id = %s"  # noqa: S608
-            " RETURNING last_seq, encrypted, left_seq",
+            " RETURNING last_seq, encrypted, left_seq, allow_mention_all",
             [room.pk],
         )
-        room.last_seq, encrypted, room.left_seq = cursor.fetchone()
+        room.last_seq, encrypted, room.left_seq, allow_all = cursor.fetchone()
         room.encrypted = bool(encrypted)
+        room.allow_mention_all = bool(allow_all)
     return room.last_seq
 
 
@@ -55,6 +67,21 @@ def _refuse_plaintext(room: Room, payload: dict | None) -> None:
         )
 
 
+def _check_mentions(room: Room, mentions: list[int], mention_all: bool) -> None:
+    """Refuse @here/@all where the room forbids it, and mentions of people not in the room
+    (call under the room lock)."""
+    if mention_all and not room.allow_mention_all:
+        raise InvalidInput(
+            "This room does not allow @here and @all.", code="mention_all_not_allowed"
+        )
+    if mentions:
+        found = Membership.objects.filter(room=room, user_id__in=mentions).count()
+        if found != len(set(mentions)):
+            raise InvalidInput(
+                "A message can mention only members of the room.", code="mention_not_member"
+            )
+
+
 def _post(
     room: Room,
     sender: User,
@@ -64,10 +91,13 @@ def _post(
     client_id: uuid.UUID,
     payload: dict | None = None,
     check: RoomCheck | None = None,
+    mentions: list[int] = (),
+    mention_all: bool = False,
 ) -> Message:
     seq = _next_seq(room)
     if kind == MessageKind.TEXT:
         _refuse_plaintext(room, payload)
+        _check_mentions(room, list(mentions), mention_all)
     if check is not None:
         check(room)
     message = Message.objects.create(
@@ -80,7 +110,16 @@ def _post(
         seq=seq,
         rev=seq,
     )
-    send_event(room_group(room.pk), message_new_event(message))
+    rows = [Mention(message=message, user_id=pk) for pk in set(mentions)]
+    if mention_all:
+        rows.append(Mention(message=message, user=None))
+    Mention.objects.bulk_create(rows)
+    content = None
+    if kind == MessageKind.TEXT and payload is None:
+        ids = sorted(set(mentions))
+        content = {"v": 1, "text": body, "mentions": [str(pk) for pk in ids]}
+        content["mention_all"] = mention_all
+    send_event(room_group(room.pk), message_new_event(message, content=content))
     return message
 
 
@@ -96,18 +135,31 @@ def _add(room: Room, users: Iterable[User], *, actor: User) -> list[User]:
     """Add the users who are not members yet; tell them and the room. Return who was added."""
     existing = set(room.memberships.values_list("user_id", flat=True))
     added = [u for u in users if u.pk not in existing]
-    Membership.objects.bulk_create(
-        [Membership(room=room, user=u, last_read_seq=room.last_seq) for u in added]
-    )
+    chosen = {
+        s.user_id: s.level_for(room.kind)
+        for s in NotificationSettings.objects.filter(user__in=[u.pk for u in added])
+    }
+    default = DEFAULT_NOTIFY_LEVELS.get(room.kind, "all")
+    new = [
+        Membership(
+            room=room,
+            user=u,
+            last_read_seq=room.last_seq,
+            notify_level=chosen.get(u.pk, default),
+        )
+        for u in added
+    ]
+    Membership.objects.bulk_create(new)
     if not added:
         return added
     members = list_members_for_room(room)
+    levels = {m.user_id: m.notify_level for m in new}
     for user in added:
         send_event(room_group(room.pk), member_added_event(room, user))
         # The new member's sockets subscribe to the room when they receive this.
         send_event(
             user_group(user.pk),
-            room_joined_event(room, user, members=members),
+            room_joined_event(room, user, members=members, notify_level=levels[user.pk]),
             handler="room_joined",
         )
     return added
@@ -143,6 +195,7 @@ def do_create_room(
                 owner=user,
                 encrypted=encrypted,
                 uid=uid or uuid.uuid4(),
+                allow_mention_all=kind != RoomKind.CHANNEL,
             )
             _add(room, [user, *invitees], actor=user)
     except IntegrityError:
@@ -194,9 +247,20 @@ def do_set_room_encrypted(user: User, room: Room) -> Room:
     return room
 
 
-def do_update_room(user: User, room: Room, *, name: str | None, topic: str | None) -> Room:
-    """Change a room's name and topic (checked values; DMs have no name of their own)."""
+def do_update_room(
+    user: User,
+    room: Room,
+    *,
+    name: str | None,
+    topic: str | None,
+    allow_mention_all: bool | None = None,
+) -> Room:
+    """Change a room's name, topic and whether @here/@all are allowed (checked values; DMs
+    have no name of their own)."""
     fields = []
+    if allow_mention_all is not None and allow_mention_all != room.allow_mention_all:
+        room.allow_mention_all = allow_mention_all
+        fields.append("allow_mention_all")
     if name is not None and room.kind != RoomKind.DM and name != room.name:
         room.name = name
         fields.append("name")
@@ -283,6 +347,8 @@ def do_send_message(
     body: str = "",
     payload: dict | None = None,
     check: RoomCheck | None = None,
+    mentions: list[int] = (),
+    mention_all: bool = False,
 ) -> tuple[Message, bool]:
     """Store a message, then push it. A retry with the same ``client_id`` returns the stored one.
 
@@ -290,7 +356,8 @@ def do_send_message(
     for encrypted rooms, which ``check`` (the ``e2e`` app's rules) validates. Plaintext is
     refused in an encrypted room, and ``check`` runs, inside the transaction that stores the
     message, once the room row is locked: a concurrent change of the room cannot slip between
-    the check and the insert.
+    the check and the insert. So do the rules about ``mentions`` (user ids from the plaintext
+    content: members only) and ``mention_all`` (refused where the room forbids @here/@all).
     """
     # A retry is rare: the unique (room, client_id) constraint finds it, not a query per send.
     try:
@@ -303,6 +370,8 @@ def do_send_message(
                 payload=payload,
                 client_id=client_id,
                 check=check,
+                mentions=mentions,
+                mention_all=mention_all,
             )
             Membership.objects.filter(room=room, user=user).update(last_read_seq=message.seq)
     except IntegrityError:
@@ -408,3 +477,29 @@ def do_mark_read(user: User, room: Room, *, seq: int) -> None:
     Membership.objects.filter(room=room, user=user, last_read_seq__lt=seq).update(
         last_read_seq=min(seq, room.last_seq)
     )
+
+
+def do_set_notify_level(user: User, room: Room, *, level: str) -> str:
+    """Set which of ``room``'s messages notify ``user`` (a checked level); tell their tabs."""
+    with transaction.atomic():
+        changed = Membership.objects.filter(room=room, user=user).update(notify_level=level)
+        if not changed:
+            raise NotFound
+        send_event(user_group(user.pk), notify_level_event(room, level))
+    return level
+
+
+def do_update_notification_settings(
+    user: User, *, channel_level: str, group_level: str, dm_level: str, sound: bool
+) -> NotificationSettings:
+    """Store ``user``'s notification defaults (checked levels) for the rooms they join next."""
+    found, _ = NotificationSettings.objects.update_or_create(
+        user=user,
+        defaults={
+            "channel_level": channel_level,
+            "group_level": group_level,
+            "dm_level": dm_level,
+            "sound": sound,
+        },
+    )
+    return found

@@ -17,8 +17,11 @@ from chat.access import (
 )
 from chat.checks import (
     check_client_id,
+    check_flag,
     check_id_list,
+    check_mentions,
     check_message_body,
+    check_notify_level,
     check_plain_add_allowed,
     check_plaintext_allowed,
     check_room_name,
@@ -29,6 +32,7 @@ from chat.errors import NotAllowed
 from chat.http import json_view
 from chat.models import RoomKind
 from chat.selectors import (
+    get_membership,
     list_changes_for_room,
     list_members_for_room,
     list_messages_for_room,
@@ -46,7 +50,10 @@ def _people(user: User, ids: object, *, field: str) -> list[User]:
 def _room_detail(room: Any, user: User) -> dict[str, Any]:
     members = list_members_for_room(room)
     member = any(m.pk == user.pk for m in members)
-    return serialize_room(room, viewer=user, members=members, is_member=member)
+    membership = get_membership(user, room) if member else None
+    return serialize_room(
+        room, viewer=user, members=members, is_member=member, membership=membership
+    )
 
 
 @json_view("GET", "POST")
@@ -57,8 +64,10 @@ def rooms(request: HttpRequest) -> JsonResponse:
         return JsonResponse(
             {
                 "rooms": [
-                    serialize_room(room, viewer=user, members=members or None, unread=unread)
-                    for room, unread, members in list_rooms_for_user(user)
+                    serialize_room(
+                        room, viewer=user, members=members or None, membership=membership
+                    )
+                    for room, membership, members in list_rooms_for_user(user)
                 ]
             }
         )
@@ -103,7 +112,8 @@ def dms(request: HttpRequest) -> JsonResponse:
 
 @json_view("GET", "PATCH")
 def room(request: HttpRequest, room_id: int) -> JsonResponse:
-    """GET: room info with members. PATCH: the owner changes name and topic."""
+    """GET: room info with members. PATCH: the owner changes name, topic and whether @here
+    and @all are allowed."""
     if request.method == "GET":
         found = access_room_by_id(request.user, room_id)
         return JsonResponse({"room": _room_detail(found, request.user)})
@@ -111,7 +121,11 @@ def room(request: HttpRequest, room_id: int) -> JsonResponse:
     data = request.data
     name = check_room_name(data["name"], exclude=found) if "name" in data else None
     topic = check_topic(data["topic"]) if "topic" in data else None
-    found = actions.do_update_room(request.user, found, name=name, topic=topic)
+    allow_all = data.get("allow_mention_all")
+    allow_all = None if allow_all is None else check_flag(allow_all, field="allow_mention_all")
+    found = actions.do_update_room(
+        request.user, found, name=name, topic=topic, allow_mention_all=allow_all
+    )
     return JsonResponse({"room": _room_detail(found, request.user)})
 
 
@@ -185,7 +199,10 @@ def messages(request: HttpRequest, room_id: int) -> JsonResponse:
     check_plaintext_allowed(found)
     client_id = check_client_id(request.data.get("client_id"))
     body = check_message_body(request.data.get("body"))
-    message, created = actions.do_send_message(user, found, client_id=client_id, body=body)
+    mentions, mention_all = check_mentions(request.data.get("content"))
+    message, created = actions.do_send_message(
+        user, found, client_id=client_id, body=body, mentions=mentions, mention_all=mention_all
+    )
     return JsonResponse({"message": serialize_message(message)}, status=201 if created else 200)
 
 
@@ -212,6 +229,16 @@ def read(request: HttpRequest, room_id: int) -> JsonResponse:
         raise NotAllowed("Join the channel first.")
     actions.do_mark_read(request.user, found, seq=check_seq(request.data.get("seq")))
     return JsonResponse({})
+
+
+@json_view("PATCH")
+def notifications(request: HttpRequest, room_id: int) -> JsonResponse:
+    """A member sets which of the room's messages notify them: all, mentions or nothing."""
+    found = access_room_by_id(request.user, room_id, for_write=True)
+    level = check_notify_level(request.data.get("notify_level"))
+    return JsonResponse(
+        {"notify_level": actions.do_set_notify_level(request.user, found, level=level)}
+    )
 
 
 @json_view("GET")

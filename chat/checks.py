@@ -7,7 +7,7 @@ from django.conf import settings
 
 from accounts.models import User
 from chat.errors import InvalidInput, RateLimited
-from chat.models import Room, RoomKind
+from chat.models import NotifyLevel, Room, RoomKind
 from keyroom.ratelimit import take_token
 
 ROOM_NAME_MAX = 80
@@ -141,3 +141,34 @@ def check_plain_add_allowed(room: Room) -> None:
             "People join an encrypted room through a key holder, who vouches for them.",
             code="state_entry_required",
         )
+
+
+def check_notify_level(value: object) -> str:
+    """Return a notification level: "all", "mentions" or "nothing"."""
+    if value not in NotifyLevel.values:
+        raise InvalidInput(
+            "The notification level is all, mentions or nothing.", code="bad_notify_level"
+        )
+    return str(value)
+
+
+def check_flag(value: object, *, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{field} must be true or false.")
+    return value
+
+
+def check_mentions(content: object) -> tuple[list[int], bool]:
+    """Return the mentioned user ids and the @here/@all flag of a message's content object
+    (docs/PROTOCOL.md "Message content"); no content: nobody.
+
+    Only the shape is checked here; that the people are members and that the room allows
+    @here/@all is checked under the room lock (``chat.actions.do_send_message``).
+    """
+    if content is None:
+        return [], False
+    if not isinstance(content, dict):
+        raise InvalidInput("content must be an object.", code="bad_content")
+    ids = check_id_list(content.get("mentions"), field="mentions", limit=100)
+    mention_all = content.get("mention_all", False)
+    return sorted(ids), check_flag(mention_all, field="mention_all")

@@ -9,6 +9,7 @@ from chat.access import access_message_by_id, access_room_by_id
 from chat.actions import do_delete_message, do_edit_message, do_mark_read, do_send_message
 from chat.checks import (
     check_client_id,
+    check_mentions,
     check_message_body,
     check_plaintext_allowed,
     check_seq,
@@ -23,7 +24,10 @@ def send_message(user: User, data: dict[str, Any]) -> Reply:
     client_id = check_client_id(data.get("client_id"))
     check_plaintext_allowed(room)
     body = check_message_body(data.get("body"))
-    message, _ = do_send_message(user, room, client_id=client_id, body=body)
+    mentions, mention_all = check_mentions(data.get("content"))
+    message, _ = do_send_message(
+        user, room, client_id=client_id, body=body, mentions=mentions, mention_all=mention_all
+    )
     return {"message": serialize_message(message)}
 
 

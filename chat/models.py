@@ -39,6 +39,9 @@ class Room(models.Model):
     # The room counter when someone last left or was removed: the ``e2e`` app compares it with
     # the current key's to know that the key must rotate before anyone sends again.
     left_seq = models.BigIntegerField(default=0)
+    # Whether a message may notify everyone (@here / @all); the owner changes it. Groups and
+    # DMs start with it on, channels off (``do_create_room``).
+    allow_mention_all = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -57,6 +60,21 @@ class Room(models.Model):
         return self.name or f"DM {self.dm_key}"
 
 
+class NotifyLevel(models.TextChoices):
+    ALL = "all", "All messages"
+    MENTIONS = "mentions", "Mentions only"
+    NOTHING = "nothing", "Nothing"
+
+
+# The level a new member starts with when they have not chosen defaults (My Account ->
+# Notifications).
+DEFAULT_NOTIFY_LEVELS = {
+    RoomKind.CHANNEL: NotifyLevel.MENTIONS,
+    RoomKind.GROUP: NotifyLevel.ALL,
+    RoomKind.DM: NotifyLevel.ALL,
+}
+
+
 class Membership(models.Model):
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(
@@ -64,6 +82,10 @@ class Membership(models.Model):
     )
     joined_at = models.DateTimeField(auto_now_add=True)
     last_read_seq = models.BigIntegerField(default=0)
+    # Which of the room's messages notify this member (desktop notifications, in the browser).
+    notify_level = models.CharField(
+        max_length=8, choices=NotifyLevel.choices, default=NotifyLevel.ALL
+    )
 
     class Meta:
         constraints = [
@@ -109,3 +131,51 @@ class Message(models.Model):
     @property
     def encrypted(self) -> bool:
         return self.payload is not None
+
+
+class Mention(models.Model):
+    """A person a plaintext message mentions; ``user`` None: everyone (@here / @all).
+
+    Only for plaintext rooms, where the server reads the content: the sidebar's mention count.
+    Encrypted rooms count mentions in the browser, after decryption.
+    """
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="mention_rows")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "user"], name="mention_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"mention of user {self.user_id} in message {self.message_id}"
+
+
+class NotificationSettings(models.Model):
+    """A person's notification defaults (My Account -> Notifications): the level new rooms of
+    each kind start with, and whether a notification plays a sound."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_settings"
+    )
+    channel_level = models.CharField(
+        max_length=8, choices=NotifyLevel.choices, default=NotifyLevel.MENTIONS
+    )
+    group_level = models.CharField(
+        max_length=8, choices=NotifyLevel.choices, default=NotifyLevel.ALL
+    )
+    dm_level = models.CharField(max_length=8, choices=NotifyLevel.choices, default=NotifyLevel.ALL)
+    sound = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return f"notification settings of user {self.user_id}"
+
+    def level_for(self, kind: str) -> str:
+        return {
+            RoomKind.CHANNEL: self.channel_level,
+            RoomKind.GROUP: self.group_level,
+            RoomKind.DM: self.dm_level,
+        }.get(kind, NotifyLevel.ALL)

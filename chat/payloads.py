@@ -11,9 +11,16 @@ from chat.models import Message, Room
 from chat.serializers import serialize_message, serialize_room, serialize_user
 
 
-def message_new_event(message: Message) -> dict[str, Any]:
-    """A message was posted (stored first: clients that miss this resync by ``seq``)."""
-    return {"type": "message.new", "message": serialize_message(message)}
+def message_new_event(message: Message, *, content: dict | None = None) -> dict[str, Any]:
+    """A message was posted (stored first: clients that miss this resync by ``seq``).
+
+    ``content``: a plaintext message's content object (its mentions), for the browsers'
+    notifications until the message itself carries it (docs/PROTOCOL.md "Message content").
+    """
+    data = serialize_message(message)
+    if content is not None:
+        data.setdefault("content", content)
+    return {"type": "message.new", "message": data}
 
 
 def message_updated_event(message: Message) -> dict[str, Any]:
@@ -37,9 +44,12 @@ def member_removed_event(room: Room, user: User) -> dict[str, Any]:
     return {"type": "member.removed", "room_id": room.pk, "user_id": user.pk}
 
 
-def room_joined_event(room: Room, user: User, *, members: list[User]) -> dict[str, Any]:
-    """To the new member's sockets (they subscribe to the room on it)."""
-    return {"type": "room.joined", "room": serialize_room(room, viewer=user, members=members)}
+def room_joined_event(
+    room: Room, user: User, *, members: list[User], notify_level: str
+) -> dict[str, Any]:
+    """To the new member's sockets (they subscribe to the room on it), with their level."""
+    data = serialize_room(room, viewer=user, members=members)
+    return {"type": "room.joined", "room": {**data, "notify_level": notify_level}}
 
 
 def room_left_event(room: Room) -> dict[str, Any]:
@@ -57,3 +67,8 @@ def digest_event(rooms: dict[int, int]) -> dict[str, Any]:
 def resync_event() -> dict[str, Any]:
     """To every socket after the channel layer failed and works again: events may be lost."""
     return {"type": "resync"}
+
+
+def notify_level_event(room: Room, level: str) -> dict[str, Any]:
+    """To the member's own sockets: their notification level of the room changed."""
+    return {"type": "room.notify_level", "room_id": room.pk, "notify_level": level}

@@ -5,11 +5,24 @@ from django.conf import settings
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from accounts.models import User
-from chat.models import Membership, Message, MessageKind, Room, RoomKind
+from chat.models import (
+    Membership,
+    Mention,
+    Message,
+    MessageKind,
+    NotificationSettings,
+    Room,
+    RoomKind,
+)
 
 
-def list_rooms_for_user(user: User) -> list[tuple[Room, int, list[User]]]:
-    """Return the user's rooms with their unread counts and (for DMs) members, newest first."""
+def list_rooms_for_user(user: User) -> list[tuple[Room, Membership, list[User]]]:
+    """Return the user's rooms with their memberships and (for DMs) members, by kind and name.
+
+    Each membership carries ``unread`` (messages of others after the read mark) and
+    ``mentions`` (those of them that mention the user or everyone: plaintext rooms only, the
+    server cannot read encrypted ones).
+    """
     unread = (
         Message.objects.filter(
             room=OuterRef("room_id"),
@@ -23,10 +36,23 @@ def list_rooms_for_user(user: User) -> list[tuple[Room, int, list[User]]]:
         .annotate(n=Count("pk"))
         .values("n")
     )
+    mentions = (
+        Mention.objects.filter(
+            message__room=OuterRef("room_id"),
+            message__seq__gt=OuterRef("last_read_seq"),
+            message__deleted=False,
+        )
+        .filter(Q(user=user) | Q(user__isnull=True))
+        .exclude(message__sender=user)
+        .order_by()
+        .values("message__room")
+        .annotate(n=Count("message", distinct=True))
+        .values("n")
+    )
     memberships = (
         Membership.objects.filter(user=user)
         .select_related("room")
-        .annotate(unread=Subquery(unread))
+        .annotate(unread=Subquery(unread), mentions=Subquery(mentions))
         .prefetch_related(
             Prefetch(
                 "room__memberships",
@@ -40,7 +66,9 @@ def list_rooms_for_user(user: User) -> list[tuple[Room, int, list[User]]]:
     for membership in memberships:
         room = membership.room
         members = [m.user for m in getattr(room, "dm_memberships", [])]
-        result.append((room, membership.unread or 0, members))
+        membership.unread = membership.unread or 0
+        membership.mentions = membership.mentions or 0
+        result.append((room, membership, members))
     return result
 
 
@@ -128,3 +156,9 @@ def get_room_digest(user_id: int) -> dict[int, int]:
     """Return ``{room id: last_seq}`` for every room the user belongs to (one query): what a
     socket's periodic digest tells its browser, so it finds events it never received."""
     return dict(Room.objects.filter(memberships__user_id=user_id).values_list("id", "last_seq"))
+
+
+def get_notification_settings(user: User) -> NotificationSettings:
+    """Return the user's notification defaults (unsaved defaults if they never chose)."""
+    found = NotificationSettings.objects.filter(user=user).first()
+    return found or NotificationSettings(user=user)

@@ -6,7 +6,7 @@ docs/ARCHITECTURE.md lists them; the browser's ``static/js/chat/*_data.js`` read
 from typing import Any
 
 from accounts.models import User
-from chat.models import Message, Room, RoomKind
+from chat.models import Membership, Message, Room, RoomKind
 
 
 def serialize_user(user: User) -> dict[str, Any]:
@@ -51,7 +51,11 @@ def serialize_room(
     members: list[User] | None = None,
     unread: int = 0,
     is_member: bool = True,
+    membership: Membership | None = None,
 ) -> dict[str, Any]:
+    """Return a room summary; with the viewer's ``membership`` (annotated ``unread`` and
+    ``mentions``, as ``list_rooms_for_user`` makes them), also their counts and their
+    notification level."""
     data: dict[str, Any] = {
         "id": room.pk,
         "uid": str(room.uid),
@@ -63,7 +67,12 @@ def serialize_room(
         "last_seq": room.last_seq,
         "unread": unread,
         "is_member": is_member,
+        "allow_mention_all": room.allow_mention_all,
     }
+    if membership is not None:
+        data["unread"] = getattr(membership, "unread", unread)
+        data["mentions"] = getattr(membership, "mentions", 0)
+        data["notify_level"] = membership.notify_level
     if members is not None:
         data["members"] = [serialize_user(m) for m in members]
     return data

@@ -8,6 +8,7 @@ urlpatterns = [
     path("rooms/<int:room_id>/", views.room, name="room"),
     path("search/", views.search, name="search"),
     path("channels/", views.browse, name="browse"),
+    path("accounts/account/notifications/", views.notifications, name="notifications"),
     path("api/rooms/", api.rooms, name="api_rooms"),
     path("api/channels/", api.channels, name="api_channels"),
     path("api/dms/", api.dms, name="api_dms"),
@@ -19,5 +20,6 @@ urlpatterns = [
     path("api/rooms/<int:room_id>/owner/", api.owner, name="api_owner"),
     path("api/rooms/<int:room_id>/messages/", api.messages, name="api_messages"),
     path("api/rooms/<int:room_id>/read/", api.read, name="api_read"),
+    path("api/rooms/<int:room_id>/notifications/", api.notifications, name="api_notifications"),
     path("api/messages/<int:message_id>/", api.message, name="api_message"),
 ]

@@ -2,22 +2,31 @@
 ``static/js/chat/`` from the JSON API and the socket; pages pass config via ``json_script``."""
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
 
 from chat.access import access_room_by_id, is_member
-from chat.selectors import list_members_for_room, list_rooms_for_user, search_messages_for_user
+from chat.actions import do_update_notification_settings
+from chat.forms import NotificationSettingsForm
+from chat.selectors import (
+    get_membership,
+    get_notification_settings,
+    list_members_for_room,
+    list_rooms_for_user,
+    search_messages_for_user,
+)
 from chat.serializers import serialize_room, serialize_user
 
 
 def _shell(request: HttpRequest, template: str, **context: object) -> HttpResponse:
     user = request.user
     sidebar = [
-        serialize_room(room, viewer=user, members=members or None, unread=unread)
-        for room, unread, members in list_rooms_for_user(user)
+        serialize_room(room, viewer=user, members=members or None, membership=membership)
+        for room, membership, members in list_rooms_for_user(user)
     ]
     config = {
         "user": serialize_user(user),
@@ -27,6 +36,7 @@ def _shell(request: HttpRequest, template: str, **context: object) -> HttpRespon
         "message_max_chars": settings.KEYROOM_MESSAGE_MAX_CHARS,
         "room": context.get("room_data"),
         "rooms": sidebar,
+        "notifications": {"sound": get_notification_settings(user).sound},
     }
     return render(request, template, {"config": config, "sidebar": sidebar, **context})
 
@@ -46,6 +56,7 @@ def room(request: HttpRequest, room_id: int) -> HttpResponse:
         viewer=request.user,
         members=list_members_for_room(found),
         is_member=is_member(request.user, found),
+        membership=get_membership(request.user, found),
     )
     return _shell(request, "chat/room.html", room=found, room_data=data)
 
@@ -62,3 +73,18 @@ def search(request: HttpRequest) -> HttpResponse:
 @require_GET
 def browse(request: HttpRequest) -> HttpResponse:
     return _shell(request, "chat/browse.html")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notifications(request: HttpRequest) -> HttpResponse:
+    """My Account -> Notifications: the defaults for new rooms and the sound; the browser's
+    permission for desktop notifications is asked from this page's button."""
+    form = NotificationSettingsForm(
+        request.POST or None, instance=get_notification_settings(request.user)
+    )
+    if request.method == "POST" and form.is_valid():
+        do_update_notification_settings(request.user, **form.cleaned_data)
+        messages.success(request, "Notification settings saved.")
+        return redirect("chat:notifications")
+    return render(request, "chat/notifications.html", {"form": form, "section": "notifications"})

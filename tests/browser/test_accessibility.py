@@ -1,7 +1,8 @@
 """Accessibility in Chromium: axe-core over the main pages and dialogs (login, a plaintext and
-an encrypted room, room info, the create dialog, search and browse, My Account -> Encryption,
-the unlock and verify dialogs), in the light and the dark colour scheme. Any serious or critical
-violation fails, and so does any violation of the rules in ``ANY_IMPACT``.
+an encrypted room, room info, the "@" autocomplete and the mention badge, the create dialog,
+search and browse, My Account -> Encryption and -> Notifications, the unlock and verify
+dialogs), in the light and the dark colour scheme. Any serious or critical violation fails, and
+so does any violation of the rules in ``ANY_IMPACT``.
 
 axe-core is a test dependency from npm (package.json; ``make test-browser`` installs it into
 node_modules/): the test injects it into the page; the app never serves it.
@@ -9,12 +10,14 @@ node_modules/): the test injects it into the page; the app never serves it.
 
 import json
 import re
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from chat import actions
 from tests.browser.e2e_helpers import (
     configure_e2e,
     log_in_with_keys,
@@ -22,9 +25,11 @@ from tests.browser.e2e_helpers import (
 )
 from tests.browser.helpers import (
     People,
+    composer,
     e2e_banner,
     make_account,
     make_group,
+    off_the_loop,
     open_room,
     post,
     read_generated_password,
@@ -90,6 +95,13 @@ def unnamed_search_landmarks(page: Page, where: str) -> list[str]:
     return [f"{where}: search landmark without a name -- {html}" for html in unnamed]
 
 
+@off_the_loop
+def mention(sender, room, person) -> None:
+    """Store a plaintext message of ``sender`` mentioning ``person``."""
+    body = f"@{person.username} look"
+    actions.do_send_message(sender, room, client_id=uuid.uuid4(), body=body, mentions=[person.pk])
+
+
 def test_main_pages_and_dialogs_have_no_serious_violations(people: People, server: str) -> None:
     """In either colour scheme, axe-core finds no serious or critical violation on the main
     pages and dialogs, and every search landmark has a name of its own."""
@@ -111,9 +123,17 @@ def test_main_pages_and_dialogs_have_no_serious_violations(people: People, serve
 
     plain = make_group(ann, "plain-talk", bob)
     post(bob, plain, "hello in the clear")
+    mention(bob, make_group(bob, "pinged", ann), ann)  # a mention badge in the sidebar
     open_room(page, server, plain)
     expect(page.get_by_text("hello in the clear")).to_be_visible()
+    expect(page.locator(".badge-mention")).to_be_visible()
     found += axe_violations(page, "plaintext room")
+
+    composer(page).press_sequentially("@")
+    expect(page.get_by_role("listbox", name="People to mention")).to_be_visible()
+    found += axe_violations(page, "mention autocomplete")
+    composer(page).press("Escape")
+    composer(page).fill("")
 
     page.get_by_role("button", name="Room info").click()
     expect(page.get_by_role("complementary", name="Room info")).to_be_visible()
@@ -153,6 +173,9 @@ def test_main_pages_and_dialogs_have_no_serious_violations(people: People, serve
     page.goto(f"{server}/accounts/account/encryption/")
     wait_e2e(page, "unlocked")
     found += axe_violations(page, "Encryption page")
+    page.goto(f"{server}/accounts/account/notifications/")
+    expect(page.get_by_role("heading", name="Notifications", exact=True)).to_be_visible()
+    found += axe_violations(page, "Notifications page")
 
     phone = people.log_in(ann)
     wait_e2e(phone, "locked")

@@ -74,6 +74,13 @@ MATRIX = [
     ("PATCH", "/api/messages/{msg}/", lambda w: {"body": "edited"}, (401, 404, 200, 404, 404)),
     ("DELETE", "/api/messages/{msg}/", None, (401, 404, 200, 404, 404)),
     ("POST", "/api/rooms/{room}/read/", lambda w: {"seq": 1}, (401, 404, 200, 200, 404)),
+    (
+        "PATCH",
+        "/api/rooms/{room}/notifications/",
+        lambda w: {"notify_level": "mentions"},
+        (401, 404, 200, 200, 404),
+    ),
+    ("GET", "/accounts/account/notifications/", None, (302, 200, 200, 200, 200)),
 ]
 CASES = [
     pytest.param(method, path, body, role, statuses[i], id=f"{method} {path} as {role}")

@@ -28,4 +28,6 @@ export const postMessage = (roomId, data) =>
 export const editMessage = (messageId, body) =>
   request("PATCH", `/api/messages/${id(messageId)}/`, { body });
 export const deleteMessage = (messageId) => request("DELETE", `/api/messages/${id(messageId)}/`);
+export const setNotifyLevel = (roomId, level) =>
+  request("PATCH", `/api/rooms/${id(roomId)}/notifications/`, { notify_level: level });
 export const markRead = (roomId, seq) => request("POST", `/api/rooms/${id(roomId)}/read/`, { seq });

@@ -8,6 +8,7 @@ import { initBrowse } from "./browse_ui.js";
 import { connectionStatusHandler } from "./connection_ui.js";
 import { initDialogs } from "./dialogs_ui.js";
 import { dispatch } from "./dispatch.js";
+import { initTabTitle, Notifier } from "./notify.js";
 import { RoomView } from "./room_view.js";
 import { RoomsStore } from "./rooms_data.js";
 import { initRoomList, initSidebarDrawer } from "./rooms_ui.js";
@@ -42,6 +43,14 @@ export function startChat(extensions) {
       }
     },
   };
+  app.notifier = new Notifier({
+    userId: config.user.id,
+    rooms,
+    extensions,
+    isReading: (roomId) => Boolean(app.room?.isReading(roomId)),
+    sound: Boolean(config.notifications?.sound),
+  });
+  initTabTitle(rooms);
   extensions.booted(app);
   initRoomList(document.getElementById("room-list"), rooms, {
     currentRoomId: config.room?.id ?? null,

@@ -11,21 +11,25 @@ export function messageLength(text) {
 }
 
 export class ComposerUI {
-  /** ``onSend(text)`` is called with text that passed the local checks. */
+  /** ``onSend(text, content)`` is called with text that passed the local checks and its
+   * content object (content.js: the mentions picked with ``mentions``, the "@" autocomplete
+   * of mention_ui.js, if given). */
   /** ``onEditLast()`` (Up in an empty composer) opens the editor on one's last message and
    * returns whether there was one. */
-  constructor({ form, input, counter, error, maxChars, onSend, onEditLast = () => false }) {
+  constructor({ form, input, counter, error, maxChars, onSend, onEditLast = () => false, mentions = null }) {
     this.form = form;
     this.input = input;
     this.counter = counter;
     this.error = error;
     this.maxChars = maxChars;
     this.onSend = onSend;
+    this.mentions = mentions;
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.submit();
     });
     input.addEventListener("keydown", (event) => {
+      if (this.mentions?.handleKey(event)) return; // the open "@" list takes its keys first
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
         this.submit();
@@ -77,8 +81,10 @@ export class ComposerUI {
       return;
     }
     this.showError("");
+    const content = this.mentions ? this.mentions.content(text.trim()) : null;
+    this.mentions?.reset();
     this.setText("");
-    this.onSend(text.trim());
+    this.onSend(text.trim(), content);
   }
 
   /** Put text back (a send that cannot succeed as is) with the reason. */

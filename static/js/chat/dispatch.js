@@ -1,5 +1,6 @@
 // The one place that handles server events (the socket protocol, docs/ARCHITECTURE.md).
-// ``app``: {userId, rooms: RoomsStore, room: RoomView | null, reconnected()}. Every event then
+// ``app``: {userId, rooms: RoomsStore, room: RoomView | null, notifier: Notifier (notify.js),
+// reconnected()}. Every event then
 // goes to the handlers extensions registered for its type (extensions.js onEvent): the e2e.*
 // events, and side effects such as the key rotation after member.removed.
 
@@ -29,8 +30,13 @@ export function dispatch(event, app, extensions) {
       if (fromOther && !app.room?.isReading(message.room_id)) {
         app.rooms.incrementUnread(message.room_id);
       }
+      app.notifier?.arrived(message); // mention badge, desktop notification
       break;
     }
+    case "room.notify_level":
+      app.rooms.setNotifyLevel(event.room_id, event.notify_level);
+      app.room?.roomUpdated({ id: event.room_id, notify_level: event.notify_level });
+      break;
     case "message.updated":
       app.rooms.noteSeq(event.message.room_id, event.message.rev);
       app.room?.receive(event.message);

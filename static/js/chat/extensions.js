@@ -9,6 +9,8 @@
 // A feature replaces a point by assigning it (the registry is sealed: a misspelt point throws);
 // to build on the plaintext behaviour it keeps the previous value and calls it.
 
+import { contentOf } from "./content.js";
+
 /** Return how to show a plain message: {text, note}; ``note`` marks a placeholder. */
 function plainBody(message) {
   if (message.deleted) return { text: "This message was deleted", note: true };
@@ -53,6 +55,10 @@ export function createExtensions() {
     decorateMessage: () => {},
     /** The text to put in the editor for one's own message, or null if it cannot be edited. */
     editableText: (message) => message.body,
+    /** Resolve to the content (content.js) of a new message of any room, open or not, or
+     * null when it cannot be read here: for notifications and mention counts (notify.js).
+     * E2E decrypts it on this device; the server's word is never the text shown. */
+    messageContent: async (message) => (message.encrypted ? null : contentOf(message)),
 
     // Rooms (rooms_ui.js, room_header_ui.js) --------------------------------------------------
     /** Whether the sidebar shows ``room`` (a room summary) with the key icon. */

@@ -24,8 +24,10 @@ export class Outbox {
     this.view = view;
   }
 
-  send(text) {
+  /** Send ``text``; ``content``: its content object with the mentions (content.js), if any. */
+  send(text, content = null) {
     const pending = this.view.store.addPending(newClientId(), text);
+    pending.content = content;
     this.view.statusAfterLoad();
     this.view.ui.showPending(pending, this.view.config.user.name);
     this.view.ui.scrollToBottom();
@@ -38,6 +40,7 @@ export class Outbox {
     pending.error = "";
     this.view.ui.showPending(pending, this.view.config.user.name);
     const data = { client_id: pending.client_id, body: pending.body };
+    if (pending.content) data.content = pending.content;
     const roomId = this.view.room.id;
     try {
       const reply = (await this.view.hooks.mustEncrypt())

@@ -4,7 +4,8 @@
 // buttons and badges by each member, extra facts, a hook after a removal, and the panel's notices
 // (E2E: e2e/plugin.js).
 
-import { getRoom, removeMember, transferOwnership, updateRoom } from "./api.js";
+import { getRoom, removeMember, setNotifyLevel, transferOwnership, updateRoom } from "./api.js";
+import { notifyLevel } from "./notify.js";
 import { initAddPeopleDialog, slotValues } from "./dialogs_ui.js";
 import { KIND_LABELS } from "./rooms_data.js";
 import { byId, el, setMessage } from "../lib/dom.js";
@@ -23,6 +24,9 @@ export function initRoomInfo({ room, rooms, userId, extensions }) {
   const editName = byId("room-edit-name");
   const editTopic = byId("room-edit-topic");
   const editSlot = byId("room-edit-slot");
+  const editMentionAll = byId("room-edit-mention-all");
+  const notifySelect = byId("room-notify-level");
+  const notifyStatus = byId("room-notify-status");
   const openAddPeople = initAddPeopleDialog({ addPeople: hooks.addPeople });
   // E2E: the "Encrypted" switch, and "New members can read earlier messages" under it.
   const editFields = hooks.editFields({ slot: editSlot, room });
@@ -144,6 +148,8 @@ export function initRoomInfo({ room, rooms, userId, extensions }) {
     byId("room-info-owner-actions").hidden = !room.canManage && !offered;
     byId("add-people-button").hidden = !room.canManage;
     byId("room-info-member-actions").hidden = !(room.isMember && r.kind !== "dm");
+    byId("room-notify-field").hidden = !room.isMember;
+    if (document.activeElement !== notifySelect) notifySelect.value = notifyLevel(r);
     byId("members-heading").textContent = `Members (${r.members.length})`;
     byId("member-list").replaceChildren(...r.members.map(memberItem));
   };
@@ -156,6 +162,8 @@ export function initRoomInfo({ room, rooms, userId, extensions }) {
       const isDm = room.kind === "dm";
       byId("room-edit-name-field").hidden = isDm;
       editTopic.closest(".field").hidden = isDm;
+      byId("room-edit-mention-all-field").hidden = isDm;
+      editMentionAll.checked = room.room.allow_mention_all !== false;
       editName.value = room.room.name;
       editTopic.value = room.room.topic || "";
       for (const field of editFields) field.reset();
@@ -164,6 +172,22 @@ export function initRoomInfo({ room, rooms, userId, extensions }) {
     }
   };
 
+  notifySelect.addEventListener("change", () =>
+    act(async () => {
+      const level = notifySelect.value;
+      notifyStatus.textContent = "Saving…";
+      try {
+        const data = await setNotifyLevel(room.id, level);
+        room.set({ notify_level: data.notify_level });
+        rooms.setNotifyLevel(room.id, data.notify_level);
+        notifyStatus.textContent = "Saved.";
+      } catch (err) {
+        notifyStatus.textContent = "";
+        notifySelect.value = notifyLevel(room.room);
+        throw err;
+      }
+    }),
+  );
   toggle.addEventListener("click", () => setOpen(panel.hidden));
   byId("room-info-close").addEventListener("click", () => setOpen(false));
   backdrop.addEventListener("click", () => setOpen(false));
@@ -187,6 +211,7 @@ export function initRoomInfo({ room, rooms, userId, extensions }) {
         const data = await updateRoom(room.id, {
           name: editName.value,
           topic: editTopic.value,
+          allow_mention_all: editMentionAll.checked,
           ...slotValues(editSlot),
         });
         room.set(data.room, { forViewer: true });

@@ -6,6 +6,7 @@
 
 import { joinRoom, listChanges, listMessages, markRead } from "./api.js";
 import { ComposerUI } from "./composer_ui.js";
+import { mountMentionAutocomplete } from "./mention_ui.js";
 import { MessageStore } from "./messages_data.js";
 import { MessageListUI } from "./messages_ui.js";
 import { Outbox } from "./outbox.js";
@@ -64,8 +65,9 @@ export class RoomView {
       counter: byId("composer-counter"),
       error: byId("composer-error"),
       maxChars: config.message_max_chars,
-      onSend: (text) => this.outbox.send(text),
+      onSend: (text, content) => this.outbox.send(text, content),
       onEditLast: () => this.ui.editLast(byId("composer-input")),
+      mentions: mountMentionAutocomplete(byId("composer-input"), { room: this.room, userId: this.userId }),
     });
     initRoomHeader(this.room, extensions);
     initRoomInfo({ room: this.room, rooms: this.rooms, userId: this.userId, extensions });

@@ -46,14 +46,28 @@ export class RoomsStore {
   }
 
   replaceAll(rooms) {
-    this.rooms = new Map(rooms.map((room) => [room.id, { ...room }]));
+    const known = this.rooms || new Map();
+    this.rooms = new Map(
+      rooms.map((room) => {
+        // The server counts mentions in plaintext rooms only; keep the browser's count of an
+        // encrypted room's (made as its messages were decrypted) while it stays unread.
+        const before = known.get(room.id);
+        const mentions = room.encrypted && room.unread ? Math.max(room.mentions || 0, before?.mentions || 0) : room.mentions;
+        return [room.id, { ...room, mentions: mentions || 0 }];
+      }),
+    );
     this.emit();
   }
 
   /** Add a room the user just joined (or was added to). */
   add(room) {
     const known = this.rooms.get(room.id);
-    this.rooms.set(room.id, { ...known, ...room, unread: known?.unread ?? room.unread ?? 0 });
+    this.rooms.set(room.id, {
+      ...known,
+      ...room,
+      unread: known?.unread ?? room.unread ?? 0,
+      mentions: known?.mentions ?? room.mentions ?? 0,
+    });
     this.emit();
   }
 
@@ -94,9 +108,33 @@ export class RoomsStore {
 
   clearUnread(roomId) {
     const room = this.rooms.get(roomId);
-    if (!room || !room.unread) return;
+    if (!room || (!room.unread && !room.mentions)) return;
     room.unread = 0;
+    room.mentions = 0;
     this.emit();
+  }
+
+  /** A new message mentions this user (counted apart from the unread count). */
+  incrementMentions(roomId) {
+    const room = this.rooms.get(roomId);
+    if (!room) return;
+    room.mentions = (room.mentions || 0) + 1;
+    this.emit();
+  }
+
+  /** This user's notification level of the room changed (in this tab or another). */
+  setNotifyLevel(roomId, level) {
+    const room = this.rooms.get(roomId);
+    if (!room || room.notify_level === level) return;
+    room.notify_level = level;
+    this.emit();
+  }
+
+  /** The unread messages of all rooms (the tab title). */
+  totalUnread() {
+    let total = 0;
+    for (const room of this.rooms.values()) total += room.unread || 0;
+    return total;
   }
 
   /** Return the rooms in sidebar groups, each sorted by title. */

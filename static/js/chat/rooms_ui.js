@@ -13,6 +13,7 @@ const KIND_ICONS = { channel: "hash", group: "lock", dm: "user" };
 function roomLink(store, room, currentRoomId, extensions) {
   const title = store.title(room);
   const unread = room.unread || 0;
+  const mentions = room.mentions || 0;
   const link = el(
     "a",
     {
@@ -25,6 +26,17 @@ function roomLink(store, room, currentRoomId, extensions) {
     el("span", { class: "room-link-name", text: title }),
   );
   if (extensions.sidebarEncrypted(room)) link.append(icon("key", { label: "Encrypted", className: "room-link-key" }));
+  if (mentions) {
+    link.append(
+      el(
+        "span",
+        { class: "badge badge-mention" },
+        el("span", { "aria-hidden": "true", text: "@" }),
+        String(mentions > 99 ? "99+" : mentions),
+        el("span", { class: "visually-hidden", text: mentions === 1 ? " mention" : " mentions" }),
+      ),
+    );
+  }
   if (unread) {
     link.append(
       el(

@@ -17,6 +17,7 @@ import { initCreateEncryption, initDmEncryption, initRoomEncryption } from "./ro
 import {
   attachRoom,
   decorateMessage,
+  decryptedContent,
   deletedBody,
   editableText,
   encryptedBody,
@@ -131,6 +132,10 @@ export function installE2E(extensions) {
     if (shown.failed === "locked") unlockablePlaceholder(item, shown.text);
   };
   extensions.editableText = (message) => editableText(engine, message, openRoom?.room);
+  // Notifications and mention counts: decrypted here, in any room (rooms_ui.js).
+  const plainContent = extensions.messageContent;
+  extensions.messageContent = (message) =>
+    message.encrypted ? decryptedContent(engine, message) : plainContent(message);
 
   extensions.sidebarEncrypted = (room) => sidebarEncrypted(engine, room);
   extensions.headerEncrypted = (room) => headerEncrypted(engine, room);

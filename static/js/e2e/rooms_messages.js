@@ -280,11 +280,13 @@ export class MessageCrypto {
 
   /** Encrypt ``text`` as the new message ``clientId`` (rev 0, the next own counter: the same
    * one on every retry) and deliver it (see #deliver). */
-  async send(roomId, { clientId, text }, deliver) {
+  async send(roomId, { clientId, text, content = null }, deliver) {
     // Locked, or no key yet: refused here (the send waits), before a counter is given out.
     await this.#currentKey(await this.engine.ensure(roomId));
     const ctr = reserveCounter(await this.#seededTranscript(roomId), clientId);
-    return this.#deliver(roomId, clientId, () => ({ text, rev: 0, ts: Date.now(), ctr }), deliver);
+    // The content's mentions are signed and encrypted with the text (PROTOCOL.md "Message content").
+    const mentions = content ? { v: 1, mentions: content.mentions, mention_all: content.mention_all } : {};
+    return this.#deliver(roomId, clientId, () => ({ ...mentions, text, rev: 0, ts: Date.now(), ctr }), deliver);
   }
 
   /** Encrypt an edit of one's own message (the same message id: its client_id; the next rev;

@@ -4,6 +4,7 @@
 // open room's own state (its transcript verdicts) lives on the object attachRoom() returns.
 // The "Encrypted" switches of the forms are in rooms_forms_ui.js.
 
+import { contentOf } from "../chat/content.js";
 import { showBanner } from "../lib/banners_ui.js";
 import { el } from "../lib/dom.js";
 import { FAILURE_TEXTS, PLAINTEXT_REFUSED } from "./rooms_engine.js";
@@ -45,6 +46,18 @@ export function encryptedBody(engine, message, verdicts = null) {
   if (result.verified && result.deleted) return { text: TRANSCRIPT_TEXTS.deleted, note: true };
   if (result.verified) return { text: result.text, note: false, verified: true, earlierKey: Boolean(result.earlierKey) };
   return { text: FAILURE_TEXTS[result.error] || FAILURE_TEXTS.tampered, note: true, failed: result.error };
+}
+
+const FRESH_MS = 10 * 60 * 1000; // a new message's own timestamp is at most this old
+
+/** Resolve to the content of a new encrypted message, decrypted and verified on this device
+ * (plugin.js messageContent: notifications, mention counts), or null when it cannot be read or
+ * is not fresh (its signed timestamp is old: a replay by the server notifies nobody). */
+export async function decryptedContent(engine, message) {
+  const result = await engine.messages.decrypt(message);
+  if (!result?.verified || result.deleted || typeof result.text !== "string") return null;
+  if (typeof result.ts === "number" && Math.abs(Date.now() - result.ts) > FRESH_MS) return null;
+  return contentOf(message, result);
 }
 
 /** How to show a deleted message (plugin.js): null for a plain deletion; for an
@@ -292,7 +305,7 @@ export function attachRoom(engine, view) {
       return engine.mustEncrypt(room.room);
     },
     send(pending, deliver) {
-      return engine.messages.send(room.id, { clientId: pending.client_id, text: pending.body }, deliver);
+      return engine.messages.send(room.id, { clientId: pending.client_id, text: pending.body, content: pending.content }, deliver);
     },
     edit(message, text, deliver) {
       return engine.messages.edit(message, text, deliver);

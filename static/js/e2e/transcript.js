@@ -47,6 +47,11 @@ export function readPayload(payload) {
   }
   if (typeof payload.text !== "string") return null;
   fields.text = payload.text;
+  // The content's mentions (PROTOCOL.md "Message content"); absent in older payloads.
+  if (Array.isArray(payload.mentions) && payload.mentions.every((m) => typeof m === "string")) {
+    fields.mentions = payload.mentions;
+  }
+  if (payload.mention_all === true) fields.mention_all = true;
   return fields;
 }
 
