@@ -8,8 +8,13 @@ from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from chat.access import access_room_by_id, is_member
-from chat.selectors import list_members_for_room, list_rooms_for_user, search_messages_for_user
+from chat.access import access_room_by_id
+from chat.selectors import (
+    get_membership,
+    list_members_for_room,
+    list_rooms_for_user,
+    search_messages_for_user,
+)
 from chat.serializers import serialize_room, serialize_user
 
 
@@ -41,12 +46,15 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def room(request: HttpRequest, room_id: int) -> HttpResponse:
     found = access_room_by_id(request.user, room_id)
+    membership = get_membership(request.user, found)
     data = serialize_room(
         found,
         viewer=request.user,
         members=list_members_for_room(found),
-        is_member=is_member(request.user, found),
+        is_member=membership is not None,
     )
+    # Where the "New messages" divider goes when the room opens (null: not a member).
+    data["last_read_seq"] = membership.last_read_seq if membership else None
     return _shell(request, "chat/room.html", room=found, room_data=data)
 
 

@@ -7,6 +7,7 @@
 import { getRoom, removeMember, transferOwnership, updateRoom } from "./api.js";
 import { initAddPeopleDialog, slotValues } from "./dialogs_ui.js";
 import { KIND_LABELS } from "./rooms_data.js";
+import { avatar } from "../lib/avatar.js";
 import { byId, el, setMessage } from "../lib/dom.js";
 import { confirmDialog } from "../lib/modal.js";
 
@@ -69,6 +70,7 @@ export function initRoomInfo({ room, rooms, userId, extensions }) {
       el(
         "span",
         { class: "member-who" },
+        avatar(member, { className: "member-avatar" }),
         el("span", { class: "member-name", text: member.name }),
         el("span", { class: "member-username", text: `@${member.username}` }),
         ...hooks.memberBadges(member, room), // E2E: "Verified", "Not verified", "Key changed"
