@@ -214,6 +214,9 @@ async def test_mark_read_reaches_the_readers_other_sockets(people, group):
     send = sync_to_async(actions.do_send_message)
     first, _ = await send(ann, group, client_id=uuid.uuid4(), body="one")
     await send(ann, group, client_id=uuid.uuid4(), body="two")
+    await send(bob, group, client_id=uuid.uuid4(), body="bob's own: never unread for bob")
+    # As if bob's own message had come from another device before he read the others.
+    await sync_to_async(group.memberships.filter(user=bob).update)(last_read_seq=0)
     reading, other_tab = await open_socket(bob), await open_socket(bob)
     ann_socket = await open_socket(ann)
     await reading.send_to(text_data=send_cmd(type="room.read", room_id=group.pk, seq=first.seq))
