@@ -160,11 +160,7 @@ export class MessageListUI {
       if (old.querySelector(".msg-editor")) return; // do not yank an open editor; it refreshes on close
       old.replaceWith(fresh);
     } else {
-      let anchor = (next && this.items.get(next.id)) || this.list.querySelector(".msg-pending");
-      // An earlier message goes above the divider, not between it and the first unread one.
-      if (this.divider && anchor?.previousElementSibling === this.divider && message.seq < Number(this.divider.dataset.seq)) {
-        anchor = this.divider;
-      }
+      const anchor = (next && this.items.get(next.id)) || this.list.querySelector(".msg-pending");
       this.list.insertBefore(fresh, anchor || null);
     }
     this.items.set(message.id, fresh);
