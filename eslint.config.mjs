@@ -30,6 +30,11 @@ export default [
     languageOptions: { globals: globals.browser },
   },
   {
+    // The service worker is a classic worker script (keyroom/pwa.py serves it at /sw.js).
+    files: ['static/js/pwa/sw.js'],
+    languageOptions: { sourceType: 'script', globals: globals.serviceworker },
+  },
+  {
     // Run by Node; the crypto vectors are also imported by the in-browser crypto page.
     files: ['tests/js/**/*.mjs', 'tests/vectors/**/*.mjs'],
     languageOptions: { globals: { ...globals.node, ...globals.browser } },

@@ -28,9 +28,10 @@ from chat.payloads import (
     notify_level_event,
     room_joined_event,
     room_left_event,
+    room_read_event,
     room_updated_event,
 )
-from chat.selectors import list_members_for_room
+from chat.selectors import count_unread_for_user, list_members_for_room
 
 # A rule about a write that another app adds, run inside the write's transaction once the
 # room row is locked (``e2e`` checks ciphertext against the room's current key this way).
@@ -473,10 +474,23 @@ def do_delete_message(
 
 
 def do_mark_read(user: User, room: Room, *, seq: int) -> None:
-    """Record that the user has read the room up to ``seq`` (never moves backwards)."""
-    Membership.objects.filter(room=room, user=user, last_read_seq__lt=seq).update(
-        last_read_seq=min(seq, room.last_seq)
-    )
+    """Record that the user has read the room up to ``seq`` (never moves backwards).
+
+    When the mark moved, tell all of the user's sockets (their other tabs and devices clear the
+    room's unread count): ``room.read`` to the user's group, after commit.
+    """
+    last_read_seq = min(seq, room.last_seq)
+    with transaction.atomic():
+        moved = Membership.objects.filter(
+            room=room, user=user, last_read_seq__lt=last_read_seq
+        ).update(last_read_seq=last_read_seq)
+        if not moved:
+            return
+        unread = count_unread_for_user(user, room, after_seq=last_read_seq)
+        send_event(
+            user_group(user.pk),
+            room_read_event(room, last_read_seq=last_read_seq, unread=unread),
+        )
 
 
 def do_set_notify_level(user: User, room: Room, *, level: str) -> str:

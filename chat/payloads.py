@@ -52,6 +52,17 @@ def room_joined_event(
     return {"type": "room.joined", "room": {**data, "notify_level": notify_level}}
 
 
+def room_read_event(room: Room, *, last_read_seq: int, unread: int) -> dict[str, Any]:
+    """To the reader's sockets (all their tabs and devices): they read ``room`` up to
+    ``last_read_seq``; ``unread`` is what is left unread after it (the sidebar's count)."""
+    return {
+        "type": "room.read",
+        "room_id": room.pk,
+        "last_read_seq": last_read_seq,
+        "unread": unread,
+    }
+
+
 def room_left_event(room: Room) -> dict[str, Any]:
     """To the departing member's sockets (they unsubscribe on it)."""
     return {"type": "room.left", "room_id": room.pk}

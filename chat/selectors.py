@@ -72,6 +72,16 @@ def list_rooms_for_user(user: User) -> list[tuple[Room, Membership, list[User]]]
     return result
 
 
+def count_unread_for_user(user: User, room: Room, *, after_seq: int) -> int:
+    """Return how many of ``room``'s messages after ``after_seq`` ``user`` has not read: others'
+    text messages that are not deleted (what ``list_rooms_for_user`` counts)."""
+    return (
+        Message.objects.filter(room=room, seq__gt=after_seq, deleted=False, kind=MessageKind.TEXT)
+        .exclude(sender=user)
+        .count()
+    )
+
+
 def list_public_channels(user: User, *, query: str = "") -> QuerySet[Room]:
     """Return the public channels, annotated with whether the user belongs to each."""
     rooms = Room.objects.filter(kind=RoomKind.CHANNEL).annotate(

@@ -9,7 +9,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from chat.access import access_room_by_id, is_member
+from chat.access import access_room_by_id
 from chat.actions import do_update_notification_settings
 from chat.forms import NotificationSettingsForm
 from chat.selectors import (
@@ -51,13 +51,16 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def room(request: HttpRequest, room_id: int) -> HttpResponse:
     found = access_room_by_id(request.user, room_id)
+    membership = get_membership(request.user, found)
     data = serialize_room(
         found,
         viewer=request.user,
         members=list_members_for_room(found),
-        is_member=is_member(request.user, found),
-        membership=get_membership(request.user, found),
+        is_member=membership is not None,
+        membership=membership,
     )
+    # Where the "New messages" divider goes when the room opens (null: not a member).
+    data["last_read_seq"] = membership.last_read_seq if membership else None
     return _shell(request, "chat/room.html", room=found, room_data=data)
 
 

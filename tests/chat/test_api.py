@@ -8,6 +8,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from chat.actions import do_mark_read
 from chat.models import Message, Room, RoomKind
 
 pytestmark = pytest.mark.django_db
@@ -294,3 +295,22 @@ def test_people_search(client_ann, make_user):
     make_user("cat")
     found = api(client_ann, "GET", "/api/people/?q=rob").json()["people"]
     assert [p["username"] for p in found] == ["bob"]
+
+
+def test_room_page_says_where_reading_stopped(make_user, make_room, send):
+    """The room page's config carries the member's ``last_read_seq`` (where the "New messages"
+    divider goes); a reader who is not a member gets null."""
+    ann, bob, cat = make_user("ann"), make_user("bob"), make_user("cat")
+    room = make_room(ann, kind=RoomKind.CHANNEL, members=(bob,))
+    first = send(ann, room, "first")
+    send(ann, room, "second")
+    do_mark_read(bob, Room.objects.get(pk=room.pk), seq=first.seq)
+
+    def config(user):
+        client = Client()
+        client.force_login(user)
+        response = client.get(f"/rooms/{room.pk}/")
+        return response.context["config"]["room"]
+
+    assert config(bob)["last_read_seq"] == first.seq
+    assert config(cat)["last_read_seq"] is None

@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.test import Client
 
 from chat import actions
 from chat.models import Message, RoomKind
@@ -201,6 +202,66 @@ async def test_mark_read(people, group):
     socket = await open_socket(bob)
     await socket.send_to(text_data=send_cmd(type="room.read", room_id=group.pk, seq=message.seq))
     await receive_type(socket, "ack")
+    membership = await sync_to_async(group.memberships.get)(user=bob)
+    assert membership.last_read_seq == message.seq
+    await socket.disconnect()
+
+
+async def test_mark_read_reaches_the_readers_other_sockets(people, group):
+    """Reading a room tells every socket of the reader (other tabs, devices) how far they read
+    and what is left unread; other members hear nothing of it."""
+    ann, bob, _ = people
+    send = sync_to_async(actions.do_send_message)
+    first, _ = await send(ann, group, client_id=uuid.uuid4(), body="one")
+    await send(ann, group, client_id=uuid.uuid4(), body="two")
+    await send(bob, group, client_id=uuid.uuid4(), body="bob's own: never unread for bob")
+    # As if bob's own message had come from another device before he read the others.
+    await sync_to_async(group.memberships.filter(user=bob).update)(last_read_seq=0)
+    reading, other_tab = await open_socket(bob), await open_socket(bob)
+    ann_socket = await open_socket(ann)
+    await reading.send_to(text_data=send_cmd(type="room.read", room_id=group.pk, seq=first.seq))
+    await receive_type(reading, "ack")
+    event = await receive_type(other_tab, "room.read")
+    assert event == {
+        "type": "room.read",
+        "room_id": group.pk,
+        "last_read_seq": first.seq,
+        "unread": 1,
+    }
+    assert await ann_socket.receive_nothing(timeout=0.3)
+    for socket in (reading, other_tab, ann_socket):
+        await socket.disconnect()
+
+
+async def test_mark_read_over_http_reaches_the_sockets(people, group):
+    """``POST /api/rooms/<id>/read/`` (the socket being down) tells the reader's sockets too."""
+    ann, bob, _ = people
+    message, _ = await sync_to_async(actions.do_send_message)(
+        ann, group, client_id=uuid.uuid4(), body="x"
+    )
+    socket = await open_socket(bob)
+    client = Client()
+    await sync_to_async(client.force_login)(bob)
+    response = await sync_to_async(client.post)(
+        f"/api/rooms/{group.pk}/read/", {"seq": message.seq}, content_type="application/json"
+    )
+    assert response.status_code == 200
+    event = await receive_type(socket, "room.read")
+    assert (event["last_read_seq"], event["unread"]) == (message.seq, 0)
+    await socket.disconnect()
+
+
+async def test_mark_read_that_does_not_move_sends_nothing(people, group):
+    """Reading up to a point already read sends no event (a mark never moves backwards)."""
+    ann, bob, _ = people
+    message, _ = await sync_to_async(actions.do_send_message)(
+        ann, group, client_id=uuid.uuid4(), body="x"
+    )
+    await sync_to_async(actions.do_mark_read)(bob, group, seq=message.seq)
+    socket = await open_socket(bob)
+    await sync_to_async(actions.do_mark_read)(bob, group, seq=message.seq)
+    await sync_to_async(actions.do_mark_read)(bob, group, seq=message.seq - 1)
+    assert await socket.receive_nothing(timeout=0.3)
     membership = await sync_to_async(group.memberships.get)(user=bob)
     assert membership.last_read_seq == message.seq
     await socket.disconnect()

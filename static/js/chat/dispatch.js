@@ -55,6 +55,11 @@ export function dispatch(event, app, extensions) {
       app.rooms.add(event.room);
       app.room?.joined(event.room);
       break;
+    case "room.read":
+      // This person read the room elsewhere (another tab or device): the badge follows. The
+      // tab reading it now keeps its own (zero) count.
+      if (!app.room?.isReading(event.room_id)) app.rooms.setUnread(event.room_id, event.unread);
+      break;
     case "room.left":
       app.rooms.remove(event.room_id);
       app.room?.left(event.room_id);

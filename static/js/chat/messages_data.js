@@ -32,6 +32,17 @@ export class MessageStore {
     return this.seqs.length ? this.seqs[this.seqs.length - 1] : 0;
   }
 
+  /** Return the seq of the first unread message after ``lastReadSeq`` (another person's text
+   * message, not deleted), or null. */
+  firstUnread(lastReadSeq, userId) {
+    for (const seq of this.seqs) {
+      if (seq <= lastReadSeq) continue;
+      const message = this.bySeq.get(seq);
+      if (message.kind === "text" && message.sender.id !== userId && !message.deleted) return seq;
+    }
+    return null;
+  }
+
   noteRev(rev) {
     if (Number.isFinite(rev) && rev > this.maxRev) this.maxRev = rev;
     for (const seen of this.ahead) if (seen <= this.maxRev) this.ahead.delete(seen);

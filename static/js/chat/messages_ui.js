@@ -2,9 +2,13 @@
 // the scroll position, and turns clicks on message actions into callbacks. What a message
 // shows comes from the extension points (extensions.js): messageBody ({text, note}; encrypted
 // messages add ``verified``, ``failed`` or ``pending``: e2e/plugin.js), messageBadge,
-// editableText and decorateMessage.
+// editableText and decorateMessage. Consecutive messages of one sender are grouped
+// (grouping.js: the later ones get .msg-continued, their name and time kept for screen
+// readers); the "New messages" divider sits above the first unread message of the open.
 
+import { continuesGroup } from "./grouping.js";
 import { fullTime, shortTime } from "./time.js";
+import { avatar } from "../lib/avatar.js";
 import { el, icon, iconButton, setMessage } from "../lib/dom.js";
 
 const NEAR_BOTTOM_PX = 80;
@@ -23,6 +27,7 @@ export class MessageListUI {
     this.handlers = handlers;
     this.items = new Map(); // message id -> li
     this.pendingItems = new Map(); // client_id -> li
+    this.divider = null; // the "New messages" <li>, above the first unread message
     this.stuckToBottom = true;
     scroller.addEventListener("scroll", () => {
       this.stuckToBottom = this.nearBottom();
@@ -160,6 +165,7 @@ export class MessageListUI {
     }
     this.items.set(message.id, fresh);
     if (this.active === old) this.active = fresh;
+    this.regroupAround(fresh);
     this.refreshTabStop();
     return fresh;
   }
@@ -168,13 +174,16 @@ export class MessageListUI {
   prependOlder(messages) {
     const fromBottom = this.scroller.scrollHeight - this.scroller.scrollTop;
     const fragment = document.createDocumentFragment();
+    const added = [];
     for (const message of messages) {
       if (this.items.has(message.id)) continue;
       const item = this.render(message);
       this.items.set(message.id, item);
       fragment.append(item);
+      added.push(item);
     }
     this.list.prepend(fragment);
+    for (const item of added) this.regroupAround(item);
     this.refreshTabStop();
     this.scroller.scrollTop = this.scroller.scrollHeight - fromBottom;
   }
@@ -194,7 +203,12 @@ export class MessageListUI {
     if (message.kind === "system") {
       return el(
         "li",
-        { class: "msg msg-system", id: `msg-${message.seq}`, tabindex: "-1", dataset: { id: message.id, seq: message.seq } },
+        {
+          class: "msg msg-system",
+          id: `msg-${message.seq}`,
+          tabindex: "-1",
+          dataset: { id: message.id, seq: message.seq, kind: "system" },
+        },
         el("p", { class: "msg-body", text: message.body }),
         this.timeNode(message.created_at),
       );
@@ -202,7 +216,7 @@ export class MessageListUI {
     const mine = message.sender.id === this.userId;
     const shown = this.extensions.messageBody(message);
     const { text, note, failed, pending } = shown;
-    const dataset = { id: message.id, seq: message.seq };
+    const dataset = { id: message.id, seq: message.seq, ...groupData(message.sender.id, Date.parse(message.created_at)) };
     const item = el(
       "li",
       {
@@ -214,6 +228,7 @@ export class MessageListUI {
       el(
         "div",
         { class: "msg-head" },
+        avatar(message.sender, { className: "msg-avatar" }),
         el("span", { class: "msg-sender", text: message.sender.name }),
         // Two members with one display name: their usernames tell them apart.
         this.handlers.sharesName?.(message.sender)
@@ -267,6 +282,7 @@ export class MessageListUI {
       item.replaceWith(fresh);
       this.items.set(message.id, fresh);
       if (this.active === item) this.active = fresh;
+      this.regroupAround(fresh);
       this.refreshTabStop();
       if (returnFocus) returnFocus.focus();
       else fresh.querySelector(".msg-actions button")?.focus();
@@ -330,11 +346,12 @@ export class MessageListUI {
       {
         class: `msg msg-mine msg-pending${failed ? " msg-failed" : ""}${queued ? " msg-queued" : ""}`,
         tabindex: "-1",
-        dataset: { clientId: pending.client_id },
+        dataset: { clientId: pending.client_id, ...groupData(this.userId, old ? Number(old.dataset.time) : Date.now()) },
       },
       el(
         "div",
         { class: "msg-head" },
+        avatar({ id: this.userId, name: senderName }, { className: "msg-avatar" }),
         el("span", { class: "msg-sender", text: senderName }),
         el("span", { class: "msg-status", text: status }),
       ),
@@ -370,6 +387,7 @@ export class MessageListUI {
     else this.list.append(item);
     this.pendingItems.set(pending.client_id, item);
     if (this.active === old) this.active = item;
+    this.regroupAround(item);
     this.refreshTabStop();
     if (hadFocus) item.focus({ preventScroll: true });
     // The reason it failed must not end up under the composer, out of sight.
@@ -377,9 +395,54 @@ export class MessageListUI {
   }
 
   removePending(clientId) {
-    this.pendingItems.get(clientId)?.remove();
+    const item = this.pendingItems.get(clientId);
+    const next = item?.nextElementSibling;
+    item?.remove();
     this.pendingItems.delete(clientId);
+    if (next) this.regroupAround(next);
     this.refreshTabStop();
+  }
+
+  // Grouping and the unread divider ---------------------------------------------------------
+
+  /** Mark ``row`` and the row after it as starting or continuing a sender's group (a row's
+   * group depends only on the row above it: a system line or the divider breaks groups). */
+  regroupAround(row) {
+    for (const node of [row, row?.nextElementSibling]) {
+      if (!node?.matches("li.msg")) continue;
+      node.classList.toggle("msg-continued", continuesGroup(groupFacts(node.previousElementSibling), groupFacts(node)));
+    }
+  }
+
+  /** Put the "New messages" divider above the message ``seq``; return whether it is there. */
+  showUnreadDivider(seq) {
+    const row = this.list.querySelector(`#msg-${Number(seq)}`);
+    if (!row) return false;
+    this.divider?.remove();
+    this.divider = el(
+      "li",
+      { class: "unread-divider", dataset: { seq: String(seq) } },
+      el("div", { class: "unread-divider-line", role: "separator", "aria-label": "New messages" }, el("span", { text: "New messages" })),
+    );
+    row.before(this.divider);
+    this.regroupAround(row);
+    return true;
+  }
+
+  removeUnreadDivider() {
+    const next = this.divider?.nextElementSibling;
+    this.divider?.remove();
+    this.divider = null;
+    if (next) this.regroupAround(next);
+  }
+
+  /** Scroll so that the divider is at the top of the view (where reading goes on). */
+  scrollToDivider() {
+    if (!this.divider) return false;
+    const top = this.divider.getBoundingClientRect().top - this.scroller.getBoundingClientRect().top;
+    this.scroller.scrollTop += top;
+    this.stuckToBottom = this.nearBottom();
+    return true;
   }
 
   /** Scroll to a message, mark it and move focus to it (a search result link). */
@@ -391,4 +454,15 @@ export class MessageListUI {
     item.focus({ preventScroll: true });
     return true;
   }
+}
+
+/** The dataset of a message row that grouping reads (never the text: encrypted rooms group
+ * the same way). */
+function groupData(senderId, time) {
+  return { kind: "text", sender: String(senderId), time: String(time) };
+}
+
+function groupFacts(row) {
+  if (!row?.matches("li.msg")) return null;
+  return { kind: row.dataset.kind, sender: row.dataset.sender, time: Number(row.dataset.time) };
 }

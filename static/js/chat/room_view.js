@@ -19,6 +19,7 @@ import { byId, el, setMessage } from "../lib/dom.js";
 const RESYNC_BATCH = 500; // the server's limit for ?after_rev=
 const REORDER_WINDOW_MS = 400; // how long a hole in the stream may wait for a late event
 const MAX_PAGES_TO_TARGET = 200;
+const MAX_PAGES_TO_UNREAD = 20;
 
 export class RoomView {
   constructor({ config, socket, rooms, extensions }) {
@@ -41,6 +42,10 @@ export class RoomView {
     this.readSent = 0;
     const target = Number(new URLSearchParams(window.location.search).get("m"));
     this.targetSeq = Number.isInteger(target) && target > 0 ? target : null;
+    // Where this member had read up to when the room opened: the "New messages" divider goes
+    // above the first message after it and stays until the room is left or opened again.
+    const lastRead = config.room.last_read_seq;
+    this.lastReadAtOpen = Number.isInteger(lastRead) ? lastRead : null;
 
     this.ui = new MessageListUI({
       list: byId("message-list"),
@@ -145,13 +150,28 @@ export class RoomView {
     );
     this.store.initialLoaded = true;
     this.statusAfterLoad();
+    const divider = await this.showUnreadDivider();
     if (this.targetSeq) await this.showTarget();
-    else this.ui.scrollToBottom();
+    else if (!divider || !this.ui.scrollToDivider()) this.ui.scrollToBottom();
     this.scroller.setAttribute("aria-busy", "false");
     this.observeHistory();
     if (!subscribedBefore && this.socket.isOpen()) this.resync();
     this.markRead();
     this.hooks.loaded();
+  }
+
+  /** Put the "New messages" divider above the first unread message (loading older pages up to
+   * it, within reason); return whether there is one. */
+  async showUnreadDivider() {
+    if (this.lastReadAtOpen === null) return false;
+    let pages = 0;
+    const reached = () => this.store.oldestSeq === null || this.store.oldestSeq <= this.lastReadAtOpen + 1;
+    while (!reached() && this.store.hasMore && pages < MAX_PAGES_TO_UNREAD) {
+      pages += 1;
+      if (!(await this.loadOlder())) break;
+    }
+    const seq = this.store.firstUnread(this.lastReadAtOpen, this.userId);
+    return seq !== null && this.ui.showUnreadDivider(seq);
   }
 
   async showTarget() {
@@ -326,6 +346,7 @@ export class RoomView {
   /** This user left or was removed from a room. */
   left(roomId) {
     if (roomId !== this.room.id) return;
+    this.ui.removeUnreadDivider();
     this.room.setMember(false);
     this.room.removeMember(this.userId);
   }

@@ -106,6 +106,16 @@ export class RoomsStore {
     this.emit();
   }
 
+  /** Set the unread count the server computed (``room.read``: this person read the room in
+   * another tab or on another device). */
+  setUnread(roomId, unread) {
+    const room = this.rooms.get(roomId);
+    const count = Math.max(0, Number(unread) || 0);
+    if (!room || (room.unread || 0) === count) return;
+    room.unread = count;
+    this.emit();
+  }
+
   clearUnread(roomId) {
     const room = this.rooms.get(roomId);
     if (!room || (!room.unread && !room.mentions)) return;
