@@ -96,10 +96,23 @@ def do_count_failed_login(request: HttpRequest, *, username: str) -> None:
     user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
 
 
+def _refuse_if_on(user: User) -> None:
+    if TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).exists():
+        raise ValidationError(
+            "Two-factor login is already on. To use another app, turn it off first.",
+            code="already_on",
+        )
+
+
 def do_start_two_factor_setup(user: User) -> TOTPDevice:
     """Make ``user`` a new TOTP secret, not yet in use (``do_confirm_two_factor`` turns it on);
-    drop any earlier one that was never confirmed."""
+    drop any earlier one that was never confirmed.
+
+    Raise ValidationError if two-factor login is on: replacing the secret would otherwise need
+    only a session (turning it off needs the password and a code).
+    """
     with transaction.atomic():
+        _refuse_if_on(user)
         TOTPDevice.objects.filter(user=user, confirmed=False).delete()
         return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
 
@@ -118,7 +131,8 @@ def do_confirm_two_factor(user: User, *, code: str, keep_session_key: str) -> li
     return their new recovery codes. Log out their other sessions: from now on every session of
     theirs has passed the second step.
 
-    Raise ValidationError if there is no secret being set up or the code is wrong.
+    Raise ValidationError if there is no secret being set up, it is already on, or the code is
+    wrong.
     """
     with transaction.atomic():
         pending = (
@@ -129,9 +143,9 @@ def do_confirm_two_factor(user: User, *, code: str, keep_session_key: str) -> li
         )
         if pending is None:
             raise ValidationError("Start the set-up again: there is no new secret waiting.")
+        _refuse_if_on(user)
         if not pending.verify_token(normalize_code(code)):
             raise ValidationError(WRONG_CODE, code="wrong_code")
-        TOTPDevice.objects.filter(user=user, confirmed=True).delete()
         pending.confirmed = True
         pending.save(update_fields=["confirmed"])
         codes = _new_recovery_codes(user)

@@ -263,7 +263,11 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     """A new secret (POST makes it), shown as a QR code and as text; a code confirms it."""
     user = request.user
     if request.method == "POST" and "code" not in request.POST:
-        do_start_two_factor_setup(user)
+        try:
+            do_start_two_factor_setup(user)
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+            return redirect("accounts:two_factor")
         return redirect("accounts:two_factor_setup")
     pending = get_pending_totp_for_user(user)
     if pending is None:

@@ -2,6 +2,7 @@
 turning it off, and "Administrators must use two-factor login"."""
 
 import pytest
+from axes.models import AccessAttempt
 from django.test import Client
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -65,6 +66,18 @@ def test_the_qr_code_needs_a_secret_being_set_up(make_user):
     assert client.get("/accounts/account/two-factor/qr.svg").status_code == 404
 
 
+def test_a_session_alone_cannot_replace_the_secret(make_user):
+    """While two-factor login is on, no new secret can be set up (that needs turning it off:
+    password and code); the app's secret stays the one in use."""
+    ann = make_user("ann")
+    _turn_on(ann)
+    client = Client()
+    client.force_login(ann)
+    page = client.post("/accounts/account/two-factor/setup/", follow=True).content.decode()
+    assert "already on" in page
+    assert list(TOTPDevice.objects.filter(user=ann).values_list("confirmed", flat=True)) == [True]
+
+
 def test_turning_on_logs_out_the_other_sessions(make_user):
     """Once two-factor login is on, no session of the person has skipped the code."""
     ann = make_user("ann")
@@ -118,6 +131,40 @@ def test_the_code_step_expires(make_user, settings):
     _password_step(client, ann)
     response = client.post("/accounts/login/code/", {"code": _code(ann, ahead=1)})
     assert response["Location"] == "/accounts/login/" and not _logged_in(client)
+
+
+def test_a_password_change_between_the_steps_voids_the_first(make_user):
+    """If the password changes after the password step, that step no longer counts."""
+    ann = make_user("ann")
+    _turn_on(ann)
+    client = Client()
+    _password_step(client, ann)
+    ann.set_password("pw-ann-new")
+    ann.save()
+    response = client.post("/accounts/login/code/", {"code": _code(ann, ahead=1)})
+    assert response["Location"] == "/accounts/login/" and not _logged_in(client)
+
+
+def test_the_password_step_gives_a_new_session_key(make_user):
+    """The half-logged-in session gets a new key (a key planted before cannot ride along)."""
+    ann = make_user("ann")
+    _turn_on(ann)
+    client = Client()
+    client.get("/accounts/login/")
+    client.session.save()
+    before = client.session.session_key
+    _password_step(client, ann)
+    assert client.session.session_key != before
+
+
+def test_a_wrong_code_is_not_kept_in_the_lockout_records(make_user):
+    """A wrong code (perhaps a mistyped recovery code) is masked in axes' records."""
+    ann = make_user("ann")
+    _turn_on(ann)
+    client = Client()
+    _password_step(client, ann)
+    client.post("/accounts/login/code/", {"code": "abcdefgh"})
+    assert "abcdefgh" not in AccessAttempt.objects.get().post_data
 
 
 def test_an_app_code_works_once(make_user):
