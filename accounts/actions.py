@@ -3,12 +3,22 @@
 from importlib import import_module
 
 from django.conf import settings
+from django.contrib.auth.signals import user_login_failed
 from django.contrib.sessions.backends.base import SessionBase
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.checks import check_two_factor_code, normalize_code
 from accounts.events import send_session_ended
-from accounts.models import SessionRecord, User
+from accounts.models import AccountSettings, SessionRecord, User
+from accounts.selectors import get_account_settings
+
+RECOVERY_CODES = 10
+WRONG_CODE = "That code is not right. Type the 6 digits your app shows now, or a recovery code."
 
 
 def do_sign_up(*, username: str, password: str, display_name: str = "") -> User:
@@ -71,3 +81,106 @@ def do_end_other_sessions(user: User, *, keep_session_key: str) -> int:
         for record in records:
             do_end_session(user, session_key=record.session_key)
     return len(records)
+
+
+def do_save_account_settings(found: AccountSettings) -> AccountSettings:
+    """Save the instance's account settings (the single row)."""
+    found.pk = 1
+    found.save()
+    return found
+
+
+def do_count_failed_login(request: HttpRequest, *, username: str) -> None:
+    """Count a wrong second-step code (or password) as a failed login of ``username``: the
+    lockout (django-axes) counts it with the wrong passwords and logs it."""
+    user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
+
+
+def _refuse_if_on(user: User) -> None:
+    if TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).exists():
+        raise ValidationError(
+            "Two-factor login is already on. To use another app, turn it off first.",
+            code="already_on",
+        )
+
+
+def do_start_two_factor_setup(user: User) -> TOTPDevice:
+    """Make ``user`` a new TOTP secret, not yet in use (``do_confirm_two_factor`` turns it on);
+    drop any earlier one that was never confirmed.
+
+    Raise ValidationError if two-factor login is on: replacing the secret would otherwise need
+    only a session (turning it off needs the password and a code).
+    """
+    with transaction.atomic():
+        _refuse_if_on(user)
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+
+
+def _new_recovery_codes(user: User) -> list[str]:
+    """Replace ``user``'s recovery codes with new ones (the old stop working); return them."""
+    StaticDevice.objects.filter(user=user).delete()
+    device = StaticDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    return codes
+
+
+def do_confirm_two_factor(user: User, *, code: str, keep_session_key: str) -> list[str]:
+    """Turn two-factor login on for ``user`` once ``code`` proves their app has the new secret;
+    return their new recovery codes. Log out their other sessions: from now on every session of
+    theirs has passed the second step.
+
+    Raise ValidationError if there is no secret being set up, it is already on, or the code is
+    wrong.
+    """
+    with transaction.atomic():
+        pending = (
+            TOTPDevice.objects.select_for_update()
+            .filter(user=user, confirmed=False)
+            .order_by("-pk")
+            .first()
+        )
+        if pending is None:
+            raise ValidationError("Start the set-up again: there is no new secret waiting.")
+        _refuse_if_on(user)
+        if not pending.verify_token(normalize_code(code)):
+            raise ValidationError(WRONG_CODE, code="wrong_code")
+        pending.confirmed = True
+        pending.save(update_fields=["confirmed"])
+        codes = _new_recovery_codes(user)
+        do_end_other_sessions(user, keep_session_key=keep_session_key)
+    return codes
+
+
+def do_regenerate_recovery_codes(user: User, *, code: str) -> list[str]:
+    """Give ``user`` new recovery codes (the old ones stop working) if ``code`` is theirs.
+
+    Raise ValidationError if two-factor login is off or the code is wrong.
+    """
+    with transaction.atomic():
+        if not TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).exists():
+            raise ValidationError("Two-factor login is off.")
+        if not check_two_factor_code(user, code=code):
+            raise ValidationError(WRONG_CODE, code="wrong_code")
+        return _new_recovery_codes(user)
+
+
+def do_turn_off_two_factor(user: User, *, password: str, code: str) -> None:
+    """Turn two-factor login off for ``user``: their app and recovery codes stop working.
+
+    Raise ValidationError if the login password or the code is wrong, or if ``user`` is staff
+    and the administrator requires two-factor login of administrators.
+    """
+    with transaction.atomic():
+        if user.is_staff and get_account_settings().admins_need_two_factor:
+            raise ValidationError(
+                "Administrators here must use two-factor login, so you cannot turn it off.",
+                code="required",
+            )
+        if not user.check_password(password):
+            raise ValidationError("That is not your login password.", code="wrong_password")
+        if not check_two_factor_code(user, code=code):
+            raise ValidationError(WRONG_CODE, code="wrong_code")
+        TOTPDevice.objects.filter(user=user).delete()
+        StaticDevice.objects.filter(user=user).delete()

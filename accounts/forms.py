@@ -17,3 +17,40 @@ class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ("display_name",)
+
+
+def _code_field(label: str = "Code") -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=32,
+        help_text="The 6 digits your authenticator app shows now, or one of your recovery codes.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}
+        ),
+    )
+
+
+class TwoFactorCodeForm(forms.Form):
+    """The second step of a login, or a code that proves the person has their app."""
+
+    code = _code_field()
+
+
+class TwoFactorSetupForm(forms.Form):
+    code = forms.CharField(
+        label="Code from your app",
+        max_length=16,
+        help_text="The 6 digits your authenticator app shows for Keyroom now.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+
+class TwoFactorOffForm(forms.Form):
+    password = forms.CharField(
+        label="Login password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    code = _code_field()

@@ -30,3 +30,27 @@ class SessionRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} from {self.ip} ({self.last_seen:%Y-%m-%d %H:%M})"
+
+
+class AccountSettings(models.Model):
+    """The instance's account-security settings: one row, edited by staff in the Django admin."""
+
+    admins_need_two_factor = models.BooleanField(
+        "Administrators must use two-factor login",
+        default=False,
+        help_text=(
+            "On: every staff account (everyone who can open this admin) must have two-factor "
+            "login (an authenticator app code after the password) before it can use the admin; "
+            "one without it is sent to My Account → Two-factor to set it up first, and cannot "
+            "turn it off while this is on. Turn it on after setting up your own two-factor "
+            "login. Off (the default): two-factor login is each person's choice."
+        ),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "account security settings"
+        verbose_name_plural = "account security settings"
+
+    def __str__(self) -> str:
+        return "Account security settings"

@@ -1,4 +1,4 @@
-"""Account reads: the sessions My Account lists."""
+"""Account reads: the sessions My Account lists, two-factor login, the account settings."""
 
 import re
 from dataclasses import dataclass
@@ -6,8 +6,10 @@ from datetime import datetime
 from importlib import import_module
 
 from django.conf import settings
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import SessionRecord, User
+from accounts.models import AccountSettings, SessionRecord, User
 
 # (pattern, name): the first that matches names the browser (order matters: Edge and Opera
 # say "Chrome" too, Chrome says "Safari").
@@ -66,3 +68,24 @@ def list_sessions_for_user(user: User, *, current_key: str | None) -> list[Sessi
         for record in records
         if record.session_key == current_key or store().exists(record.session_key)
     ]
+
+
+def get_account_settings() -> AccountSettings:
+    """Return the instance's account settings (the defaults until an admin saves them)."""
+    found = AccountSettings.objects.filter(pk=1).first()
+    return found if found is not None else AccountSettings(pk=1)
+
+
+def has_two_factor(user: User) -> bool:
+    """Return whether ``user`` logs in with a code after the password (a confirmed TOTP app)."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def get_pending_totp_for_user(user: User) -> TOTPDevice | None:
+    """Return the TOTP secret ``user`` is setting up (not yet confirmed with a code), if any."""
+    return TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
+
+
+def count_recovery_codes_for_user(user: User) -> int:
+    """Return how many of ``user``'s recovery codes are left unused."""
+    return sum(device.token_set.count() for device in StaticDevice.objects.filter(user=user))

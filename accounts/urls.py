@@ -1,4 +1,3 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from accounts import views
@@ -6,13 +5,8 @@ from accounts import views
 app_name = "accounts"
 urlpatterns = [
     path("signup/", views.sign_up, name="signup"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="accounts/login.html", redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    path("login/", views.LogIn.as_view(), name="login"),
+    path("login/code/", views.log_in_code, name="login_code"),
     path("logout/", views.log_out, name="logout"),
     path("account/", views.profile, name="profile"),
     path(
@@ -24,4 +18,9 @@ urlpatterns = [
     path("account/sessions/", views.sessions, name="sessions"),
     path("account/sessions/<int:record_id>/end/", views.end_session, name="end_session"),
     path("account/sessions/end-others/", views.end_other_sessions, name="end_other_sessions"),
+    path("account/two-factor/", views.two_factor, name="two_factor"),
+    path("account/two-factor/setup/", views.two_factor_setup, name="two_factor_setup"),
+    path("account/two-factor/qr.svg", views.two_factor_qr, name="two_factor_qr"),
+    path("account/two-factor/recovery/", views.two_factor_recovery, name="two_factor_recovery"),
+    path("account/two-factor/off/", views.two_factor_off, name="two_factor_off"),
 ]

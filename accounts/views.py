@@ -1,23 +1,53 @@
-"""Sign-up and the My Account pages (a navigation of sub-pages: profile, password, ...)."""
+"""Sign-up, log-in and the My Account pages (a navigation of sub-pages: profile, password, ...)."""
 
+import base64
 import math
+import time
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
+from django_otp.qr import write_qrcode_image
 
 from accounts.access import access_session_by_id
-from accounts.actions import do_end_other_sessions, do_end_session, do_sign_up, do_update_profile
-from accounts.checks import check_sign_up_rate, get_lockout_end
-from accounts.forms import ProfileForm, SignUpForm
-from accounts.selectors import list_sessions_for_user
+from accounts.actions import (
+    WRONG_CODE,
+    do_confirm_two_factor,
+    do_count_failed_login,
+    do_end_other_sessions,
+    do_end_session,
+    do_regenerate_recovery_codes,
+    do_sign_up,
+    do_start_two_factor_setup,
+    do_turn_off_two_factor,
+    do_update_profile,
+)
+from accounts.checks import check_sign_up_rate, check_two_factor_code, get_lockout_end
+from accounts.forms import (
+    ProfileForm,
+    SignUpForm,
+    TwoFactorCodeForm,
+    TwoFactorOffForm,
+    TwoFactorSetupForm,
+)
+from accounts.models import User
+from accounts.selectors import (
+    count_recovery_codes_for_user,
+    get_account_settings,
+    get_pending_totp_for_user,
+    has_two_factor,
+    list_sessions_for_user,
+)
 
 
 @require_http_methods(["GET", "POST"])
@@ -55,6 +85,77 @@ def profile(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Profile saved.")
         return redirect("accounts:profile")
     return render(request, "accounts/profile.html", {"form": form, "section": "profile"})
+
+
+# In the (still anonymous) session between a login's right password and its code.
+_PENDING = "_keyroom_two_factor_login"
+
+
+class LogIn(auth_views.LoginView):
+    """The password; for a person with two-factor login on, then the code (``log_in_code``).
+
+    Nobody is logged in on the password alone: the session only remembers, for a few minutes,
+    whose password was right and where to go next.
+    """
+
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        user = form.get_user()
+        if not has_two_factor(user):
+            return super().form_valid(form)
+        self.request.session.cycle_key()
+        self.request.session[_PENDING] = {
+            "user": user.pk,
+            "backend": user.backend,
+            "auth_hash": user.get_session_auth_hash(),
+            "next": self.get_success_url(),
+            "until": time.time() + settings.KEYROOM_TWO_FACTOR_STEP_SECONDS,
+        }
+        return redirect("accounts:login_code")
+
+
+def _pending_login(request: HttpRequest) -> tuple[User, dict] | None:
+    """Return the person whose password was just right in this session and the login's data,
+    if that was recent and their password has not changed since."""
+    pending = request.session.get(_PENDING)
+    if not isinstance(pending, dict) or pending.get("until", 0) < time.time():
+        return None
+    user = User.objects.filter(pk=pending["user"], is_active=True).first()
+    if user is None or user.get_session_auth_hash() != pending["auth_hash"]:
+        return None
+    return user, pending
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def log_in_code(request: HttpRequest) -> HttpResponse:
+    """The second step of a login: a code from the app, or a recovery code (used up)."""
+    found = _pending_login(request)
+    if found is None:
+        request.session.pop(_PENDING, None)
+        messages.info(request, "Log in again: the login took too long or was not started.")
+        return redirect("accounts:login")
+    user, pending = found
+    credentials = {"username": user.get_username()}
+    if AxesProxyHandler.is_locked(request, credentials):
+        request.session.pop(_PENDING, None)
+        return locked_out(request, credentials=credentials)
+    form = TwoFactorCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if check_two_factor_code(user, code=form.cleaned_data["code"]):
+            request.session.pop(_PENDING, None)
+            login(request, user, backend=pending["backend"])
+            if count_recovery_codes_for_user(user) <= 2:
+                messages.warning(
+                    request,
+                    "You have few recovery codes left: make new ones in My Account → Two-factor.",
+                )
+            return redirect(pending["next"])
+        do_count_failed_login(request, username=user.get_username())
+        form.add_error("code", WRONG_CODE)
+    return render(request, "accounts/login_code.html", {"form": form})
 
 
 class PasswordChange(auth_views.PasswordChangeView):
@@ -128,3 +229,123 @@ def end_other_sessions(request: HttpRequest) -> HttpResponse:
         request, f"Logged out everywhere else ({ended} session{'s' if ended != 1 else ''})."
     )
     return redirect("accounts:sessions")
+
+
+def _two_factor_page(request: HttpRequest, **context: object) -> HttpResponse:
+    user = request.user
+    return render(
+        request,
+        "accounts/two_factor.html",
+        {
+            "section": "two_factor",
+            "enabled": has_two_factor(user),
+            "left": count_recovery_codes_for_user(user),
+            "required": user.is_staff and get_account_settings().admins_need_two_factor,
+            **context,
+        },
+    )
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET"])
+def two_factor(request: HttpRequest) -> HttpResponse:
+    """My Account -> Two-factor: whether it is on, and the ways to set it up or turn it off."""
+    return _two_factor_page(
+        request, code_form=TwoFactorCodeForm(), off_form=TwoFactorOffForm(auto_id="off_%s")
+    )
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def two_factor_setup(request: HttpRequest) -> HttpResponse:
+    """A new secret (POST makes it), shown as a QR code and as text; a code confirms it."""
+    user = request.user
+    if request.method == "POST" and "code" not in request.POST:
+        try:
+            do_start_two_factor_setup(user)
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+            return redirect("accounts:two_factor")
+        return redirect("accounts:two_factor_setup")
+    pending = get_pending_totp_for_user(user)
+    if pending is None:
+        return redirect("accounts:two_factor")
+    form = TwoFactorSetupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = do_confirm_two_factor(
+                user, code=form.cleaned_data["code"], keep_session_key=request.session.session_key
+            )
+        except ValidationError as error:
+            form.add_error("code", error)
+        else:
+            messages.success(
+                request, "Two-factor login is on. Your other sessions were logged out."
+            )
+            return _two_factor_page(request, new_codes=codes)
+    secret = base64.b32encode(pending.bin_key).decode()
+    return render(
+        request,
+        "accounts/two_factor_setup.html",
+        {
+            "section": "two_factor",
+            "form": form,
+            "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+        },
+    )
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET"])
+def two_factor_qr(request: HttpRequest) -> HttpResponse:
+    """The secret being set up as a QR code (SVG) for the authenticator app to scan."""
+    pending = get_pending_totp_for_user(request.user)
+    if pending is None:
+        raise Http404("No secret is being set up.")
+    response = HttpResponse(content_type="image/svg+xml")
+    write_qrcode_image(pending.config_url, response)
+    return response
+
+
+@login_required
+@never_cache
+@require_http_methods(["POST"])
+def two_factor_recovery(request: HttpRequest) -> HttpResponse:
+    """New recovery codes for a current code; the old ones stop working."""
+    form = TwoFactorCodeForm(request.POST)
+    if form.is_valid():
+        try:
+            codes = do_regenerate_recovery_codes(request.user, code=form.cleaned_data["code"])
+        except ValidationError as error:
+            form.add_error("code", error)
+        else:
+            messages.success(request, "New recovery codes made: the old ones no longer work.")
+            return _two_factor_page(request, new_codes=codes)
+    return _two_factor_page(request, code_form=form, off_form=TwoFactorOffForm(auto_id="off_%s"))
+
+
+@login_required
+@never_cache
+@require_http_methods(["POST"])
+def two_factor_off(request: HttpRequest) -> HttpResponse:
+    """Turn two-factor login off: needs the login password and a code. Wrong ones count as
+    failed logins (a stolen session must not be a way to guess the password)."""
+    form = TwoFactorOffForm(request.POST, auto_id="off_%s")
+    if form.is_valid():
+        try:
+            do_turn_off_two_factor(
+                request.user,
+                password=form.cleaned_data["password"],
+                code=form.cleaned_data["code"],
+            )
+        except ValidationError as error:
+            if error.code in ("wrong_password", "wrong_code"):
+                do_count_failed_login(request, username=request.user.get_username())
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Two-factor login is off.")
+            return redirect("accounts:two_factor")
+    return _two_factor_page(request, code_form=TwoFactorCodeForm(), off_form=form)

@@ -52,6 +52,9 @@ INSTALLED_APPS = [
     "e2e",
     "ops",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 
 MIDDLEWARE = [
@@ -63,6 +66,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The Django admin's own login is replaced by Keyroom's (it asks for the second step), and
+    # "Administrators must use two-factor login" (accounts.AccountSettings) is enforced here.
+    "accounts.middleware.AdminTwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "accounts.middleware.SessionSeenMiddleware",
@@ -183,8 +189,19 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
 # Axes logs each failure (``axes`` logger, WARNING) with the username and address; passwords
 # are always masked. Log the username and address in clear: they are what an operator needs.
-AXES_SENSITIVE_PARAMETERS: list[str] = []
+# The one exception: the code field of the login's second step and of My Account -> Two-factor
+# (a mistyped recovery code is close to a real one).
+AXES_SENSITIVE_PARAMETERS = ["code"]
 AXES_DISABLE_ACCESS_LOG = True  # no row per successful login: the session list has that
+# Two-factor login (django-otp; docs/SECURITY.md): TOTP apps plus one-time recovery codes. Wrong
+# codes count as failed logins in the lockout above, with the wrong passwords: that is the one
+# brake, so django-otp's own per-device delay is off (it would refuse a right code typed soon
+# after a wrong one, with the same "wrong code" answer).
+OTP_TOTP_ISSUER = env.str("KEYROOM_TOTP_ISSUER", default="Keyroom")
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+# How long the second step of a login waits for its code after the right password.
+KEYROOM_TWO_FACTOR_STEP_SECONDS = 300
 # Sign-ups per client address: a bucket of KEYROOM_SIGNUPS_PER_HOUR, refilled over an hour.
 KEYROOM_SIGNUPS_PER_HOUR = env.int("KEYROOM_SIGNUPS_PER_HOUR", default=10)
 
