@@ -6,6 +6,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export KEYROOM_CHROMIUM ?= /usr/bin/chromium
 
+# The JavaScript that Prettier formats (generated vector JSON and vendored code are left as they are).
+JS_FILES := "static/js/**/*.js" "tests/js/**/*.mjs" "tests/vectors/*.mjs" "tests/browser/crypto_page/*.js" eslint.config.mjs
+
 .PHONY: run test lint format test-python test-js test-browser bench check-deploy clean
 
 $(PY):
@@ -42,10 +45,12 @@ lint: $(VENV)/.deps-test node_modules/.deps-node
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	npx --no-install eslint static/js tests/js tests/vectors tests/browser/crypto_page
+	npx --no-install prettier --check $(JS_FILES)
 
-format: $(VENV)/.deps-test
+format: $(VENV)/.deps-test node_modules/.deps-node
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+	npx --no-install prettier --write $(JS_FILES)
 
 # Unit, view and Channels tests (browser tests run in their own process: event loops clash).
 test-python: $(VENV)/.deps-test

@@ -2,59 +2,45 @@
 // inputs (injected randomness) and open it again; require each negative vector to fail with
 // exactly the expected error class. Shared by tests/js (Node) and tests/browser (Chromium).
 
-import {
-  _createBackupWithRandomness,
-  _decryptBackupSecret,
-  unlockBackup,
-} from '../../static/js/crypto/backup.js';
-import { b64uDecode, b64uEncode } from '../../static/js/crypto/base64url.js';
-import { sha256 } from '../../static/js/crypto/bytes.js';
-import { canonical, u32 } from '../../static/js/crypto/encoding.js';
-import { _sealEnvelopeWithRandomness, openEnvelope } from '../../static/js/crypto/envelope.js';
-import { ERRORS_BY_CODE } from '../../static/js/crypto/errors.js';
+import { _createBackupWithRandomness, _decryptBackupSecret, unlockBackup } from "../../static/js/crypto/backup.js";
+import { b64uDecode, b64uEncode } from "../../static/js/crypto/base64url.js";
+import { sha256 } from "../../static/js/crypto/bytes.js";
+import { canonical, u32 } from "../../static/js/crypto/encoding.js";
+import { _sealEnvelopeWithRandomness, openEnvelope } from "../../static/js/crypto/envelope.js";
+import { ERRORS_BY_CODE } from "../../static/js/crypto/errors.js";
 import {
   fingerprint,
   importIdentitySecret,
   safetyNumber,
   verifyPublicIdentity,
-} from '../../static/js/crypto/identity.js';
-import {
-  _membershipSignedBytes,
-  signMembership,
-  verifyMembership,
-} from '../../static/js/crypto/membership.js';
+} from "../../static/js/crypto/identity.js";
+import { _membershipSignedBytes, signMembership, verifyMembership } from "../../static/js/crypto/membership.js";
 import {
   _encryptMessageWithRandomness,
   decryptMessage,
   decryptMessageBytes,
   encodePayload,
-} from '../../static/js/crypto/message.js';
+} from "../../static/js/crypto/message.js";
 import {
   _generatePasswordWithRandomness,
   normalizePassphrase,
   parseWordlist,
   unlockCandidates,
-} from '../../static/js/crypto/password.js';
+} from "../../static/js/crypto/password.js";
 import {
   _sealTrustRecordWithIv,
   _trustRecordKey,
   canonicalJson,
   openTrustRecord,
-} from '../../static/js/crypto/trustrecord.js';
-import {
-  entryHash,
-  entrySignedBytes,
-  keyCommitment,
-  keyProof,
-  verifyChain,
-} from '../../static/js/crypto/roomstate.js';
+} from "../../static/js/crypto/trustrecord.js";
+import { entryHash, entrySignedBytes, keyCommitment, keyProof, verifyChain } from "../../static/js/crypto/roomstate.js";
 
-const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 const fromHex = (text) => Uint8Array.from(text.match(/../g) ?? [], (h) => parseInt(h, 16));
 
 function deepEqual(a, b) {
   if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
   if (Array.isArray(a) !== Array.isArray(b)) return false;
   const ka = Object.keys(a);
   const kb = Object.keys(b);
@@ -90,7 +76,7 @@ async function identities(doc) {
   return out;
 }
 
-const field = (f) => ('u32' in f ? u32(f.u32) : 'str' in f ? f.str : fromHex(f.hex));
+const field = (f) => ("u32" in f ? u32(f.u32) : "str" in f ? f.str : fromHex(f.hex));
 
 /**
  * Return the vector form of a verified room-state chain state (the fields both implementations
@@ -122,7 +108,7 @@ const CHECKS = {
     return doc.vectors.map((v) => [
       v.name,
       async () => {
-        assertEqual(hex(canonical(v.label, ...v.fields.map(field))), v.expected_hex, 'encoding');
+        assertEqual(hex(canonical(v.label, ...v.fields.map(field))), v.expected_hex, "encoding");
       },
     ]);
   },
@@ -132,8 +118,8 @@ const CHECKS = {
       ...doc.valid.map((v) => [
         `valid ${JSON.stringify(v.text)}`,
         async () => {
-          assertEqual(b64uEncode(fromHex(v.hex)), v.text, 'encode');
-          assertEqual(hex(b64uDecode(v.text)), v.hex, 'decode');
+          assertEqual(b64uEncode(fromHex(v.hex)), v.text, "encode");
+          assertEqual(hex(b64uDecode(v.text)), v.hex, "decode");
         },
       ]),
       ...doc.invalid.map((v) => [
@@ -149,10 +135,10 @@ const CHECKS = {
         v.name,
         async () => {
           const unlocked = await importIdentitySecret(fromHex(v.secret_hex), v.user_id);
-          assertEqual(unlocked.publicIdentity, v.public_identity, 'public identity');
+          assertEqual(unlocked.publicIdentity, v.public_identity, "public identity");
           const verified = await verifyPublicIdentity(v.public_identity, v.user_id);
-          assertEqual(hex(await fingerprint(verified)), v.fingerprint_hex, 'fingerprint');
-          assertEqual(await safetyNumber(verified), v.safety_number, 'safety number');
+          assertEqual(hex(await fingerprint(verified)), v.fingerprint_hex, "fingerprint");
+          assertEqual(await safetyNumber(verified), v.safety_number, "safety number");
         },
       ]),
       ...doc.invalid.map((v) => [
@@ -174,11 +160,11 @@ const CHECKS = {
           };
           const secret = fromHex(v.secret_hex);
           const blob = await _createBackupWithRandomness(secret, v.password, v.user_id, randomness);
-          assertEqual(blob, v.blob, 'backup blob');
+          assertEqual(blob, v.blob, "backup blob");
           const opened = await _decryptBackupSecret(v.blob, v.unlock_password, v.user_id);
-          assertEqual(hex(opened), v.secret_hex, 'decrypted secret');
+          assertEqual(hex(opened), v.secret_hex, "decrypted secret");
           const unlocked = await unlockBackup(v.blob, v.unlock_password, v.user_id);
-          assertEqual(unlocked.publicIdentity, v.public_identity, 'unlocked identity');
+          assertEqual(unlocked.publicIdentity, v.public_identity, "unlocked identity");
         },
       ]),
       ...doc.invalid.map((v) => [
@@ -192,10 +178,10 @@ const CHECKS = {
     const words = parseWordlist(new TextDecoder().decode(env.wordlistBytes));
     return [
       [
-        'wordlist',
+        "wordlist",
         async () => {
-          assertEqual(hex(await sha256(env.wordlistBytes)), doc.wordlist_sha256, 'sha256');
-          assertEqual(words.length, doc.wordlist_size, 'size');
+          assertEqual(hex(await sha256(env.wordlistBytes)), doc.wordlist_sha256, "sha256");
+          assertEqual(words.length, doc.wordlist_size, "size");
         },
       ],
       ...doc.vectors.map((v) => [
@@ -203,22 +189,18 @@ const CHECKS = {
         async () => {
           let i = 0;
           const next = () => {
-            if (i >= v.u32s.length) throw new Error('ran out of u32s');
+            if (i >= v.u32s.length) throw new Error("ran out of u32s");
             return v.u32s[i++];
           };
-          assertEqual(
-            _generatePasswordWithRandomness(words, next, v.count),
-            v.expected,
-            'password',
-          );
-          assertEqual(i, v.u32s.length, 'u32s consumed');
+          assertEqual(_generatePasswordWithRandomness(words, next, v.count), v.expected, "password");
+          assertEqual(i, v.u32s.length, "u32s consumed");
         },
       ]),
       ...(doc.normalize ?? []).map((v) => [
         `normalize: ${v.name}`,
         async () => {
-          assertEqual(normalizePassphrase(v.typed), v.normalized, 'normalized');
-          assertEqual(JSON.stringify(unlockCandidates(v.typed, words)), JSON.stringify(v.candidates), 'candidates');
+          assertEqual(normalizePassphrase(v.typed), v.normalized, "normalized");
+          assertEqual(JSON.stringify(unlockCandidates(v.typed, words)), JSON.stringify(v.candidates), "candidates");
         },
       ]),
     ];
@@ -240,7 +222,7 @@ const CHECKS = {
             ephemeralSecret: fromHex(v.ephemeral_secret_hex),
             iv: fromHex(v.iv_hex),
           });
-          assertEqual(envelope, v.envelope, 'envelope');
+          assertEqual(envelope, v.envelope, "envelope");
           const opened = await openEnvelope(v.envelope, {
             roomId: v.room_id,
             senderId: v.sender_id,
@@ -249,8 +231,8 @@ const CHECKS = {
             recipientAgreementKey: ids[v.recipient].agreementKey,
             recipientDhPublicKey: ids[v.recipient].dhPublicKey,
           });
-          assertEqual(opened.keyId, v.key_id, 'key id');
-          assertEqual(hex(opened.key), v.room_key_hex, 'room key');
+          assertEqual(opened.keyId, v.key_id, "key id");
+          assertEqual(hex(opened.key), v.room_key_hex, "room key");
         },
       ]),
       ...doc.invalid.map((v) => [
@@ -277,7 +259,7 @@ const CHECKS = {
       ...doc.valid.map((v) => [
         v.name,
         async () => {
-          assertEqual(hex(encodePayload(v.payload)), v.plaintext_hex, 'payload JSON');
+          assertEqual(hex(encodePayload(v.payload)), v.plaintext_hex, "payload JSON");
           const wire = await _encryptMessageWithRandomness(fromHex(v.plaintext_hex), {
             roomId: v.room_id,
             keyId: v.key_id,
@@ -287,7 +269,7 @@ const CHECKS = {
             signingKey: ids.alice.signingKey,
             iv: fromHex(v.iv_hex),
           });
-          assertEqual(wire, v.wire, 'wire');
+          assertEqual(wire, v.wire, "wire");
           const options = {
             roomId: v.room_id,
             senderId: v.sender_id,
@@ -295,8 +277,8 @@ const CHECKS = {
             senderSignPublicKey: ids.alice.signPublicKey,
             keys: keyMap({ [v.key_id]: v.room_key_hex }),
           };
-          assertEqual(hex(await decryptMessageBytes(v.wire, options)), v.plaintext_hex, 'bytes');
-          assertEqual(await decryptMessage(v.wire, options), v.payload, 'payload');
+          assertEqual(hex(await decryptMessageBytes(v.wire, options)), v.plaintext_hex, "bytes");
+          assertEqual(await decryptMessage(v.wire, options), v.payload, "payload");
         },
       ]),
       ...doc.invalid.map((v) => [
@@ -322,18 +304,18 @@ const CHECKS = {
         async () => {
           const ctx = { roomId: v.room_id, attesterId: v.attester_id, memberId: v.member_id };
           const signed = _membershipSignedBytes({ ...ctx, keyId: b64uDecode(v.key_id) });
-          assertEqual(hex(signed), v.signed_hex, 'signed bytes');
+          assertEqual(hex(signed), v.signed_hex, "signed bytes");
           const wire = await signMembership({
             ...ctx,
             keyId: v.key_id,
             signingKey: ids[v.attester].signingKey,
           });
-          assertEqual(wire, v.membership, 'membership');
+          assertEqual(wire, v.membership, "membership");
           const verified = await verifyMembership(v.membership, {
             ...ctx,
             attesterSignPublicKey: ids[v.attester].signPublicKey,
           });
-          assertEqual(verified, { keyId: v.key_id }, 'verified');
+          assertEqual(verified, { keyId: v.key_id }, "verified");
         },
       ]),
       ...doc.invalid.map((v) => [
@@ -363,20 +345,20 @@ const CHECKS = {
         async () => {
           const own = keysOf(v.owner);
           const key = await _trustRecordKey(own.agreementKey, own.dhPublicKey, v.user_id);
-          assertEqual(hex(key), v.key_hex, 'record key');
-          assertEqual(hex(new TextEncoder().encode(canonicalJson(v.state))), v.plaintext_hex, 'plaintext');
+          assertEqual(hex(key), v.key_hex, "record key");
+          assertEqual(hex(new TextEncoder().encode(canonicalJson(v.state))), v.plaintext_hex, "plaintext");
           const record = await _sealTrustRecordWithIv(
             v.state,
             { ...own, userId: v.user_id, version: v.version, signingKey: ids[v.owner].signingKey },
             fromHex(v.iv_hex),
           );
-          assertEqual(record, v.record, 'record');
+          assertEqual(record, v.record, "record");
           const opened = await openTrustRecord(v.record, {
             ...own,
             userId: v.user_id,
             minVersion: v.version,
           });
-          assertEqual(opened, { version: v.version, state: v.state }, 'opened');
+          assertEqual(opened, { version: v.version, state: v.state }, "opened");
         },
       ]),
       ...doc.invalid.map((v) => [
@@ -399,12 +381,12 @@ CHECKS.roomstate = async (doc) => [
     v.name,
     async () => {
       const signed = v.entries.map((e) => b64uEncode(entrySignedBytes(v.room_id, e)));
-      assertEqual(signed, v.signed, 'signed bytes');
+      assertEqual(signed, v.signed, "signed bytes");
       const hashes = [];
       for (const e of v.entries) hashes.push(b64uEncode(await entryHash(v.room_id, e)));
-      assertEqual(hashes, v.hashes, 'hashes');
+      assertEqual(hashes, v.hashes, "hashes");
       const state = await verifyChain(v.entries, { roomId: v.room_id, keys: roomKeyMap(v.keys) });
-      assertEqual(chainStateVector(state), v.state, 'state');
+      assertEqual(chainStateVector(state), v.state, "state");
     },
   ]),
   ...doc.commitments.map((v, i) => [
@@ -415,7 +397,7 @@ CHECKS.roomstate = async (doc) => [
         keyId: v.key_id,
         key: b64uDecode(v.key),
       });
-      assertEqual(b64uEncode(commit), v.commit, 'commit');
+      assertEqual(b64uEncode(commit), v.commit, "commit");
     },
   ]),
   ...doc.proofs.map((v, i) => [
@@ -430,15 +412,12 @@ CHECKS.roomstate = async (doc) => [
         commit: b64uDecode(v.commit),
         author: v.author,
       });
-      assertEqual(b64uEncode(proof), v.proof, 'proof');
+      assertEqual(b64uEncode(proof), v.proof, "proof");
     },
   ]),
   ...doc.negative.map((v) => [
     v.name,
-    () =>
-      expectError(v.expect_error, () =>
-        verifyChain(v.entries, { roomId: v.room_id, keys: roomKeyMap(v.keys) }),
-      ),
+    () => expectError(v.expect_error, () => verifyChain(v.entries, { roomId: v.room_id, keys: roomKeyMap(v.keys) })),
   ]),
 ];
 
@@ -456,20 +435,20 @@ export async function vectorChecks(doc, env) {
 
 /** The vector files every generator writes. */
 export const VECTOR_FILES = Object.freeze([
-  'encoding.json',
-  'base64url.json',
-  'identity.json',
-  'backup.json',
-  'password.json',
-  'envelope.json',
-  'message.json',
-  'membership.json',
-  'trustrecord.json',
-  'roomstate.json',
+  "encoding.json",
+  "base64url.json",
+  "identity.json",
+  "backup.json",
+  "password.json",
+  "envelope.json",
+  "message.json",
+  "membership.json",
+  "trustrecord.json",
+  "roomstate.json",
 ]);
 
 /**
  * Vector files added after the first release of the other generator: a set may not have them yet
  * (the checks skip a missing one; the JS set always has them).
  */
-export const NEWER_VECTOR_FILES = Object.freeze(['roomstate.json']);
+export const NEWER_VECTOR_FILES = Object.freeze(["roomstate.json"]);

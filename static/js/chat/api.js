@@ -15,18 +15,15 @@ export const updateRoom = (roomId, data) => request("PATCH", `/api/rooms/${id(ro
 export const joinRoom = (roomId) => request("POST", `/api/rooms/${id(roomId)}/join/`);
 export const addMembers = (roomId, userIds) =>
   request("POST", `/api/rooms/${id(roomId)}/members/`, { user_ids: userIds });
-export const removeMember = (roomId, userId) =>
-  request("DELETE", `/api/rooms/${id(roomId)}/members/${id(userId)}/`);
+export const removeMember = (roomId, userId) => request("DELETE", `/api/rooms/${id(roomId)}/members/${id(userId)}/`);
 export const transferOwnership = (roomId, userId) =>
   request("POST", `/api/rooms/${id(roomId)}/owner/`, { user_id: userId });
 export const listMessages = (roomId, { before } = {}) =>
   request("GET", `/api/rooms/${id(roomId)}/messages/${before ? `?before=${id(before)}` : ""}`);
 export const listChanges = (roomId, afterRev) =>
   request("GET", `/api/rooms/${id(roomId)}/messages/?after_rev=${id(afterRev)}`);
-export const postMessage = (roomId, data) =>
-  request("POST", `/api/rooms/${id(roomId)}/messages/`, data);
-export const editMessage = (messageId, body) =>
-  request("PATCH", `/api/messages/${id(messageId)}/`, { body });
+export const postMessage = (roomId, data) => request("POST", `/api/rooms/${id(roomId)}/messages/`, data);
+export const editMessage = (messageId, body) => request("PATCH", `/api/messages/${id(messageId)}/`, { body });
 export const deleteMessage = (messageId) => request("DELETE", `/api/messages/${id(messageId)}/`);
 export const setNotifyLevel = (roomId, level) =>
   request("PATCH", `/api/rooms/${id(roomId)}/notifications/`, { notify_level: level });

@@ -25,8 +25,18 @@ export function initBrowse() {
   const item = (channel) => {
     const members = `${channel.member_count} member${channel.member_count === 1 ? "" : "s"}`;
     const button = channel.is_member
-      ? el("a", { class: "button small", href: `/rooms/${channel.id}/`, "aria-label": `Open ${channel.name}`, text: "Open" })
-      : el("button", { type: "button", class: "button primary small", "aria-label": `Join ${channel.name}`, text: "Join" });
+      ? el("a", {
+          class: "button small",
+          href: `/rooms/${channel.id}/`,
+          "aria-label": `Open ${channel.name}`,
+          text: "Open",
+        })
+      : el("button", {
+          type: "button",
+          class: "button primary small",
+          "aria-label": `Join ${channel.name}`,
+          text: "Join",
+        });
     if (!channel.is_member) button.addEventListener("click", () => join(channel, button));
     return el(
       "li",

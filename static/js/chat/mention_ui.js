@@ -54,7 +54,8 @@ export function mountMentionAutocomplete(input, { room, userId }) {
 
   const setActive = (index) => {
     active = index;
-    for (const [i, option] of [...listbox.children].entries()) option.setAttribute("aria-selected", String(i === index));
+    for (const [i, option] of [...listbox.children].entries())
+      option.setAttribute("aria-selected", String(i === index));
     const option = listbox.children[index];
     if (option) {
       input.setAttribute("aria-activedescendant", option.id);

@@ -134,8 +134,6 @@ export class MessageStore {
 
   /** Pending sends that failed for a reason a retry can fix (e.g. the connection dropped). */
   retryablePending() {
-    return [...this.pending.values()].filter(
-      (p) => (p.state === "failed" || p.state === "queued") && p.retryable,
-    );
+    return [...this.pending.values()].filter((p) => (p.state === "failed" || p.state === "queued") && p.retryable);
   }
 }

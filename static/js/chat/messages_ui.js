@@ -216,7 +216,11 @@ export class MessageListUI {
     const mine = message.sender.id === this.userId;
     const shown = this.extensions.messageBody(message);
     const { text, note, failed, pending } = shown;
-    const dataset = { id: message.id, seq: message.seq, ...groupData(message.sender.id, Date.parse(message.created_at)) };
+    const dataset = {
+      id: message.id,
+      seq: message.seq,
+      ...groupData(message.sender.id, Date.parse(message.created_at)),
+    };
     const item = el(
       "li",
       {
@@ -242,7 +246,9 @@ export class MessageListUI {
       ),
       el(
         "p",
-        { class: `msg-body${note ? " msg-note" : ""}${failed ? " msg-e2e-failed" : ""}${pending ? " msg-e2e-pending" : ""}` },
+        {
+          class: `msg-body${note ? " msg-note" : ""}${failed ? " msg-e2e-failed" : ""}${pending ? " msg-e2e-pending" : ""}`,
+        },
         failed ? icon("alert") : null,
         text,
       ),
@@ -346,7 +352,10 @@ export class MessageListUI {
       {
         class: `msg msg-mine msg-pending${failed ? " msg-failed" : ""}${queued ? " msg-queued" : ""}`,
         tabindex: "-1",
-        dataset: { clientId: pending.client_id, ...groupData(this.userId, old ? Number(old.dataset.time) : Date.now()) },
+        dataset: {
+          clientId: pending.client_id,
+          ...groupData(this.userId, old ? Number(old.dataset.time) : Date.now()),
+        },
       },
       el(
         "div",
@@ -363,8 +372,18 @@ export class MessageListUI {
         el(
           "div",
           { class: "msg-failed-actions" },
-          el("button", { type: "button", class: "button small", text: "Edit", onclick: () => this.handlers.onEditPending(pending.client_id) }),
-          el("button", { type: "button", class: "button small", text: "Discard", onclick: () => this.handlers.onDiscard(pending.client_id) }),
+          el("button", {
+            type: "button",
+            class: "button small",
+            text: "Edit",
+            onclick: () => this.handlers.onEditPending(pending.client_id),
+          }),
+          el("button", {
+            type: "button",
+            class: "button small",
+            text: "Discard",
+            onclick: () => this.handlers.onDiscard(pending.client_id),
+          }),
         ),
       );
     }
@@ -375,10 +394,25 @@ export class MessageListUI {
           "div",
           { class: "msg-failed-actions" },
           pending.retryable
-            ? el("button", { type: "button", class: "button small", text: "Retry", onclick: () => this.handlers.onRetry(pending.client_id) })
+            ? el("button", {
+                type: "button",
+                class: "button small",
+                text: "Retry",
+                onclick: () => this.handlers.onRetry(pending.client_id),
+              })
             : null,
-          el("button", { type: "button", class: "button small", text: "Edit", onclick: () => this.handlers.onEditPending(pending.client_id) }),
-          el("button", { type: "button", class: "button small", text: "Discard", onclick: () => this.handlers.onDiscard(pending.client_id) }),
+          el("button", {
+            type: "button",
+            class: "button small",
+            text: "Edit",
+            onclick: () => this.handlers.onEditPending(pending.client_id),
+          }),
+          el("button", {
+            type: "button",
+            class: "button small",
+            text: "Discard",
+            onclick: () => this.handlers.onDiscard(pending.client_id),
+          }),
         ),
       );
     }
@@ -422,7 +456,11 @@ export class MessageListUI {
     this.divider = el(
       "li",
       { class: "unread-divider", dataset: { seq: String(seq) } },
-      el("div", { class: "unread-divider-line", role: "separator", "aria-label": "New messages" }, el("span", { text: "New messages" })),
+      el(
+        "div",
+        { class: "unread-divider-line", role: "separator", "aria-label": "New messages" },
+        el("span", { text: "New messages" }),
+      ),
     );
     row.before(this.divider);
     this.regroupAround(row);

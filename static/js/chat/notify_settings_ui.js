@@ -5,8 +5,10 @@
 const TEXTS = {
   unsupported: "This browser cannot show desktop notifications.",
   granted: "Desktop notifications are on in this browser.",
-  denied: "This browser blocks notifications from Keyroom. Allow them in the browser's site settings, then reload this page.",
-  default: "Desktop notifications are off in this browser. Turn them on to hear about new messages while Keyroom is in the background.",
+  denied:
+    "This browser blocks notifications from Keyroom. Allow them in the browser's site settings, then reload this page.",
+  default:
+    "Desktop notifications are off in this browser. Turn them on to hear about new messages while Keyroom is in the background.",
 };
 
 /** Wire the permission button if this page has it. */

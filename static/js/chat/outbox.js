@@ -45,9 +45,7 @@ export class Outbox {
     try {
       const reply = (await this.view.hooks.mustEncrypt())
         ? await this.view.hooks.send(pending)
-        : await this.view.command({ type: "message.send", room_id: roomId, ...data }, () =>
-            postMessage(roomId, data),
-          );
+        : await this.view.command({ type: "message.send", room_id: roomId, ...data }, () => postMessage(roomId, data));
       if (reply.message) this.view.receive(reply.message, { stream: false });
     } catch (error) {
       if (!this.view.store.getPending(pending.client_id)) return; // confirmed meanwhile
@@ -108,9 +106,8 @@ export class Outbox {
       throw new Error("Messages sent before encryption was turned on cannot be edited.");
     }
     if (text === message.body) return;
-    const reply = await this.view.command(
-      { type: "message.edit", message_id: message.id, body: text },
-      () => editMessage(message.id, text),
+    const reply = await this.view.command({ type: "message.edit", message_id: message.id, body: text }, () =>
+      editMessage(message.id, text),
     );
     if (reply.message) this.view.receive(reply.message, { stream: false });
   }
@@ -126,9 +123,7 @@ export class Outbox {
       // E2E: an encrypted message is replaced by the sender's signed tombstone (e2e/plugin.js).
       const reply = this.view.hooks.handles(message)
         ? await this.view.hooks.remove(message)
-        : await this.view.command({ type: "message.delete", message_id: message.id }, () =>
-            deleteMessage(message.id),
-          );
+        : await this.view.command({ type: "message.delete", message_id: message.id }, () => deleteMessage(message.id));
       if (reply.message) this.view.receive(reply.message, { stream: false });
       // Keep focus in the list, on the placeholder left behind.
       document.getElementById(`msg-${message.seq}`)?.focus({ preventScroll: true });

@@ -317,9 +317,7 @@ export class RoomView {
     const seq = this.store.newestSeq();
     if (seq <= this.readSent) return;
     this.readSent = seq;
-    this.command({ type: "room.read", room_id: this.room.id, seq }, () =>
-      markRead(this.room.id, seq),
-    ).catch(() => {
+    this.command({ type: "room.read", room_id: this.room.id, seq }, () => markRead(this.room.id, seq)).catch(() => {
       this.readSent = 0;
     });
   }

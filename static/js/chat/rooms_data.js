@@ -52,7 +52,8 @@ export class RoomsStore {
         // The server counts mentions in plaintext rooms only; keep the browser's count of an
         // encrypted room's (made as its messages were decrypted) while it stays unread.
         const before = known.get(room.id);
-        const mentions = room.encrypted && room.unread ? Math.max(room.mentions || 0, before?.mentions || 0) : room.mentions;
+        const mentions =
+          room.encrypted && room.unread ? Math.max(room.mentions || 0, before?.mentions || 0) : room.mentions;
         return [room.id, { ...room, mentions: mentions || 0 }];
       }),
     );

@@ -62,14 +62,16 @@ export function initRoomList(container, store, { currentRoomId = null, extension
         { class: "room-group", "aria-labelledby": headingId },
         el("h2", { id: headingId, class: "room-group-heading", text: heading }),
         rooms.length
-          ? el("ul", { class: "room-links" }, rooms.map((r) => roomLink(store, r, currentRoomId, extensions)))
+          ? el(
+              "ul",
+              { class: "room-links" },
+              rooms.map((r) => roomLink(store, r, currentRoomId, extensions)),
+            )
           : el("p", { class: "room-group-empty", text: empty }),
       );
     });
     // Keep keyboard focus on the same room across redraws (unread counts change often).
-    const focused = container.contains(document.activeElement)
-      ? document.activeElement.dataset.roomId
-      : null;
+    const focused = container.contains(document.activeElement) ? document.activeElement.dataset.roomId : null;
     container.replaceChildren(...sections);
     if (focused) container.querySelector(`[data-room-id="${focused}"]`)?.focus();
   };

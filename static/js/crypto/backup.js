@@ -4,14 +4,14 @@
  * @module backup
  */
 
-import { b64uDecodeExact, b64uEncode } from './base64url.js';
-import { aesGcmDecrypt, aesGcmEncrypt, pbkdf2Sha256, randomBytes, requireBytes } from './bytes.js';
-import { canonical, LABELS, u32, utf8, VERSION } from './encoding.js';
-import { MalformedError, UnsupportedError, WeakKdfError, WrongPasswordError } from './errors.js';
-import { IDENTITY_SECRET_BYTES, importIdentitySecret, requireId } from './identity.js';
-import { checkExactKeys, isPlainObject } from './shape.js';
+import { b64uDecodeExact, b64uEncode } from "./base64url.js";
+import { aesGcmDecrypt, aesGcmEncrypt, pbkdf2Sha256, randomBytes, requireBytes } from "./bytes.js";
+import { canonical, LABELS, u32, utf8, VERSION } from "./encoding.js";
+import { MalformedError, UnsupportedError, WeakKdfError, WrongPasswordError } from "./errors.js";
+import { IDENTITY_SECRET_BYTES, importIdentitySecret, requireId } from "./identity.js";
+import { checkExactKeys, isPlainObject } from "./shape.js";
 
-export const BACKUP_KDF = 'PBKDF2-SHA256';
+export const BACKUP_KDF = "PBKDF2-SHA256";
 /** Fewest PBKDF2 iterations accepted when creating or opening a backup. */
 export const MIN_ITERATIONS = 600000;
 /** Default iteration count for new backups. */
@@ -21,7 +21,7 @@ export const MAX_ITERATIONS = 10000000;
 const SALT_BYTES = 16;
 const IV_BYTES = 12;
 const CT_BYTES = IDENTITY_SECRET_BYTES + 16;
-const BACKUP_KEYS = Object.freeze(['v', 'kdf', 'iterations', 'salt', 'iv', 'ct']);
+const BACKUP_KEYS = Object.freeze(["v", "kdf", "iterations", "salt", "iv", "ct"]);
 
 /**
  * @typedef {object} BackupBlob
@@ -39,10 +39,10 @@ const BACKUP_KEYS = Object.freeze(['v', 'kdf', 'iterations', 'salt', 'iv', 'ct']
  * @returns {Uint8Array}
  */
 export function passwordBytes(password) {
-  if (typeof password !== 'string' || password.length === 0) {
-    throw new TypeError('password must be a non-empty string');
+  if (typeof password !== "string" || password.length === 0) {
+    throw new TypeError("password must be a non-empty string");
   }
-  return utf8(password.normalize('NFKC'));
+  return utf8(password.normalize("NFKC"));
 }
 
 /**
@@ -63,16 +63,16 @@ export function _backupAd(userId, iterations, salt) {
  * @returns {{iterations: number, salt: Uint8Array, iv: Uint8Array, ct: Uint8Array}}
  */
 export function checkBackupBlob(blob) {
-  if (!isPlainObject(blob)) throw new MalformedError('backup: not an object');
-  if (blob.v !== VERSION) throw new UnsupportedError('backup: unsupported version');
+  if (!isPlainObject(blob)) throw new MalformedError("backup: not an object");
+  if (blob.v !== VERSION) throw new UnsupportedError("backup: unsupported version");
   checkExactKeys(blob, BACKUP_KEYS, MalformedError);
-  if (blob.kdf !== BACKUP_KDF) throw new UnsupportedError('backup: unsupported KDF');
+  if (blob.kdf !== BACKUP_KDF) throw new UnsupportedError("backup: unsupported KDF");
   const { iterations } = blob;
-  if (typeof iterations !== 'number' || !Number.isSafeInteger(iterations)) {
-    throw new MalformedError('backup: iterations is not an integer');
+  if (typeof iterations !== "number" || !Number.isSafeInteger(iterations)) {
+    throw new MalformedError("backup: iterations is not an integer");
   }
-  if (iterations < MIN_ITERATIONS) throw new WeakKdfError('backup: too few PBKDF2 iterations');
-  if (iterations > MAX_ITERATIONS) throw new UnsupportedError('backup: too many iterations');
+  if (iterations < MIN_ITERATIONS) throw new WeakKdfError("backup: too few PBKDF2 iterations");
+  if (iterations > MAX_ITERATIONS) throw new UnsupportedError("backup: too many iterations");
   return {
     iterations,
     salt: b64uDecodeExact(blob.salt, SALT_BYTES),
@@ -89,21 +89,12 @@ export function checkBackupBlob(blob) {
  * @param {{salt: Uint8Array, iv: Uint8Array, iterations: number}} randomness
  * @returns {Promise<BackupBlob>}
  */
-export async function _createBackupWithRandomness(
-  secret,
-  password,
-  userId,
-  { salt, iv, iterations },
-) {
-  requireBytes(secret, IDENTITY_SECRET_BYTES, 'identity secret');
-  requireBytes(salt, SALT_BYTES, 'salt');
-  requireBytes(iv, IV_BYTES, 'iv');
+export async function _createBackupWithRandomness(secret, password, userId, { salt, iv, iterations }) {
+  requireBytes(secret, IDENTITY_SECRET_BYTES, "identity secret");
+  requireBytes(salt, SALT_BYTES, "salt");
+  requireBytes(iv, IV_BYTES, "iv");
   requireId(userId);
-  if (
-    !Number.isSafeInteger(iterations) ||
-    iterations < MIN_ITERATIONS ||
-    iterations > MAX_ITERATIONS
-  ) {
+  if (!Number.isSafeInteger(iterations) || iterations < MIN_ITERATIONS || iterations > MAX_ITERATIONS) {
     throw new RangeError(`iterations must be in [${MIN_ITERATIONS}, ${MAX_ITERATIONS}]`);
   }
   const key = await pbkdf2Sha256(passwordBytes(password), salt, iterations);
@@ -127,12 +118,7 @@ export async function _createBackupWithRandomness(
  * @param {{iterations?: number}} [options]
  * @returns {Promise<BackupBlob>}
  */
-export async function createBackup(
-  secret,
-  password,
-  userId,
-  { iterations = DEFAULT_ITERATIONS } = {},
-) {
+export async function createBackup(secret, password, userId, { iterations = DEFAULT_ITERATIONS } = {}) {
   const randomness = { salt: randomBytes(SALT_BYTES), iv: randomBytes(IV_BYTES), iterations };
   return _createBackupWithRandomness(secret, password, userId, randomness);
 }
@@ -154,7 +140,7 @@ export async function _decryptBackupSecret(blob, password, userId) {
   const key = await pbkdf2Sha256(pw, salt, iterations);
   const secret = await aesGcmDecrypt(key, iv, ct, _backupAd(userId, iterations, salt));
   key.fill(0);
-  if (secret === null) throw new WrongPasswordError('backup: wrong password');
+  if (secret === null) throw new WrongPasswordError("backup: wrong password");
   return secret;
 }
 

@@ -5,9 +5,9 @@
  * @module base64url
  */
 
-import { MalformedError } from './errors.js';
+import { MalformedError } from "./errors.js";
 
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 const VALUES = new Map([...ALPHABET].map((ch, i) => [ch, i]));
 
 /**
@@ -16,13 +16,12 @@ const VALUES = new Map([...ALPHABET].map((ch, i) => [ch, i]));
  * @returns {string}
  */
 export function b64uEncode(bytes) {
-  if (!(bytes instanceof Uint8Array)) throw new TypeError('b64uEncode expects a Uint8Array');
-  let out = '';
+  if (!(bytes instanceof Uint8Array)) throw new TypeError("b64uEncode expects a Uint8Array");
+  let out = "";
   let i = 0;
   for (; i + 3 <= bytes.length; i += 3) {
     const n = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
-    out +=
-      ALPHABET[n >> 18] + ALPHABET[(n >> 12) & 63] + ALPHABET[(n >> 6) & 63] + ALPHABET[n & 63];
+    out += ALPHABET[n >> 18] + ALPHABET[(n >> 12) & 63] + ALPHABET[(n >> 6) & 63] + ALPHABET[n & 63];
   }
   const rest = bytes.length - i;
   if (rest === 1) {
@@ -41,15 +40,15 @@ export function b64uEncode(bytes) {
  * @returns {Uint8Array}
  */
 export function b64uDecode(text) {
-  if (typeof text !== 'string') throw new MalformedError('base64url: not a string');
-  if (text.length % 4 === 1) throw new MalformedError('base64url: impossible length');
+  if (typeof text !== "string") throw new MalformedError("base64url: not a string");
+  if (text.length % 4 === 1) throw new MalformedError("base64url: impossible length");
   const out = new Uint8Array(Math.floor((text.length * 3) / 4));
   let acc = 0;
   let bits = 0;
   let o = 0;
   for (const ch of text) {
     const v = VALUES.get(ch);
-    if (v === undefined) throw new MalformedError('base64url: invalid character');
+    if (v === undefined) throw new MalformedError("base64url: invalid character");
     acc = (acc << 6) | v;
     bits += 6;
     if (bits >= 8) {
@@ -58,7 +57,7 @@ export function b64uDecode(text) {
       acc &= (1 << bits) - 1;
     }
   }
-  if (acc !== 0) throw new MalformedError('base64url: non-canonical trailing bits');
+  if (acc !== 0) throw new MalformedError("base64url: non-canonical trailing bits");
   return out;
 }
 
@@ -86,7 +85,6 @@ export function b64uDecodeAs(text, ErrorClass) {
  */
 export function b64uDecodeExact(text, length, ErrorClass = MalformedError) {
   const bytes = b64uDecodeAs(text, ErrorClass);
-  if (bytes.length !== length)
-    throw new ErrorClass(`expected ${length} bytes, got ${bytes.length}`);
+  if (bytes.length !== length) throw new ErrorClass(`expected ${length} bytes, got ${bytes.length}`);
   return bytes;
 }

@@ -3,7 +3,7 @@
  * @module bytes
  */
 
-import { b64uDecode } from './base64url.js';
+import { b64uDecode } from "./base64url.js";
 
 const subtle = () => globalThis.crypto.subtle;
 
@@ -16,7 +16,7 @@ const PKCS8_PREFIX = {
     0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20,
   ]),
 };
-const USAGES = { Ed25519: ['sign'], X25519: ['deriveBits'] };
+const USAGES = { Ed25519: ["sign"], X25519: ["deriveBits"] };
 
 /**
  * Return `n` cryptographically random bytes.
@@ -78,10 +78,10 @@ export async function importPrivate(alg, raw) {
   requireBytes(raw, 32, `${alg} private key`);
   const der = concatBytes(PKCS8_PREFIX[alg], raw);
   try {
-    const temporary = await subtle().importKey('pkcs8', der, alg, true, USAGES[alg]);
-    const jwk = await subtle().exportKey('jwk', temporary);
+    const temporary = await subtle().importKey("pkcs8", der, alg, true, USAGES[alg]);
+    const jwk = await subtle().exportKey("jwk", temporary);
     const publicKey = b64uDecode(jwk.x);
-    const privateKey = await subtle().importKey('pkcs8', der, alg, false, USAGES[alg]);
+    const privateKey = await subtle().importKey("pkcs8", der, alg, false, USAGES[alg]);
     return { privateKey, publicKey };
   } finally {
     der.fill(0);
@@ -95,7 +95,7 @@ export async function importPrivate(alg, raw) {
  * @returns {Promise<Uint8Array>}
  */
 export async function ed25519Sign(signingKey, data) {
-  return new Uint8Array(await subtle().sign('Ed25519', signingKey, data));
+  return new Uint8Array(await subtle().sign("Ed25519", signingKey, data));
 }
 
 /**
@@ -109,8 +109,8 @@ export async function ed25519Sign(signingKey, data) {
 export async function ed25519Verify(publicKey, signature, data) {
   if (publicKey.length !== 32 || signature.length !== 64) return false;
   try {
-    const key = await subtle().importKey('raw', publicKey, 'Ed25519', false, ['verify']);
-    return await subtle().verify('Ed25519', key, signature, data);
+    const key = await subtle().importKey("raw", publicKey, "Ed25519", false, ["verify"]);
+    return await subtle().verify("Ed25519", key, signature, data);
   } catch {
     return false;
   }
@@ -123,11 +123,9 @@ export async function ed25519Verify(publicKey, signature, data) {
  * @returns {Promise<Uint8Array>}
  */
 export async function x25519(privateKey, peerPublicKey) {
-  const peer = await subtle().importKey('raw', peerPublicKey, 'X25519', false, []);
-  const secret = new Uint8Array(
-    await subtle().deriveBits({ name: 'X25519', public: peer }, privateKey, 256),
-  );
-  if (secret.every((b) => b === 0)) throw new Error('X25519 produced an all-zero secret');
+  const peer = await subtle().importKey("raw", peerPublicKey, "X25519", false, []);
+  const secret = new Uint8Array(await subtle().deriveBits({ name: "X25519", public: peer }, privateKey, 256));
+  if (secret.every((b) => b === 0)) throw new Error("X25519 produced an all-zero secret");
   return secret;
 }
 
@@ -139,10 +137,8 @@ export async function x25519(privateKey, peerPublicKey) {
  * @returns {Promise<Uint8Array>}
  */
 export async function hkdfSha256(ikm, salt, info) {
-  const key = await subtle().importKey('raw', ikm, 'HKDF', false, ['deriveBits']);
-  return new Uint8Array(
-    await subtle().deriveBits({ name: 'HKDF', hash: 'SHA-256', salt, info }, key, 256),
-  );
+  const key = await subtle().importKey("raw", ikm, "HKDF", false, ["deriveBits"]);
+  return new Uint8Array(await subtle().deriveBits({ name: "HKDF", hash: "SHA-256", salt, info }, key, 256));
 }
 
 /**
@@ -152,10 +148,8 @@ export async function hkdfSha256(ikm, salt, info) {
  * @returns {Promise<Uint8Array>}
  */
 export async function hmacSha256(key, data) {
-  const k = await subtle().importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, [
-    'sign',
-  ]);
-  return new Uint8Array(await subtle().sign('HMAC', k, data));
+  const k = await subtle().importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return new Uint8Array(await subtle().sign("HMAC", k, data));
 }
 
 /**
@@ -166,10 +160,8 @@ export async function hmacSha256(key, data) {
  * @returns {Promise<Uint8Array>}
  */
 export async function pbkdf2Sha256(password, salt, iterations) {
-  const key = await subtle().importKey('raw', password, 'PBKDF2', false, ['deriveBits']);
-  return new Uint8Array(
-    await subtle().deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt, iterations }, key, 256),
-  );
+  const key = await subtle().importKey("raw", password, "PBKDF2", false, ["deriveBits"]);
+  return new Uint8Array(await subtle().deriveBits({ name: "PBKDF2", hash: "SHA-256", salt, iterations }, key, 256));
 }
 
 /**
@@ -178,7 +170,7 @@ export async function pbkdf2Sha256(password, salt, iterations) {
  * @returns {Promise<Uint8Array>}
  */
 export async function sha256(data) {
-  return new Uint8Array(await subtle().digest('SHA-256', data));
+  return new Uint8Array(await subtle().digest("SHA-256", data));
 }
 
 /**
@@ -190,10 +182,8 @@ export async function sha256(data) {
  * @returns {Promise<Uint8Array>}
  */
 export async function aesGcmEncrypt(key, iv, plaintext, additionalData) {
-  const k = await subtle().importKey('raw', key, 'AES-GCM', false, ['encrypt']);
-  return new Uint8Array(
-    await subtle().encrypt({ name: 'AES-GCM', iv, additionalData, tagLength: 128 }, k, plaintext),
-  );
+  const k = await subtle().importKey("raw", key, "AES-GCM", false, ["encrypt"]);
+  return new Uint8Array(await subtle().encrypt({ name: "AES-GCM", iv, additionalData, tagLength: 128 }, k, plaintext));
 }
 
 /**
@@ -205,14 +195,10 @@ export async function aesGcmEncrypt(key, iv, plaintext, additionalData) {
  * @returns {Promise<Uint8Array|null>}
  */
 export async function aesGcmDecrypt(key, iv, ciphertext, additionalData) {
-  const k = await subtle().importKey('raw', key, 'AES-GCM', false, ['decrypt']);
+  const k = await subtle().importKey("raw", key, "AES-GCM", false, ["decrypt"]);
   try {
     return new Uint8Array(
-      await subtle().decrypt(
-        { name: 'AES-GCM', iv, additionalData, tagLength: 128 },
-        k,
-        ciphertext,
-      ),
+      await subtle().decrypt({ name: "AES-GCM", iv, additionalData, tagLength: 128 }, k, ciphertext),
     );
   } catch {
     return null;

@@ -10,27 +10,27 @@
 
 /** Domain labels, one per purpose. */
 export const LABELS = Object.freeze({
-  identity: 'keyroom/v1/identity-x25519',
-  fingerprint: 'keyroom/v1/fingerprint',
-  backup: 'keyroom/v1/backup',
-  envelopeSalt: 'keyroom/v1/envelope-salt',
-  envelopeKdf: 'keyroom/v1/envelope-kdf',
-  envelopeAd: 'keyroom/v1/envelope-ad',
-  envelope: 'keyroom/v1/envelope',
-  messageAd: 'keyroom/v1/message-ad',
-  message: 'keyroom/v1/message',
-  membership: 'keyroom/v1/membership',
-  trustRecordKdf: 'keyroom/v1/trust-record-kdf',
-  trustRecordAd: 'keyroom/v1/trust-record-ad',
-  trustRecord: 'keyroom/v1/trust-record',
-  roomState: 'keyroom/v1/room-state',
-  roomStateHash: 'keyroom/v1/room-state-hash',
+  identity: "keyroom/v1/identity-x25519",
+  fingerprint: "keyroom/v1/fingerprint",
+  backup: "keyroom/v1/backup",
+  envelopeSalt: "keyroom/v1/envelope-salt",
+  envelopeKdf: "keyroom/v1/envelope-kdf",
+  envelopeAd: "keyroom/v1/envelope-ad",
+  envelope: "keyroom/v1/envelope",
+  messageAd: "keyroom/v1/message-ad",
+  message: "keyroom/v1/message",
+  membership: "keyroom/v1/membership",
+  trustRecordKdf: "keyroom/v1/trust-record-kdf",
+  trustRecordAd: "keyroom/v1/trust-record-ad",
+  trustRecord: "keyroom/v1/trust-record",
+  roomState: "keyroom/v1/room-state",
+  roomStateHash: "keyroom/v1/room-state-hash",
   // A prefix: each entry type's body is encoded under `keyroom/v1/room-state/<type>`.
-  roomStateBody: 'keyroom/v1/room-state/',
-  keyCommitKdf: 'keyroom/v1/key-commit-kdf',
-  keyCommit: 'keyroom/v1/key-commit',
-  keyProofKdf: 'keyroom/v1/key-proof-kdf',
-  keyProof: 'keyroom/v1/key-proof',
+  roomStateBody: "keyroom/v1/room-state/",
+  keyCommitKdf: "keyroom/v1/key-commit-kdf",
+  keyCommit: "keyroom/v1/key-commit",
+  keyProofKdf: "keyroom/v1/key-proof-kdf",
+  keyProof: "keyroom/v1/key-proof",
 });
 
 /** The only wire format version. */
@@ -44,8 +44,8 @@ const encoder = new TextEncoder();
  * @returns {Uint8Array}
  */
 export function utf8(text) {
-  if (typeof text !== 'string') throw new TypeError('expected a string');
-  if (!text.isWellFormed()) throw new TypeError('string has lone surrogates');
+  if (typeof text !== "string") throw new TypeError("expected a string");
+  if (!text.isWellFormed()) throw new TypeError("string has lone surrogates");
   return encoder.encode(text);
 }
 
@@ -55,7 +55,7 @@ export function utf8(text) {
  * @returns {Uint8Array}
  */
 export function u32(n) {
-  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new RangeError('u32 out of range');
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new RangeError("u32 out of range");
   const out = new Uint8Array(4);
   new DataView(out.buffer).setUint32(0, n, false);
   return out;
@@ -70,9 +70,9 @@ export function u32(n) {
 export function canonical(label, ...fields) {
   const parts = [utf8(label)];
   for (const field of fields) {
-    if (typeof field === 'string') parts.push(utf8(field));
+    if (typeof field === "string") parts.push(utf8(field));
     else if (field instanceof Uint8Array) parts.push(field);
-    else throw new TypeError('canonical fields are strings or Uint8Arrays');
+    else throw new TypeError("canonical fields are strings or Uint8Arrays");
   }
   const total = parts.reduce((sum, p) => sum + 4 + p.length, 0);
   const out = new Uint8Array(total);
@@ -97,7 +97,7 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
  * @returns {value is string}
  */
 export function isValidId(value) {
-  if (typeof value !== 'string' || value.length === 0 || !value.isWellFormed()) return false;
+  if (typeof value !== "string" || value.length === 0 || !value.isWellFormed()) return false;
   return encoder.encode(value).length <= MAX_ID_BYTES;
 }
 
@@ -107,5 +107,5 @@ export function isValidId(value) {
  * @returns {value is string}
  */
 export function isValidMessageId(value) {
-  return typeof value === 'string' && UUID_RE.test(value);
+  return typeof value === "string" && UUID_RE.test(value);
 }

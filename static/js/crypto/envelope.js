@@ -4,7 +4,7 @@
  * @module envelope
  */
 
-import { b64uDecodeExact, b64uEncode } from './base64url.js';
+import { b64uDecodeExact, b64uEncode } from "./base64url.js";
 import {
   aesGcmDecrypt,
   aesGcmEncrypt,
@@ -15,14 +15,14 @@ import {
   randomBytes,
   requireBytes,
   x25519,
-} from './bytes.js';
-import { canonical, isValidId, LABELS, u32, VERSION } from './encoding.js';
-import { BadSignatureError, MalformedError, TamperedError, UnsupportedError } from './errors.js';
-import { requireId } from './identity.js';
-import { parseKeyId, ROOM_KEY_BYTES } from './roomkeys.js';
-import { checkExactKeys, isPlainObject } from './shape.js';
+} from "./bytes.js";
+import { canonical, isValidId, LABELS, u32, VERSION } from "./encoding.js";
+import { BadSignatureError, MalformedError, TamperedError, UnsupportedError } from "./errors.js";
+import { requireId } from "./identity.js";
+import { parseKeyId, ROOM_KEY_BYTES } from "./roomkeys.js";
+import { checkExactKeys, isPlainObject } from "./shape.js";
 
-const ENVELOPE_KEYS = Object.freeze(['v', 'kid', 'eph', 'iv', 'ct', 'sig']);
+const ENVELOPE_KEYS = Object.freeze(["v", "kid", "eph", "iv", "ct", "sig"]);
 
 /**
  * @typedef {{v: 1, kid: string, eph: string, iv: string, ct: string, sig: string}} Envelope
@@ -98,19 +98,19 @@ export function _envelopeKey(shared, eph, recipientDhPublicKey) {
  */
 export async function _sealEnvelopeWithRandomness(roomKey, options) {
   const { roomId, keyId, senderId, recipientId, recipientDhPublicKey, signingKey } = options;
-  requireBytes(roomKey, ROOM_KEY_BYTES, 'room key');
-  requireBytes(recipientDhPublicKey, 32, 'recipient X25519 public key');
-  requireBytes(options.iv, 12, 'iv');
-  requireId(roomId, 'room id');
-  requireId(senderId, 'sender id');
-  requireId(recipientId, 'recipient id');
+  requireBytes(roomKey, ROOM_KEY_BYTES, "room key");
+  requireBytes(recipientDhPublicKey, 32, "recipient X25519 public key");
+  requireBytes(options.iv, 12, "iv");
+  requireId(roomId, "room id");
+  requireId(senderId, "sender id");
+  requireId(recipientId, "recipient id");
   const ctx = { roomId, keyId: parseKeyId(keyId), senderId, recipientId };
-  const eph = await importPrivate('X25519', options.ephemeralSecret);
+  const eph = await importPrivate("X25519", options.ephemeralSecret);
   let shared;
   try {
     shared = await x25519(eph.privateKey, recipientDhPublicKey);
   } catch {
-    throw new MalformedError('envelope: recipient X25519 key is unusable');
+    throw new MalformedError("envelope: recipient X25519 key is unusable");
   }
   const key = await _envelopeKey(shared, eph.publicKey, recipientDhPublicKey);
   const ct = await aesGcmEncrypt(key, options.iv, roomKey, _envelopeAd(ctx));
@@ -147,8 +147,8 @@ export async function sealEnvelope(roomKey, options) {
  *   sig: Uint8Array}}
  */
 export function checkEnvelopeWire(envelope) {
-  if (!isPlainObject(envelope)) throw new TamperedError('envelope: not an object');
-  if (envelope.v !== VERSION) throw new UnsupportedError('envelope: unsupported version');
+  if (!isPlainObject(envelope)) throw new TamperedError("envelope: not an object");
+  if (envelope.v !== VERSION) throw new UnsupportedError("envelope: unsupported version");
   checkExactKeys(envelope, ENVELOPE_KEYS, TamperedError);
   return {
     keyId: /** @type {string} */ (envelope.kid),
@@ -181,27 +181,27 @@ export function checkEnvelopeWire(envelope) {
 export async function openEnvelope(envelope, options) {
   const { roomId, senderId, recipientId, senderSignPublicKey, recipientAgreementKey } = options;
   const { recipientDhPublicKey } = options;
-  requireBytes(senderSignPublicKey, 32, 'sender Ed25519 public key');
-  requireBytes(recipientDhPublicKey, 32, 'recipient X25519 public key');
+  requireBytes(senderSignPublicKey, 32, "sender Ed25519 public key");
+  requireBytes(recipientDhPublicKey, 32, "recipient X25519 public key");
   const wire = checkEnvelopeWire(envelope);
   if (![roomId, senderId, recipientId].every(isValidId)) {
-    throw new TamperedError('envelope: invalid room or user id');
+    throw new TamperedError("envelope: invalid room or user id");
   }
   const ctx = { roomId, keyId: wire.kid, senderId, recipientId };
   const signed = _envelopeSignedBytes(ctx, recipientDhPublicKey, wire.eph, wire.iv, wire.ct);
   if (!(await ed25519Verify(senderSignPublicKey, wire.sig, signed))) {
-    throw new BadSignatureError('envelope: bad signature');
+    throw new BadSignatureError("envelope: bad signature");
   }
   let shared;
   try {
     shared = await x25519(recipientAgreementKey, wire.eph);
   } catch {
-    throw new TamperedError('envelope: unusable ephemeral key');
+    throw new TamperedError("envelope: unusable ephemeral key");
   }
   const key = await _envelopeKey(shared, wire.eph, recipientDhPublicKey);
   const roomKey = await aesGcmDecrypt(key, wire.iv, wire.ct, _envelopeAd(ctx));
   shared.fill(0);
   key.fill(0);
-  if (roomKey === null) throw new TamperedError('envelope: decryption failed');
+  if (roomKey === null) throw new TamperedError("envelope: decryption failed");
   return { keyId: wire.keyId, key: roomKey };
 }

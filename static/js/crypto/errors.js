@@ -7,7 +7,7 @@
 
 export class KeyroomCryptoError extends Error {
   /** @type {string} */
-  static code = 'error';
+  static code = "error";
 
   /** @param {string} message */
   constructor(message) {
@@ -20,42 +20,42 @@ export class KeyroomCryptoError extends Error {
 
 /** An identity or backup object does not have the exact expected shape. */
 export class MalformedError extends KeyroomCryptoError {
-  static code = 'malformed';
+  static code = "malformed";
 }
 
 /** Any format version, KDF or parameter this implementation does not accept. */
 export class UnsupportedError extends KeyroomCryptoError {
-  static code = 'unsupported';
+  static code = "unsupported";
 }
 
 /** A backup's PBKDF2 iteration count is below the 600,000 minimum. */
 export class WeakKdfError extends KeyroomCryptoError {
-  static code = 'weak_kdf';
+  static code = "weak_kdf";
 }
 
 /** A backup failed AES-GCM authentication: wrong password (or a changed user id/ciphertext). */
 export class WrongPasswordError extends KeyroomCryptoError {
-  static code = 'wrong_password';
+  static code = "wrong_password";
 }
 
 /** A signature did not verify against the given (pinned) Ed25519 public key. */
 export class BadSignatureError extends KeyroomCryptoError {
-  static code = 'bad_signature';
+  static code = "bad_signature";
 }
 
 /** A message or envelope is malformed, or failed AES-GCM authentication. */
 export class TamperedError extends KeyroomCryptoError {
-  static code = 'tampered';
+  static code = "tampered";
 }
 
 /** A message names a room key id the reader does not hold. */
 export class NoKeyError extends KeyroomCryptoError {
-  static code = 'no_key';
+  static code = "no_key";
 }
 
 /** A trust record is older than the newest one this device has seen (server rollback). */
 export class RollbackError extends KeyroomCryptoError {
-  static code = 'rollback';
+  static code = "rollback";
 }
 
 /**
@@ -63,7 +63,7 @@ export class RollbackError extends KeyroomCryptoError {
  * or breaks one of its type's rules (docs/PROTOCOL.md §15.5).
  */
 export class BadChainError extends KeyroomCryptoError {
-  static code = 'bad_chain';
+  static code = "bad_chain";
 }
 
 /** Error classes by their `code`. */

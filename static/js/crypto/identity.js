@@ -5,22 +5,15 @@
  * @module identity
  */
 
-import { b64uDecodeExact, b64uEncode } from './base64url.js';
-import {
-  ed25519Sign,
-  ed25519Verify,
-  importPrivate,
-  randomBytes,
-  requireBytes,
-  sha256,
-} from './bytes.js';
-import { canonical, isValidId, LABELS, u32, VERSION } from './encoding.js';
-import { BadSignatureError, MalformedError, UnsupportedError } from './errors.js';
-import { checkExactKeys, isPlainObject } from './shape.js';
+import { b64uDecodeExact, b64uEncode } from "./base64url.js";
+import { ed25519Sign, ed25519Verify, importPrivate, randomBytes, requireBytes, sha256 } from "./bytes.js";
+import { canonical, isValidId, LABELS, u32, VERSION } from "./encoding.js";
+import { BadSignatureError, MalformedError, UnsupportedError } from "./errors.js";
+import { checkExactKeys, isPlainObject } from "./shape.js";
 
 /** Length of the identity secret: Ed25519 seed || X25519 private key. */
 export const IDENTITY_SECRET_BYTES = 64;
-const PUBLIC_IDENTITY_KEYS = Object.freeze(['v', 'user', 'ed25519', 'x25519', 'sig']);
+const PUBLIC_IDENTITY_KEYS = Object.freeze(["v", "user", "ed25519", "x25519", "sig"]);
 
 /**
  * @typedef {{v: 1, user: string, ed25519: string, x25519: string, sig: string}} PublicIdentity
@@ -38,7 +31,7 @@ const PUBLIC_IDENTITY_KEYS = Object.freeze(['v', 'user', 'ed25519', 'x25519', 's
  * @param {unknown} userId
  * @param {string} [what]
  */
-export function requireId(userId, what = 'user id') {
+export function requireId(userId, what = "user id") {
   if (!isValidId(userId)) throw new TypeError(`${what} must be a non-empty string of <= 256 bytes`);
 }
 
@@ -60,10 +53,10 @@ export function _identitySignedBytes(userId, signPublicKey, dhPublicKey) {
  * @returns {Promise<UnlockedIdentity>}
  */
 export async function importIdentitySecret(secret, userId) {
-  requireBytes(secret, IDENTITY_SECRET_BYTES, 'identity secret');
+  requireBytes(secret, IDENTITY_SECRET_BYTES, "identity secret");
   requireId(userId);
-  const ed = await importPrivate('Ed25519', secret.subarray(0, 32));
-  const dh = await importPrivate('X25519', secret.subarray(32, 64));
+  const ed = await importPrivate("Ed25519", secret.subarray(0, 32));
+  const dh = await importPrivate("X25519", secret.subarray(32, 64));
   const signed = _identitySignedBytes(userId, ed.publicKey, dh.publicKey);
   const sig = await ed25519Sign(ed.privateKey, signed);
   return {
@@ -100,17 +93,17 @@ export async function generateIdentity(userId) {
  */
 export async function verifyPublicIdentity(obj, userId) {
   requireId(userId);
-  if (!isPlainObject(obj)) throw new MalformedError('identity: not an object');
-  if (obj.v !== VERSION) throw new UnsupportedError('identity: unsupported version');
+  if (!isPlainObject(obj)) throw new MalformedError("identity: not an object");
+  if (obj.v !== VERSION) throw new UnsupportedError("identity: unsupported version");
   checkExactKeys(obj, PUBLIC_IDENTITY_KEYS, MalformedError);
-  if (!isValidId(obj.user)) throw new MalformedError('identity: bad user id');
+  if (!isValidId(obj.user)) throw new MalformedError("identity: bad user id");
   const signPublicKey = b64uDecodeExact(obj.ed25519, 32);
   const dhPublicKey = b64uDecodeExact(obj.x25519, 32);
   const sig = b64uDecodeExact(obj.sig, 64);
-  if (obj.user !== userId) throw new BadSignatureError('identity: made for another user');
+  if (obj.user !== userId) throw new BadSignatureError("identity: made for another user");
   const signed = _identitySignedBytes(userId, signPublicKey, dhPublicKey);
   if (!(await ed25519Verify(signPublicKey, sig, signed))) {
-    throw new BadSignatureError('identity: bad signature');
+    throw new BadSignatureError("identity: bad signature");
   }
   return { userId, signPublicKey, dhPublicKey };
 }
@@ -123,8 +116,8 @@ export async function verifyPublicIdentity(obj, userId) {
  */
 export async function fingerprint({ userId, signPublicKey, dhPublicKey }) {
   requireId(userId);
-  requireBytes(signPublicKey, 32, 'Ed25519 public key');
-  requireBytes(dhPublicKey, 32, 'X25519 public key');
+  requireBytes(signPublicKey, 32, "Ed25519 public key");
+  requireBytes(dhPublicKey, 32, "X25519 public key");
   return sha256(canonical(LABELS.fingerprint, userId, signPublicKey, dhPublicKey));
 }
 
@@ -135,10 +128,10 @@ export async function fingerprint({ userId, signPublicKey, dhPublicKey }) {
  * @returns {string}
  */
 export function formatSafetyNumber(fp) {
-  requireBytes(fp, 32, 'fingerprint');
-  const hex = Array.from(fp, (b) => b.toString(16).padStart(2, '0')).join('');
-  const digits = (BigInt(`0x${hex}`) % 10n ** 60n).toString().padStart(60, '0');
-  return /** @type {RegExpMatchArray} */ (digits.match(/.{5}/g)).join(' ');
+  requireBytes(fp, 32, "fingerprint");
+  const hex = Array.from(fp, (b) => b.toString(16).padStart(2, "0")).join("");
+  const digits = (BigInt(`0x${hex}`) % 10n ** 60n).toString().padStart(60, "0");
+  return /** @type {RegExpMatchArray} */ (digits.match(/.{5}/g)).join(" ");
 }
 
 /**

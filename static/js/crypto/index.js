@@ -3,9 +3,9 @@
  * @module crypto
  */
 
-export * from './errors.js';
-export { b64uDecode, b64uEncode } from './base64url.js';
-export { canonical, LABELS, u32, utf8, VERSION, isValidId, isValidMessageId } from './encoding.js';
+export * from "./errors.js";
+export { b64uDecode, b64uEncode } from "./base64url.js";
+export { canonical, LABELS, u32, utf8, VERSION, isValidId, isValidMessageId } from "./encoding.js";
 export {
   IDENTITY_SECRET_BYTES,
   importIdentitySecret,
@@ -14,7 +14,7 @@ export {
   fingerprint,
   formatSafetyNumber,
   safetyNumber,
-} from './identity.js';
+} from "./identity.js";
 export {
   BACKUP_KDF,
   MIN_ITERATIONS,
@@ -26,7 +26,7 @@ export {
   unlockBackup,
   rewrapBackup,
   createIdentityWithBackup,
-} from './backup.js';
+} from "./backup.js";
 export {
   PASSWORD_WORDS,
   WORD_SEPARATOR,
@@ -36,10 +36,10 @@ export {
   normalizePassphrase,
   isGeneratedForm,
   unlockCandidates,
-} from './password.js';
-export { ROOM_KEY_BYTES, KEY_ID_BYTES, generateRoomKey, parseKeyId } from './roomkeys.js';
-export { sealEnvelope, checkEnvelopeWire, openEnvelope } from './envelope.js';
-export { signMembership, checkMembershipWire, verifyMembership } from './membership.js';
+} from "./password.js";
+export { ROOM_KEY_BYTES, KEY_ID_BYTES, generateRoomKey, parseKeyId } from "./roomkeys.js";
+export { sealEnvelope, checkEnvelopeWire, openEnvelope } from "./envelope.js";
+export { signMembership, checkMembershipWire, verifyMembership } from "./membership.js";
 export {
   encodePayload,
   decodePayload,
@@ -47,7 +47,7 @@ export {
   checkMessageWire,
   decryptMessageBytes,
   decryptMessage,
-} from './message.js';
+} from "./message.js";
 export {
   MAX_TRUST_STATE_BYTES,
   MAX_TRUST_VERSION,
@@ -55,7 +55,7 @@ export {
   sealTrustRecord,
   checkTrustRecordWire,
   openTrustRecord,
-} from './trustrecord.js';
+} from "./trustrecord.js";
 export {
   ENTRY_TYPES,
   MAX_GENESIS_MEMBERS,
@@ -69,4 +69,4 @@ export {
   keyProof,
   copyChainState,
   verifyChain,
-} from './roomstate.js';
+} from "./roomstate.js";

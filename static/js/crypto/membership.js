@@ -6,15 +6,15 @@
  * @module membership
  */
 
-import { b64uDecodeExact, b64uEncode } from './base64url.js';
-import { ed25519Sign, ed25519Verify, requireBytes } from './bytes.js';
-import { canonical, isValidId, LABELS, u32, VERSION } from './encoding.js';
-import { BadSignatureError, TamperedError, UnsupportedError } from './errors.js';
-import { requireId } from './identity.js';
-import { parseKeyId } from './roomkeys.js';
-import { checkExactKeys, isPlainObject } from './shape.js';
+import { b64uDecodeExact, b64uEncode } from "./base64url.js";
+import { ed25519Sign, ed25519Verify, requireBytes } from "./bytes.js";
+import { canonical, isValidId, LABELS, u32, VERSION } from "./encoding.js";
+import { BadSignatureError, TamperedError, UnsupportedError } from "./errors.js";
+import { requireId } from "./identity.js";
+import { parseKeyId } from "./roomkeys.js";
+import { checkExactKeys, isPlainObject } from "./shape.js";
 
-const MEMBERSHIP_KEYS = Object.freeze(['v', 'kid', 'sig']);
+const MEMBERSHIP_KEYS = Object.freeze(["v", "kid", "sig"]);
 
 /**
  * @typedef {{v: 1, kid: string, sig: string}} MembershipWire
@@ -49,9 +49,9 @@ export function _membershipSignedBytes({ roomId, keyId, attesterId, memberId }) 
  * @returns {Promise<MembershipWire>}
  */
 export async function signMembership({ roomId, keyId, attesterId, memberId, signingKey }) {
-  requireId(roomId, 'room id');
-  requireId(attesterId, 'attester id');
-  requireId(memberId, 'member id');
+  requireId(roomId, "room id");
+  requireId(attesterId, "attester id");
+  requireId(memberId, "member id");
   const ctx = { roomId, keyId: parseKeyId(keyId), attesterId, memberId };
   const sig = await ed25519Sign(signingKey, _membershipSignedBytes(ctx));
   return { v: VERSION, kid: keyId, sig: b64uEncode(sig) };
@@ -64,8 +64,8 @@ export async function signMembership({ roomId, keyId, attesterId, memberId, sign
  * @returns {{keyId: string, kid: Uint8Array, sig: Uint8Array}}
  */
 export function checkMembershipWire(wire) {
-  if (!isPlainObject(wire)) throw new TamperedError('membership: not an object');
-  if (wire.v !== VERSION) throw new UnsupportedError('membership: unsupported version');
+  if (!isPlainObject(wire)) throw new TamperedError("membership: not an object");
+  if (wire.v !== VERSION) throw new UnsupportedError("membership: unsupported version");
   checkExactKeys(wire, MEMBERSHIP_KEYS, TamperedError);
   return {
     keyId: /** @type {string} */ (wire.kid),
@@ -92,14 +92,14 @@ export function checkMembershipWire(wire) {
  */
 export async function verifyMembership(wire, options) {
   const { roomId, attesterId, memberId, attesterSignPublicKey } = options;
-  requireBytes(attesterSignPublicKey, 32, 'attester Ed25519 public key');
+  requireBytes(attesterSignPublicKey, 32, "attester Ed25519 public key");
   const parsed = checkMembershipWire(wire);
   if (![roomId, attesterId, memberId].every(isValidId)) {
-    throw new TamperedError('membership: invalid room or user id');
+    throw new TamperedError("membership: invalid room or user id");
   }
   const signed = _membershipSignedBytes({ roomId, keyId: parsed.kid, attesterId, memberId });
   if (!(await ed25519Verify(attesterSignPublicKey, parsed.sig, signed))) {
-    throw new BadSignatureError('membership: bad signature');
+    throw new BadSignatureError("membership: bad signature");
   }
   return { keyId: parsed.keyId };
 }

@@ -4,22 +4,15 @@
  * @module message
  */
 
-import { b64uDecodeAs, b64uDecodeExact, b64uEncode } from './base64url.js';
-import {
-  aesGcmDecrypt,
-  aesGcmEncrypt,
-  ed25519Sign,
-  ed25519Verify,
-  randomBytes,
-  requireBytes,
-} from './bytes.js';
-import { canonical, isValidId, isValidMessageId, LABELS, u32, utf8, VERSION } from './encoding.js';
-import { BadSignatureError, NoKeyError, TamperedError, UnsupportedError } from './errors.js';
-import { requireId } from './identity.js';
-import { parseKeyId, ROOM_KEY_BYTES } from './roomkeys.js';
-import { checkExactKeys, isPlainObject } from './shape.js';
+import { b64uDecodeAs, b64uDecodeExact, b64uEncode } from "./base64url.js";
+import { aesGcmDecrypt, aesGcmEncrypt, ed25519Sign, ed25519Verify, randomBytes, requireBytes } from "./bytes.js";
+import { canonical, isValidId, isValidMessageId, LABELS, u32, utf8, VERSION } from "./encoding.js";
+import { BadSignatureError, NoKeyError, TamperedError, UnsupportedError } from "./errors.js";
+import { requireId } from "./identity.js";
+import { parseKeyId, ROOM_KEY_BYTES } from "./roomkeys.js";
+import { checkExactKeys, isPlainObject } from "./shape.js";
 
-const MESSAGE_KEYS = Object.freeze(['v', 'kid', 'iv', 'ct', 'sig']);
+const MESSAGE_KEYS = Object.freeze(["v", "kid", "iv", "ct", "sig"]);
 const TAG_BYTES = 16;
 
 /**
@@ -59,7 +52,7 @@ export function _messageSignedBytes({ roomId, keyId, senderId, messageId }, iv, 
  * @returns {Uint8Array}
  */
 export function encodePayload(payload) {
-  if (!isPlainObject(payload)) throw new TypeError('payload must be a plain object');
+  if (!isPlainObject(payload)) throw new TypeError("payload must be a plain object");
   return utf8(JSON.stringify(payload));
 }
 
@@ -71,11 +64,11 @@ export function encodePayload(payload) {
 export function decodePayload(bytes) {
   let payload;
   try {
-    payload = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes));
+    payload = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes));
   } catch {
-    throw new TamperedError('message: payload is not UTF-8 JSON');
+    throw new TamperedError("message: payload is not UTF-8 JSON");
   }
-  if (!isPlainObject(payload)) throw new TamperedError('message: payload is not an object');
+  if (!isPlainObject(payload)) throw new TamperedError("message: payload is not an object");
   return payload;
 }
 
@@ -97,12 +90,12 @@ export function decodePayload(bytes) {
  */
 export async function _encryptMessageWithRandomness(plaintext, options) {
   const { roomId, keyId, roomKey, senderId, messageId, signingKey, iv } = options;
-  if (!(plaintext instanceof Uint8Array)) throw new TypeError('plaintext must be a Uint8Array');
-  requireBytes(roomKey, ROOM_KEY_BYTES, 'room key');
-  requireBytes(iv, 12, 'iv');
-  requireId(roomId, 'room id');
-  requireId(senderId, 'sender id');
-  if (!isValidMessageId(messageId)) throw new TypeError('message id must be a lowercase UUID');
+  if (!(plaintext instanceof Uint8Array)) throw new TypeError("plaintext must be a Uint8Array");
+  requireBytes(roomKey, ROOM_KEY_BYTES, "room key");
+  requireBytes(iv, 12, "iv");
+  requireId(roomId, "room id");
+  requireId(senderId, "sender id");
+  if (!isValidMessageId(messageId)) throw new TypeError("message id must be a lowercase UUID");
   const ctx = { roomId, keyId: parseKeyId(keyId), senderId, messageId };
   const ct = await aesGcmEncrypt(roomKey, iv, plaintext, _messageAd(ctx));
   const sig = await ed25519Sign(signingKey, _messageSignedBytes(ctx, iv, ct));
@@ -126,11 +119,11 @@ export async function encryptMessage(payload, options) {
  * @returns {{keyId: string, kid: Uint8Array, iv: Uint8Array, ct: Uint8Array, sig: Uint8Array}}
  */
 export function checkMessageWire(wire) {
-  if (!isPlainObject(wire)) throw new TamperedError('message: not an object');
-  if (wire.v !== VERSION) throw new UnsupportedError('message: unsupported version');
+  if (!isPlainObject(wire)) throw new TamperedError("message: not an object");
+  if (wire.v !== VERSION) throw new UnsupportedError("message: unsupported version");
   checkExactKeys(wire, MESSAGE_KEYS, TamperedError);
   const ct = b64uDecodeAs(wire.ct, TamperedError);
-  if (ct.length < TAG_BYTES) throw new TamperedError('message: ciphertext too short');
+  if (ct.length < TAG_BYTES) throw new TamperedError("message: ciphertext too short");
   return {
     keyId: /** @type {string} */ (wire.kid),
     kid: parseKeyId(wire.kid, TamperedError),
@@ -159,21 +152,21 @@ export function checkMessageWire(wire) {
  */
 export async function decryptMessageBytes(wire, options) {
   const { roomId, senderId, messageId, senderSignPublicKey, keys } = options;
-  requireBytes(senderSignPublicKey, 32, 'sender Ed25519 public key');
+  requireBytes(senderSignPublicKey, 32, "sender Ed25519 public key");
   const parsed = checkMessageWire(wire);
   if (!isValidId(roomId) || !isValidId(senderId) || !isValidMessageId(messageId)) {
-    throw new TamperedError('message: invalid room, sender or message id');
+    throw new TamperedError("message: invalid room, sender or message id");
   }
   const ctx = { roomId, keyId: parsed.kid, senderId, messageId };
   const signed = _messageSignedBytes(ctx, parsed.iv, parsed.ct);
   if (!(await ed25519Verify(senderSignPublicKey, parsed.sig, signed))) {
-    throw new BadSignatureError('message: bad signature');
+    throw new BadSignatureError("message: bad signature");
   }
-  const roomKey = typeof keys === 'function' ? await keys(parsed.keyId) : keys.get(parsed.keyId);
-  if (roomKey === undefined || roomKey === null) throw new NoKeyError('message: unknown key id');
-  requireBytes(roomKey, ROOM_KEY_BYTES, 'room key');
+  const roomKey = typeof keys === "function" ? await keys(parsed.keyId) : keys.get(parsed.keyId);
+  if (roomKey === undefined || roomKey === null) throw new NoKeyError("message: unknown key id");
+  requireBytes(roomKey, ROOM_KEY_BYTES, "room key");
   const plaintext = await aesGcmDecrypt(roomKey, parsed.iv, parsed.ct, _messageAd(ctx));
-  if (plaintext === null) throw new TamperedError('message: decryption failed');
+  if (plaintext === null) throw new TamperedError("message: decryption failed");
   return plaintext;
 }
 

@@ -7,10 +7,10 @@
  * @module password
  */
 
-import { MalformedError } from './errors.js';
+import { MalformedError } from "./errors.js";
 
 export const PASSWORD_WORDS = 10;
-export const WORD_SEPARATOR = ' ';
+export const WORD_SEPARATOR = " ";
 /** Least entropy a generated password must carry. */
 export const MIN_PASSWORD_BITS = 128;
 /** Size of the EFF large wordlist. */
@@ -24,10 +24,10 @@ const WORD_RE = /^[a-z]+(?:-[a-z]+)*$/;
  * @returns {string[]}
  */
 export function parseWordlist(text) {
-  if (typeof text !== 'string') throw new MalformedError('wordlist: not text');
-  const words = text.endsWith('\n') ? text.slice(0, -1).split('\n') : text.split('\n');
-  if (!words.every((w) => WORD_RE.test(w))) throw new MalformedError('wordlist: bad word');
-  if (new Set(words).size !== words.length) throw new MalformedError('wordlist: duplicate words');
+  if (typeof text !== "string") throw new MalformedError("wordlist: not text");
+  const words = text.endsWith("\n") ? text.slice(0, -1).split("\n") : text.split("\n");
+  if (!words.every((w) => WORD_RE.test(w))) throw new MalformedError("wordlist: bad word");
+  if (new Set(words).size !== words.length) throw new MalformedError("wordlist: duplicate words");
   if (words.length !== EFF_LARGE_WORDLIST_SIZE) {
     throw new MalformedError(`wordlist: expected ${EFF_LARGE_WORDLIST_SIZE} words`);
   }
@@ -45,7 +45,7 @@ export function _uniformIndex(n, nextU32) {
   const limit = 2 ** 32 - (2 ** 32 % n);
   for (;;) {
     const x = nextU32();
-    if (!Number.isInteger(x) || x < 0 || x >= 2 ** 32) throw new RangeError('not a u32');
+    if (!Number.isInteger(x) || x < 0 || x >= 2 ** 32) throw new RangeError("not a u32");
     if (x < limit) return x % n;
   }
 }
@@ -59,10 +59,10 @@ export function _uniformIndex(n, nextU32) {
  * @returns {string}
  */
 export function _generatePasswordWithRandomness(words, nextU32, count = PASSWORD_WORDS) {
-  if (!Array.isArray(words) || words.some((w) => typeof w !== 'string' || !WORD_RE.test(w))) {
-    throw new TypeError('words must be an array of lowercase words');
+  if (!Array.isArray(words) || words.some((w) => typeof w !== "string" || !WORD_RE.test(w))) {
+    throw new TypeError("words must be an array of lowercase words");
   }
-  if (new Set(words).size !== words.length) throw new TypeError('words must be distinct');
+  if (new Set(words).size !== words.length) throw new TypeError("words must be distinct");
   if (!Number.isInteger(count) || count * Math.log2(words.length) < MIN_PASSWORD_BITS) {
     throw new RangeError(`a password needs at least ${MIN_PASSWORD_BITS} bits`);
   }
@@ -85,8 +85,7 @@ export function generatePassword(words, count = PASSWORD_WORDS) {
 
 // Every white space character of Unicode (White_Space=yes) and the zero width no-break space,
 // spelled out so that JS and Python (e2e/crypto/password.py) agree on the same set.
-const WHITE_SPACE_RUN =
-  /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+/gu;
+const WHITE_SPACE_RUN = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+/gu;
 
 /**
  * Return the normal form of a generated passphrase as someone may have typed it: NFKC, ASCII
@@ -96,11 +95,11 @@ const WHITE_SPACE_RUN =
  * @returns {string}
  */
 export function normalizePassphrase(text) {
-  if (typeof text !== 'string') throw new TypeError('passphrase must be a string');
+  if (typeof text !== "string") throw new TypeError("passphrase must be a string");
   return text
-    .normalize('NFKC')
+    .normalize("NFKC")
     .replace(/[A-Z]+/g, (upper) => upper.toLowerCase())
-    .replace(WHITE_SPACE_RUN, ' ')
+    .replace(WHITE_SPACE_RUN, " ")
     .trim();
 }
 
@@ -113,7 +112,7 @@ export function normalizePassphrase(text) {
  */
 export function isGeneratedForm(text, words) {
   const known = words instanceof Set ? words : new Set(words);
-  return text !== '' && normalizePassphrase(text) === text && text.split(WORD_SEPARATOR).every((w) => known.has(w));
+  return text !== "" && normalizePassphrase(text) === text && text.split(WORD_SEPARATOR).every((w) => known.has(w));
 }
 
 /**

@@ -4,8 +4,8 @@
  * @module roomkeys
  */
 
-import { b64uDecodeExact, b64uEncode } from './base64url.js';
-import { randomBytes } from './bytes.js';
+import { b64uDecodeExact, b64uEncode } from "./base64url.js";
+import { randomBytes } from "./bytes.js";
 
 export const ROOM_KEY_BYTES = 32;
 export const KEY_ID_BYTES = 16;

@@ -7,20 +7,15 @@
  * @module roomstate
  */
 
-import { bytesEqual, ed25519Verify, requireBytes } from './bytes.js';
-import { VERSION } from './encoding.js';
-import {
-  BadChainError,
-  BadSignatureError,
-  KeyroomCryptoError,
-  TamperedError,
-} from './errors.js';
-import { requireId, verifyPublicIdentity } from './identity.js';
-import { ROOM_KEY_BYTES } from './roomkeys.js';
-import { keyProof } from './roomstate_keys.js';
-import { _hashOf, _signedBytesOf, checkEntryWire, memberIdent } from './roomstate_wire.js';
+import { bytesEqual, ed25519Verify, requireBytes } from "./bytes.js";
+import { VERSION } from "./encoding.js";
+import { BadChainError, BadSignatureError, KeyroomCryptoError, TamperedError } from "./errors.js";
+import { requireId, verifyPublicIdentity } from "./identity.js";
+import { ROOM_KEY_BYTES } from "./roomkeys.js";
+import { keyProof } from "./roomstate_keys.js";
+import { _hashOf, _signedBytesOf, checkEntryWire, memberIdent } from "./roomstate_wire.js";
 
-export { keyCommitment, keyProof } from './roomstate_keys.js';
+export { keyCommitment, keyProof } from "./roomstate_keys.js";
 export {
   ENTRY_TYPES,
   MAX_GENESIS_MEMBERS,
@@ -29,7 +24,7 @@ export {
   entrySignedBytes,
   memberIdent,
   signEntry,
-} from './roomstate_wire.js';
+} from "./roomstate_wire.js";
 
 /**
  * @typedef {import('./roomstate_wire.js').Ident} Ident
@@ -99,9 +94,7 @@ export function copyChainState(state) {
     joined: new Map(state.joined),
     epoch: state.epoch,
     currentKeyId: state.currentKeyId,
-    keys: new Map(
-      [...state.keys].map(([kid, r]) => [kid, { ...r, commit: Uint8Array.from(r.commit) }]),
-    ),
+    keys: new Map([...state.keys].map(([kid, r]) => [kid, { ...r, commit: Uint8Array.from(r.commit) }])),
     shareHistory: state.shareHistory,
     starter: state.starter,
     length: state.length,
@@ -182,10 +175,10 @@ async function applyEntry(state, wire, roomId, keys, checked) {
     throw badChain(`entry ${e.index} claims a time too far before the entry before it`);
   }
   // 3. genesis at index 0 and only there
-  if ((type === 'genesis') !== (e.index === 0)) throw badChain('a genesis is the first entry');
+  if ((type === "genesis") !== (e.index === 0)) throw badChain("a genesis is the first entry");
   // 4. the author is a member with an identity, and signed with its recorded key
   let authorIdent;
-  if (type === 'genesis') {
+  if (type === "genesis") {
     // checkEntryWire made sure the author is listed.
     authorIdent = body.members.find((m) => m.user === author).ident;
   } else {
@@ -199,15 +192,15 @@ async function applyEntry(state, wire, roomId, keys, checked) {
   // 5. signature
   const signed = _signedBytesOf(roomId, e);
   if (!(await ed25519Verify(e.signer, e.sig, signed))) {
-    throw new BadSignatureError('room state: bad entry signature');
+    throw new BadSignatureError("room state: bad entry signature");
   }
   // 6. the type's rules
-  if (type === 'genesis') await verifyIdents(state, body.members, checked);
-  else if (type === 'member_added' || type === 'identity') {
+  if (type === "genesis") await verifyIdents(state, body.members, checked);
+  else if (type === "member_added" || type === "identity") {
     await verifyIdents(state, [body], checked);
   }
   switch (type) {
-    case 'genesis':
+    case "genesis":
       for (const m of body.members) {
         setMember(state, m.user, m.ident);
         state.joined.set(m.user, 1);
@@ -219,18 +212,18 @@ async function applyEntry(state, wire, roomId, keys, checked) {
       state.starter = author;
       state.startedTs = e.ts;
       break;
-    case 'member_added':
+    case "member_added":
       if (state.members.has(body.user)) throw badChain(`${body.user} is already a member`);
       setMember(state, body.user, body.ident);
       state.joined.set(body.user, state.epoch);
       break;
-    case 'member_removed':
+    case "member_removed":
       if (!state.members.has(body.user)) throw badChain(`${body.user} is not a member`);
       state.members.delete(body.user);
       break;
-    case 'key': {
+    case "key": {
       if (body.epoch !== state.epoch + 1) throw badChain(`key epoch ${body.epoch} out of order`);
-      if (state.keys.has(body.keyId)) throw badChain('key id already used in this chain');
+      if (state.keys.has(body.keyId)) throw badChain("key id already used in this chain");
       const previousKey = keys.get(/** @type {string} */ (state.currentKeyId));
       const proven = previousKey !== undefined;
       if (proven) {
@@ -243,7 +236,7 @@ async function applyEntry(state, wire, roomId, keys, checked) {
           commit: body.commit,
           author,
         });
-        if (!bytesEqual(expected, body.proof)) throw badChain('key proof does not match');
+        if (!bytesEqual(expected, body.proof)) throw badChain("key proof does not match");
       }
       state.keys.set(body.keyId, {
         epoch: body.epoch,
@@ -256,14 +249,14 @@ async function applyEntry(state, wire, roomId, keys, checked) {
       state.currentKeyId = body.keyId;
       break;
     }
-    case 'policy':
+    case "policy":
       state.shareHistory = body.shareHistory;
       break;
-    case 'identity': {
-      if (body.user === author) throw badChain('a member cannot accept their own identity');
+    case "identity": {
+      if (body.user === author) throw badChain("a member cannot accept their own identity");
       if (!state.members.has(body.user)) throw badChain(`${body.user} is not a member`);
       const current = /** @type {Ident|null} */ (state.members.get(body.user));
-      if (sameIdent(current, body.ident)) throw badChain('the identity is unchanged');
+      if (sameIdent(current, body.ident)) throw badChain("the identity is unchanged");
       setMember(state, body.user, body.ident);
       break;
     }
@@ -291,10 +284,10 @@ async function applyEntry(state, wire, roomId, keys, checked) {
  * @returns {Promise<ChainState>}
  */
 export async function verifyChain(entries, { roomId, keys = new Map(), state = null }) {
-  requireId(roomId, 'room id');
-  if (!(keys instanceof Map)) throw new TypeError('keys must be a Map');
-  for (const key of keys.values()) requireBytes(key, ROOM_KEY_BYTES, 'room key');
-  if (!Array.isArray(entries)) throw tampered('entries are not a list');
+  requireId(roomId, "room id");
+  if (!(keys instanceof Map)) throw new TypeError("keys must be a Map");
+  for (const key of keys.values()) requireBytes(key, ROOM_KEY_BYTES, "room key");
+  if (!Array.isArray(entries)) throw tampered("entries are not a list");
   const current = state === null ? emptyChainState() : copyChainState(state);
   const checked = new Set();
   for (const wire of entries) await applyEntry(current, wire, roomId, keys, checked);

@@ -4,10 +4,10 @@
  * @module roomstate_keys
  */
 
-import { hkdfSha256, hmacSha256, requireBytes } from './bytes.js';
-import { canonical, LABELS, u32, VERSION } from './encoding.js';
-import { requireId } from './identity.js';
-import { parseKeyId, ROOM_KEY_BYTES } from './roomkeys.js';
+import { hkdfSha256, hmacSha256, requireBytes } from "./bytes.js";
+import { canonical, LABELS, u32, VERSION } from "./encoding.js";
+import { requireId } from "./identity.js";
+import { parseKeyId, ROOM_KEY_BYTES } from "./roomkeys.js";
 
 const ZERO_SALT = new Uint8Array(32);
 
@@ -17,8 +17,8 @@ const ZERO_SALT = new Uint8Array(32);
  * @returns {Promise<Uint8Array>}
  */
 export async function keyCommitment({ roomId, keyId, key }) {
-  requireId(roomId, 'room id');
-  requireBytes(key, ROOM_KEY_BYTES, 'room key');
+  requireId(roomId, "room id");
+  requireBytes(key, ROOM_KEY_BYTES, "room key");
   const kid = parseKeyId(keyId);
   const info = canonical(LABELS.keyCommitKdf, u32(VERSION), roomId, kid);
   const commitKey = await hkdfSha256(key, ZERO_SALT, info);
@@ -45,33 +45,16 @@ export async function keyCommitment({ roomId, keyId, key }) {
  * @param {KeyProofOptions} options
  * @returns {Promise<Uint8Array>}
  */
-export async function keyProof({
-  roomId,
-  epoch,
-  previousKeyId,
-  previousKey,
-  keyId,
-  commit,
-  author,
-}) {
-  requireId(roomId, 'room id');
-  requireId(author, 'author id');
-  requireBytes(previousKey, ROOM_KEY_BYTES, 'previous room key');
-  requireBytes(commit, 32, 'commit');
+export async function keyProof({ roomId, epoch, previousKeyId, previousKey, keyId, commit, author }) {
+  requireId(roomId, "room id");
+  requireId(author, "author id");
+  requireBytes(previousKey, ROOM_KEY_BYTES, "previous room key");
+  requireBytes(commit, 32, "commit");
   const previousKid = parseKeyId(previousKeyId);
   const kid = parseKeyId(keyId);
   const info = canonical(LABELS.keyProofKdf, u32(VERSION), roomId, previousKid);
   const proofKey = await hkdfSha256(previousKey, ZERO_SALT, info);
-  const data = canonical(
-    LABELS.keyProof,
-    u32(VERSION),
-    roomId,
-    u32(epoch),
-    previousKid,
-    kid,
-    commit,
-    author,
-  );
+  const data = canonical(LABELS.keyProof, u32(VERSION), roomId, u32(epoch), previousKid, kid, commit, author);
   try {
     return await hmacSha256(proofKey, data);
   } finally {

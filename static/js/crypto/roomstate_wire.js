@@ -6,44 +6,27 @@
  * @module roomstate_wire
  */
 
-import { b64uDecodeExact, b64uEncode } from './base64url.js';
-import { ed25519Sign, requireBytes, sha256 } from './bytes.js';
-import { canonical, isValidId, LABELS, u32, utf8, VERSION } from './encoding.js';
-import { KeyroomCryptoError, TamperedError, UnsupportedError } from './errors.js';
-import { requireId } from './identity.js';
-import { parseKeyId } from './roomkeys.js';
-import { checkExactKeys, isPlainObject } from './shape.js';
+import { b64uDecodeExact, b64uEncode } from "./base64url.js";
+import { ed25519Sign, requireBytes, sha256 } from "./bytes.js";
+import { canonical, isValidId, LABELS, u32, utf8, VERSION } from "./encoding.js";
+import { KeyroomCryptoError, TamperedError, UnsupportedError } from "./errors.js";
+import { requireId } from "./identity.js";
+import { parseKeyId } from "./roomkeys.js";
+import { checkExactKeys, isPlainObject } from "./shape.js";
 
 /** The entry types of format version 1. */
-export const ENTRY_TYPES = Object.freeze([
-  'genesis',
-  'member_added',
-  'member_removed',
-  'key',
-  'policy',
-  'identity',
-]);
+export const ENTRY_TYPES = Object.freeze(["genesis", "member_added", "member_removed", "key", "policy", "identity"]);
 /** Most members a genesis may list. */
 export const MAX_GENESIS_MEMBERS = 10000;
 
-const ENTRY_KEYS = Object.freeze([
-  'v',
-  'index',
-  'prev',
-  'type',
-  'author',
-  'ts',
-  'signer',
-  'body',
-  'sig',
-]);
-const MEMBER_KEYS = Object.freeze(['user', 'ed25519', 'x25519', 'sig']);
+const ENTRY_KEYS = Object.freeze(["v", "index", "prev", "type", "author", "ts", "signer", "body", "sig"]);
+const MEMBER_KEYS = Object.freeze(["user", "ed25519", "x25519", "sig"]);
 const BODY_KEYS = Object.freeze({
-  genesis: Object.freeze(['key_id', 'commit', 'share_history', 'members']),
+  genesis: Object.freeze(["key_id", "commit", "share_history", "members"]),
   member_added: MEMBER_KEYS,
-  member_removed: Object.freeze(['user']),
-  key: Object.freeze(['epoch', 'key_id', 'commit', 'proof']),
-  policy: Object.freeze(['share_history']),
+  member_removed: Object.freeze(["user"]),
+  key: Object.freeze(["epoch", "key_id", "commit", "proof"]),
+  policy: Object.freeze(["share_history"]),
   identity: MEMBER_KEYS,
 });
 const EMPTY = new Uint8Array(0);
@@ -79,8 +62,8 @@ const tampered = (what) => new TamperedError(`room state: ${what}`);
  */
 function parseIdent(obj, required) {
   const { ed25519, x25519, sig } = obj;
-  if (ed25519 === '' && x25519 === '' && sig === '') {
-    if (required) throw tampered('an identity entry needs an identity');
+  if (ed25519 === "" && x25519 === "" && sig === "") {
+    if (required) throw tampered("an identity entry needs an identity");
     return null;
   }
   const signPublicKey = b64uDecodeExact(ed25519, 32, TamperedError);
@@ -102,9 +85,9 @@ function parseIdent(obj, required) {
  * @returns {MemberRef}
  */
 function parseMember(obj, required) {
-  if (!isPlainObject(obj)) throw tampered('a member is not an object');
+  if (!isPlainObject(obj)) throw tampered("a member is not an object");
   checkExactKeys(obj, MEMBER_KEYS, TamperedError);
-  if (!isValidId(obj.user)) throw tampered('invalid user id');
+  if (!isValidId(obj.user)) throw tampered("invalid user id");
   return { user: obj.user, ident: parseIdent(obj, required) };
 }
 
@@ -140,13 +123,13 @@ function u64(n) {
  * @param {string} author a genesis must list its author (§15.1)
  */
 function parseBody(type, body, author) {
-  if (!isPlainObject(body)) throw tampered('body is not an object');
+  if (!isPlainObject(body)) throw tampered("body is not an object");
   checkExactKeys(body, BODY_KEYS[type], TamperedError);
   switch (type) {
-    case 'genesis': {
+    case "genesis": {
       const kid = parseKeyId(body.key_id, TamperedError);
       const commit = b64uDecodeExact(body.commit, 32, TamperedError);
-      if (typeof body.share_history !== 'boolean') throw tampered('share_history not a boolean');
+      if (typeof body.share_history !== "boolean") throw tampered("share_history not a boolean");
       const list = body.members;
       if (!Array.isArray(list) || list.length < 1 || list.length > MAX_GENESIS_MEMBERS) {
         throw tampered(`members is not a list of 1 to ${MAX_GENESIS_MEMBERS}`);
@@ -155,21 +138,21 @@ function parseBody(type, body, author) {
       let previous = null;
       for (const m of members) {
         const bytes = utf8(m.user);
-        if (previous && !bytesBefore(previous, bytes)) throw tampered('members not sorted');
+        if (previous && !bytesBefore(previous, bytes)) throw tampered("members not sorted");
         previous = bytes;
       }
-      if (!members.some((m) => m.user === author)) throw tampered('the author is not a member');
+      if (!members.some((m) => m.user === author)) throw tampered("the author is not a member");
       return { keyId: body.key_id, kid, commit, shareHistory: body.share_history, members };
     }
-    case 'member_added':
+    case "member_added":
       return parseMember(body, false);
-    case 'identity':
+    case "identity":
       return parseMember(body, true);
-    case 'member_removed':
-      if (!isValidId(body.user)) throw tampered('invalid user id');
+    case "member_removed":
+      if (!isValidId(body.user)) throw tampered("invalid user id");
       return { user: body.user };
-    case 'key':
-      if (!isU32(body.epoch)) throw tampered('epoch is not a u32 integer');
+    case "key":
+      if (!isU32(body.epoch)) throw tampered("epoch is not a u32 integer");
       return {
         epoch: body.epoch,
         keyId: body.key_id,
@@ -177,11 +160,11 @@ function parseBody(type, body, author) {
         commit: b64uDecodeExact(body.commit, 32, TamperedError),
         proof: b64uDecodeExact(body.proof, 32, TamperedError),
       };
-    case 'policy':
-      if (typeof body.share_history !== 'boolean') throw tampered('share_history not a boolean');
+    case "policy":
+      if (typeof body.share_history !== "boolean") throw tampered("share_history not a boolean");
       return { shareHistory: body.share_history };
     default:
-      throw tampered('unknown type');
+      throw tampered("unknown type");
   }
 }
 
@@ -192,15 +175,15 @@ function parseBody(type, body, author) {
  * @returns {ParsedEntry}
  */
 export function checkEntryWire(wire) {
-  if (!isPlainObject(wire)) throw tampered('entry is not an object');
-  if (wire.v !== VERSION) throw new UnsupportedError('room state: unsupported version');
+  if (!isPlainObject(wire)) throw tampered("entry is not an object");
+  if (wire.v !== VERSION) throw new UnsupportedError("room state: unsupported version");
   checkExactKeys(wire, ENTRY_KEYS, TamperedError);
-  if (!isU32(wire.index)) throw tampered('index is not a u32 integer');
-  const prev = wire.prev === '' ? null : b64uDecodeExact(wire.prev, 32, TamperedError);
+  if (!isU32(wire.index)) throw tampered("index is not a u32 integer");
+  const prev = wire.prev === "" ? null : b64uDecodeExact(wire.prev, 32, TamperedError);
   const type = /** @type {string} */ (wire.type);
-  if (!ENTRY_TYPES.includes(type)) throw tampered('unknown entry type');
-  if (!isValidId(wire.author)) throw tampered('invalid author id');
-  if (!isTs(wire.ts)) throw tampered('ts is not an integer from 0 to 2^53 - 1');
+  if (!ENTRY_TYPES.includes(type)) throw tampered("unknown entry type");
+  if (!isValidId(wire.author)) throw tampered("invalid author id");
+  if (!isTs(wire.ts)) throw tampered("ts is not an integer from 0 to 2^53 - 1");
   return {
     index: wire.index,
     prev,
@@ -215,9 +198,7 @@ export function checkEntryWire(wire) {
 
 /** @param {Ident|null} ident */
 const identFields = (ident) =>
-  ident
-    ? [ident.signPublicKey, ident.dhPublicKey, b64uDecodeExact(ident.sig, 64)]
-    : [EMPTY, EMPTY, EMPTY];
+  ident ? [ident.signPublicKey, ident.dhPublicKey, b64uDecodeExact(ident.sig, 64)] : [EMPTY, EMPTY, EMPTY];
 
 /**
  * Return body_bytes (§15.2) of a parsed entry.
@@ -227,17 +208,17 @@ const identFields = (ident) =>
 function bodyBytes({ type, body }) {
   const label = LABELS.roomStateBody + type;
   switch (type) {
-    case 'genesis': {
+    case "genesis": {
       const fields = [body.kid, body.commit, u32(+body.shareHistory), u32(body.members.length)];
       for (const m of body.members) fields.push(m.user, ...identFields(m.ident));
       return canonical(label, ...fields);
     }
-    case 'member_added':
-    case 'identity':
+    case "member_added":
+    case "identity":
       return canonical(label, body.user, ...identFields(body.ident));
-    case 'member_removed':
+    case "member_removed":
       return canonical(label, body.user);
-    case 'key':
+    case "key":
       return canonical(label, u32(body.epoch), body.kid, body.commit, body.proof);
     default:
       return canonical(label, u32(+body.shareHistory));
@@ -272,7 +253,7 @@ export function _signedBytesOf(roomId, e) {
  * @returns {Uint8Array}
  */
 export function entrySignedBytes(roomId, wire) {
-  requireId(roomId, 'room id');
+  requireId(roomId, "room id");
   return _signedBytesOf(roomId, checkEntryWire(wire));
 }
 
@@ -290,7 +271,7 @@ export const _hashOf = (signed, sig) => sha256(canonical(LABELS.roomStateHash, s
  * @returns {Promise<Uint8Array>}
  */
 export async function entryHash(roomId, wire) {
-  requireId(roomId, 'room id');
+  requireId(roomId, "room id");
   const e = checkEntryWire(wire);
   return _hashOf(_signedBytesOf(roomId, e), e.sig);
 }
@@ -302,8 +283,8 @@ export async function entryHash(roomId, wire) {
  * @returns {IdentFields}
  */
 export function memberIdent(publicIdentity) {
-  if (publicIdentity === null) return { ed25519: '', x25519: '', sig: '' };
-  if (!isPlainObject(publicIdentity)) throw new TypeError('public identity must be an object');
+  if (publicIdentity === null) return { ed25519: "", x25519: "", sig: "" };
+  if (!isPlainObject(publicIdentity)) throw new TypeError("public identity must be an object");
   const { ed25519, x25519, sig } = publicIdentity;
   return { ed25519, x25519, sig };
 }
@@ -327,24 +308,14 @@ export function memberIdent(publicIdentity) {
  * @param {SignEntryOptions} options
  * @returns {Promise<object>}
  */
-export async function signEntry({
-  roomId,
-  index,
-  prev,
-  type,
-  author,
-  ts,
-  body,
-  signingKey,
-  signerPublicKey,
-}) {
-  requireId(roomId, 'room id');
-  requireBytes(signerPublicKey, 32, 'signer public key');
-  if (prev !== null) requireBytes(prev, 32, 'prev');
+export async function signEntry({ roomId, index, prev, type, author, ts, body, signingKey, signerPublicKey }) {
+  requireId(roomId, "room id");
+  requireBytes(signerPublicKey, 32, "signer public key");
+  if (prev !== null) requireBytes(prev, 32, "prev");
   const wire = {
     v: VERSION,
     index,
-    prev: prev === null ? '' : b64uEncode(prev),
+    prev: prev === null ? "" : b64uEncode(prev),
     type,
     author,
     ts,

@@ -9,7 +9,7 @@
  * @returns {value is Record<string, unknown>}
  */
 export function isPlainObject(value) {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
 }
@@ -23,6 +23,6 @@ export function isPlainObject(value) {
 export function checkExactKeys(obj, keys, ErrorClass) {
   const actual = Object.keys(obj);
   if (actual.length !== keys.length || !keys.every((k) => Object.hasOwn(obj, k))) {
-    throw new ErrorClass(`expected exactly the fields ${keys.join(', ')}`);
+    throw new ErrorClass(`expected exactly the fields ${keys.join(", ")}`);
   }
 }

@@ -11,7 +11,7 @@
  * @module trustrecord
  */
 
-import { b64uDecodeAs, b64uDecodeExact, b64uEncode } from './base64url.js';
+import { b64uDecodeAs, b64uDecodeExact, b64uEncode } from "./base64url.js";
 import {
   aesGcmDecrypt,
   aesGcmEncrypt,
@@ -21,14 +21,14 @@ import {
   randomBytes,
   requireBytes,
   x25519,
-} from './bytes.js';
-import { canonical, isValidId, LABELS, u32, utf8, VERSION } from './encoding.js';
-import { BadSignatureError, RollbackError, TamperedError, UnsupportedError } from './errors.js';
-import { requireId } from './identity.js';
-import { checkExactKeys, isPlainObject } from './shape.js';
+} from "./bytes.js";
+import { canonical, isValidId, LABELS, u32, utf8, VERSION } from "./encoding.js";
+import { BadSignatureError, RollbackError, TamperedError, UnsupportedError } from "./errors.js";
+import { requireId } from "./identity.js";
+import { checkExactKeys, isPlainObject } from "./shape.js";
 
-const WIRE_KEYS = Object.freeze(['v', 'version', 'iv', 'ct', 'sig']);
-const STATE_KEYS = Object.freeze(['v', 'user', 'pins', 'rooms']);
+const WIRE_KEYS = Object.freeze(["v", "version", "iv", "ct", "sig"]);
+const STATE_KEYS = Object.freeze(["v", "user", "pins", "rooms"]);
 /** Largest accepted plaintext (canonical JSON of the trust state), in bytes. */
 export const MAX_TRUST_STATE_BYTES = 512 * 1024;
 /** Largest record version counter (a u32). */
@@ -46,22 +46,22 @@ export const MAX_TRUST_VERSION = 0xffffffff;
  * @returns {string}
  */
 export function canonicalJson(value) {
-  if (value === null || typeof value === 'boolean') return JSON.stringify(value);
-  if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value)) throw new TypeError('canonical JSON numbers are integers');
+  if (value === null || typeof value === "boolean") return JSON.stringify(value);
+  if (typeof value === "number") {
+    if (!Number.isSafeInteger(value)) throw new TypeError("canonical JSON numbers are integers");
     return JSON.stringify(value);
   }
-  if (typeof value === 'string') {
-    if (!value.isWellFormed()) throw new TypeError('string has lone surrogates');
+  if (typeof value === "string") {
+    if (!value.isWellFormed()) throw new TypeError("string has lone surrogates");
     return JSON.stringify(value);
   }
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   if (isPlainObject(value)) {
     // Keys here are ASCII field names or decimal ids, so UTF-16 order equals code point order.
     const keys = Object.keys(value).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(',')}}`;
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(",")}}`;
   }
-  throw new TypeError('canonical JSON cannot encode this value');
+  throw new TypeError("canonical JSON cannot encode this value");
 }
 
 /** @param {unknown} n */
@@ -97,7 +97,7 @@ export function _trustRecordSignedBytes(userId, version, iv, ct) {
  * @returns {Promise<Uint8Array>}
  */
 export async function _trustRecordKey(agreementKey, dhPublicKey, userId) {
-  requireBytes(dhPublicKey, 32, 'X25519 public key');
+  requireBytes(dhPublicKey, 32, "X25519 public key");
   const shared = await x25519(agreementKey, dhPublicKey);
   return hkdfSha256(shared, dhPublicKey, canonical(LABELS.trustRecordKdf, u32(VERSION), userId));
 }
@@ -109,12 +109,12 @@ export async function _trustRecordKey(agreementKey, dhPublicKey, userId) {
  * @returns {TrustState}
  */
 function checkState(state, userId) {
-  if (!isPlainObject(state)) throw new TamperedError('trust record: state is not an object');
+  if (!isPlainObject(state)) throw new TamperedError("trust record: state is not an object");
   checkExactKeys(state, STATE_KEYS, TamperedError);
-  if (state.v !== VERSION) throw new TamperedError('trust record: unsupported state version');
-  if (state.user !== userId) throw new TamperedError('trust record: state of another user');
+  if (state.v !== VERSION) throw new TamperedError("trust record: unsupported state version");
+  if (state.user !== userId) throw new TamperedError("trust record: state of another user");
   if (!Array.isArray(state.pins) || !Array.isArray(state.rooms)) {
-    throw new TamperedError('trust record: pins and rooms must be lists');
+    throw new TamperedError("trust record: pins and rooms must be lists");
   }
   return /** @type {TrustState} */ (state);
 }
@@ -148,11 +148,11 @@ export async function sealTrustRecord(state, options) {
 export async function _sealTrustRecordWithIv(state, options, iv) {
   const { userId, version, signingKey, agreementKey, dhPublicKey } = options;
   requireId(userId);
-  if (!isVersion(version)) throw new RangeError('trust record version must be in [1, 2^32)');
-  requireBytes(iv, 12, 'iv');
+  if (!isVersion(version)) throw new RangeError("trust record version must be in [1, 2^32)");
+  requireBytes(iv, 12, "iv");
   checkState(state, userId);
   const plaintext = utf8(canonicalJson(state));
-  if (plaintext.length > MAX_TRUST_STATE_BYTES) throw new RangeError('trust state too large');
+  if (plaintext.length > MAX_TRUST_STATE_BYTES) throw new RangeError("trust state too large");
   const key = await _trustRecordKey(agreementKey, dhPublicKey, userId);
   const ct = await aesGcmEncrypt(key, iv, plaintext, _trustRecordAd(userId, version));
   const sig = await ed25519Sign(signingKey, _trustRecordSignedBytes(userId, version, iv, ct));
@@ -166,13 +166,13 @@ export async function _sealTrustRecordWithIv(state, options, iv) {
  * @returns {{version: number, iv: Uint8Array, ct: Uint8Array, sig: Uint8Array}}
  */
 export function checkTrustRecordWire(wire) {
-  if (!isPlainObject(wire)) throw new TamperedError('trust record: not an object');
-  if (wire.v !== VERSION) throw new UnsupportedError('trust record: unsupported version');
+  if (!isPlainObject(wire)) throw new TamperedError("trust record: not an object");
+  if (wire.v !== VERSION) throw new UnsupportedError("trust record: unsupported version");
   checkExactKeys(wire, WIRE_KEYS, TamperedError);
-  if (!isVersion(wire.version)) throw new TamperedError('trust record: bad version counter');
+  if (!isVersion(wire.version)) throw new TamperedError("trust record: bad version counter");
   const ct = b64uDecodeAs(wire.ct, TamperedError);
   if (ct.length < 16 || ct.length > MAX_TRUST_STATE_BYTES + 16) {
-    throw new TamperedError('trust record: ciphertext size out of range');
+    throw new TamperedError("trust record: ciphertext size out of range");
   }
   return {
     version: /** @type {number} */ (wire.version),
@@ -201,24 +201,24 @@ export function checkTrustRecordWire(wire) {
  */
 export async function openTrustRecord(wire, options) {
   const { userId, signPublicKey, agreementKey, dhPublicKey, minVersion = 0 } = options;
-  requireBytes(signPublicKey, 32, 'Ed25519 public key');
+  requireBytes(signPublicKey, 32, "Ed25519 public key");
   const parsed = checkTrustRecordWire(wire);
-  if (!isValidId(userId)) throw new TamperedError('trust record: invalid user id');
+  if (!isValidId(userId)) throw new TamperedError("trust record: invalid user id");
   const signed = _trustRecordSignedBytes(userId, parsed.version, parsed.iv, parsed.ct);
   if (!(await ed25519Verify(signPublicKey, parsed.sig, signed))) {
-    throw new BadSignatureError('trust record: bad signature');
+    throw new BadSignatureError("trust record: bad signature");
   }
   if (parsed.version < minVersion) {
-    throw new RollbackError('trust record: older than the newest version seen here');
+    throw new RollbackError("trust record: older than the newest version seen here");
   }
   const key = await _trustRecordKey(agreementKey, dhPublicKey, userId);
   const plain = await aesGcmDecrypt(key, parsed.iv, parsed.ct, _trustRecordAd(userId, parsed.version));
-  if (plain === null) throw new TamperedError('trust record: authentication failed');
+  if (plain === null) throw new TamperedError("trust record: authentication failed");
   let state;
   try {
-    state = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(plain));
+    state = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(plain));
   } catch {
-    throw new TamperedError('trust record: state is not UTF-8 JSON');
+    throw new TamperedError("trust record: state is not UTF-8 JSON");
   }
   return { version: parsed.version, state: checkState(state, userId) };
 }

@@ -232,8 +232,7 @@ function onSessionChange() {
 const controls = {
   pendingPassword: () => session.pendingPassword(),
   generatePassword: () => session.generatePassword(),
-  unlock: (password) =>
-    serial(() => session.unlock(password)).then(() => tellOtherTabs("changed")),
+  unlock: (password) => serial(() => session.unlock(password)).then(() => tellOtherTabs("changed")),
   confirmSaved: () => serial(() => session.confirmSaved()),
   changePassword: (current, next, loginPassword, options) =>
     serial(() => session.changePassword(current, next, loginPassword, options)),
@@ -242,8 +241,7 @@ const controls = {
       tellOtherTabs("changed");
       return password;
     }),
-  useNewKeys: () =>
-    serial(() => session.useNewKeys()).then(() => tellOtherTabs("changed")),
+  useNewKeys: () => serial(() => session.useNewKeys()).then(() => tellOtherTabs("changed")),
   rejectClaim: () => serial(() => session.rejectClaim()),
   // Closed without an answer: the keys and the question stay (the banner's "Review").
   dismissClaim: () => render(),

@@ -3,8 +3,7 @@
 // carry a message written for users. No DOM here.
 
 const CRYPTO_MESSAGES = {
-  wrong_password:
-    "That is not your encryption password. Check it and try again (it is not your login password).",
+  wrong_password: "That is not your encryption password. Check it and try again (it is not your login password).",
   weak_kdf:
     "Your key backup on the server is protected too weakly, so it was refused. It may have been tampered with: tell your administrator.",
   unsupported:

@@ -25,9 +25,20 @@ function resetDialog(name) {
   byId("e2e-verify-title").textContent = `Compare safety numbers with ${name}`;
   setMessage(byId("e2e-verify-error"), "");
   setMessage(byId("e2e-verify-status"), "");
-  const texts = ["theirs-label", "theirs", "previous-label", "previous", "mine", "warning", "advice", "verified-text", "nokeys"];
+  const texts = [
+    "theirs-label",
+    "theirs",
+    "previous-label",
+    "previous",
+    "mine",
+    "warning",
+    "advice",
+    "verified-text",
+    "nokeys",
+  ];
   for (const id of texts) byId(`e2e-verify-${id}`).textContent = "";
-  for (const id of ["warning", "advice", "verified", "previous-block", "trust", "nokeys"]) byId(`e2e-verify-${id}`).hidden = true;
+  for (const id of ["warning", "advice", "verified", "previous-block", "trust", "nokeys"])
+    byId(`e2e-verify-${id}`).hidden = true;
   byId("e2e-verify-numbers").hidden = false;
   const mark = byId("e2e-verify-mark");
   mark.textContent = "Mark as verified";
@@ -82,7 +93,9 @@ async function fillDialog(engine, userId, member, stillWanted) {
     : `You verified ${member.name} before; their key has changed. Compare safety numbers before trusting it.`;
   const verified = !changed && Boolean(item.pin?.verified);
   byId("e2e-verify-verified").hidden = !verified;
-  byId("e2e-verify-verified-text").textContent = verified ? `Verified: you marked ${member.name} as verified on this device.` : "";
+  byId("e2e-verify-verified-text").textContent = verified
+    ? `Verified: you marked ${member.name} as verified on this device.`
+    : "";
   byId("e2e-verify-trust").hidden = !changed;
   // A changed key has one safe path: compare, then trust. Say so, and name the primary button
   // after it; without comparing, closing the dialog shares nothing with the new key.

@@ -30,7 +30,9 @@ export async function addToEncryptedRoom(engine, roomId, userIds, { onProgress }
   const newcomers = [...new Set(userIds.map(Number))].filter((id) => !current.has(id) && id !== engine.userId);
   if (!newcomers.length) return { added: [] };
   if (!state.currentKeyId || !state.keys.has(state.currentKeyId)) {
-    throw new Error("This device does not hold the room's current key yet, so it cannot add people. Try again in a moment.");
+    throw new Error(
+      "This device does not hold the room's current key yet, so it cannot add people. Try again in a moment.",
+    );
   }
   if (!state.shareHistory) {
     // Newcomers must not read earlier messages: they join under a fresh key, sealed first to
@@ -46,7 +48,10 @@ export async function addToEncryptedRoom(engine, roomId, userIds, { onProgress }
   return engine.chain.append(state, session, async () => {
     const items = newcomers.map((id) => ({
       type: "member_added",
-      body: { user: String(id), ...(identities[id] ? identBody(identities[id]) : { ed25519: "", x25519: "", sig: "" }) },
+      body: {
+        user: String(id),
+        ...(identities[id] ? identBody(identities[id]) : { ed25519: "", x25519: "", sig: "" }),
+      },
     }));
     const keyIds = state.shareHistory
       ? [...state.keys.keys()].sort((a, b) => state.epochOf(a) - state.epochOf(b))
@@ -95,9 +100,11 @@ export function rotateIfDue(engine, roomId) {
   const running = engine.rotations; // room id -> Promise of the running rotation check
   const run = (running.get(id) || Promise.resolve()).catch(() => false).then(() => rotateNowIfDue(engine, id));
   running.set(id, run);
-  run.finally(() => {
-    if (running.get(id) === run) running.delete(id);
-  }).catch(() => undefined);
+  run
+    .finally(() => {
+      if (running.get(id) === run) running.delete(id);
+    })
+    .catch(() => undefined);
   return run;
 }
 

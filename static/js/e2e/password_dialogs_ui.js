@@ -86,9 +86,7 @@ export function initPasswordDialogs(controls) {
     setMessage(passwordCopied, "");
     setMessage(passwordError, "");
   });
-  copyButton.addEventListener("click", () =>
-    copyText(passwordValue.textContent, passwordValue, passwordCopied),
-  );
+  copyButton.addEventListener("click", () => copyText(passwordValue.textContent, passwordValue, passwordCopied));
   passwordForm.addEventListener("submit", async (event) => {
     event.preventDefault();
     setMessage(passwordError, "");

@@ -53,7 +53,11 @@ function sameBytes(a, b) {
 
 /** Return whether a chain identity is the given public identity (same keys). */
 export function sameIdent(ident, publicIdentity) {
-  return Boolean(ident && publicIdentity) && ident.ed25519 === publicIdentity.ed25519 && ident.x25519 === publicIdentity.x25519;
+  return (
+    Boolean(ident && publicIdentity) &&
+    ident.ed25519 === publicIdentity.ed25519 &&
+    ident.x25519 === publicIdentity.x25519
+  );
 }
 
 /**
@@ -252,7 +256,8 @@ export class RoomChain {
    */
   async append(state, session, build) {
     for (let attempt = 1; ; attempt += 1) {
-      if (!state.chain) throw new ChainError(CHAIN_TROUBLE_TEXTS[state.chainTrouble || "missing"], state.chainTrouble || "missing");
+      if (!state.chain)
+        throw new ChainError(CHAIN_TROUBLE_TEXTS[state.chainTrouble || "missing"], state.chainTrouble || "missing");
       const plan = await build(state);
       if (!plan) return null;
       const entries = await this.sign(state, plan.items, session);

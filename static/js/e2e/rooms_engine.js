@@ -205,9 +205,7 @@ export class RoomsEngine {
     const ids = [...new Set(userIds.map(Number))].filter((id) => id > 0);
     const missing = ids.filter((id) => !this.pins.has(id));
     if (missing.length) {
-      const lookup = this.store
-        ? lookupIdentities(this.store, missing)
-        : Promise.reject(new Error("no store"));
+      const lookup = this.store ? lookupIdentities(this.store, missing) : Promise.reject(new Error("no store"));
       for (const id of missing) {
         this.pins.set(
           id,

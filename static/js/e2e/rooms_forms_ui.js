@@ -140,7 +140,12 @@ export function initCreateEncryption(engine, { slot, isPrivate }) {
 /** The "New direct message" dialog: new DMs are encrypted when the administrator's default
  * says so. Return {wanted(), open(userId)} for dialogs_ui.js (open returns {url}). */
 export function initDmEncryption(engine, dialog) {
-  const note = el("p", { class: "e2e-note-line", hidden: true }, icon("key"), "New direct messages are end-to-end encrypted.");
+  const note = el(
+    "p",
+    { class: "e2e-note-line", hidden: true },
+    icon("key"),
+    "New direct messages are end-to-end encrypted.",
+  );
   const status = el("p", { class: "e2e-progress", role: "status", hidden: true });
   dialog.querySelector(".dialog-body")?.append(note, status);
   const wanted = () => {

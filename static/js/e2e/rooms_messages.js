@@ -244,17 +244,14 @@ export class MessageCrypto {
 
   async #encrypt(state, { clientId, content }) {
     const { keyId, key } = await this.#currentKey(state);
-    const payload = await encryptMessage(
-      content,
-      {
-        roomId: state.uid,
-        keyId,
-        roomKey: key,
-        senderId: String(this.engine.userId),
-        messageId: clientId,
-        signingKey: sessionWithKeys().keys.signingKey,
-      },
-    );
+    const payload = await encryptMessage(content, {
+      roomId: state.uid,
+      keyId,
+      roomKey: key,
+      senderId: String(this.engine.userId),
+      messageId: clientId,
+      signingKey: sessionWithKeys().keys.signingKey,
+    });
     this.primed.set(payload.sig, { fields: readPayload(content), roomId: state.roomId, clientId });
     return payload;
   }

@@ -147,7 +147,9 @@ export class KeySharing {
         const departed = [...this.engine.chain.members(state)].filter((id) => !state.members.has(id));
         const items = departed.map((id) => ({ type: "member_removed", body: { user: String(id) } }));
         items.push({ type: "key", body: await this.engine.chain.keyBody(state, key) });
-        const remaining = [...state.keyRecipients()].filter((id) => !departed.includes(id) && id !== this.engine.userId);
+        const remaining = [...state.keyRecipients()].filter(
+          (id) => !departed.includes(id) && id !== this.engine.userId,
+        );
         const identities = await this.engine.sealableIdentities(state, remaining);
         const recipients = [this.engine.userId, ...remaining.filter((id) => identities[id])];
         const all = { ...identities, [this.engine.userId]: { identity: session.keys.publicIdentity } };
@@ -262,13 +264,18 @@ export class KeySharing {
     if (!state.chain || !state.keyRecipients().has(Number(userId))) return;
     await this.engine.chain.append(state, session, async () => {
       const ident = state.chain.members.get(String(userId));
-      const items = sameIdent(ident, identity) ? [] : [{ type: "identity", body: { user: String(userId), ...identBody(identity) } }];
+      const items = sameIdent(ident, identity)
+        ? []
+        : [{ type: "identity", body: { user: String(userId), ...identBody(identity) } }];
       const identities = { [userId]: identity };
       const keyIds = [...state.keys.keys()];
       const shares = this.#plan(state, [{ userId: Number(userId), keyIds }], identities);
       const sealed = [];
       for (const [keyId, recipients] of shares) {
-        sealed.push({ key_id: keyId, envelopes: await this.seal(state.uid, { keyId, key: state.keys.get(keyId) }, recipients, identities, session) });
+        sealed.push({
+          key_id: keyId,
+          envelopes: await this.seal(state.uid, { keyId, key: state.keys.get(keyId) }, recipients, identities, session),
+        });
       }
       if (!items.length && !sealed.length) return null;
       return { items, send: (entries) => api.shareKeys(state.roomId, sealed, entries) };

@@ -17,8 +17,7 @@ export const FAILURE_TEXTS = {
   no_chain: "Cannot be checked: this room's signed record of members and keys is not trusted",
 };
 
-export const PLAINTEXT_REFUSED =
-  "This room was end-to-end encrypted; Keyroom will not send it in plain text";
+export const PLAINTEXT_REFUSED = "This room was end-to-end encrypted; Keyroom will not send it in plain text";
 
 /** An E2E step that failed for a reason the user can act on. ``retryable``: sending again
  * later may work (the key arrives, the keys get unlocked). */

@@ -44,7 +44,8 @@ export function encryptedBody(engine, message, verdicts = null) {
   const result = verdict?.shown || engine.messages.result(message);
   if (!result) return { text: "Decrypting…", note: true, pending: true, verified: false };
   if (result.verified && result.deleted) return { text: TRANSCRIPT_TEXTS.deleted, note: true };
-  if (result.verified) return { text: result.text, note: false, verified: true, earlierKey: Boolean(result.earlierKey) };
+  if (result.verified)
+    return { text: result.text, note: false, verified: true, earlierKey: Boolean(result.earlierKey) };
   return { text: FAILURE_TEXTS[result.error] || FAILURE_TEXTS.tampered, note: true, failed: result.error };
 }
 
@@ -224,7 +225,10 @@ export function attachRoom(engine, view) {
   });
 
   const noteRoom = async () => {
-    engine.setMembers(room.id, room.room.members.map((m) => m.id));
+    engine.setMembers(
+      room.id,
+      room.room.members.map((m) => m.id),
+    );
     if (!room.isMember) return;
     const outcome = await engine.noteRoom(room.room);
     if (room.room.encrypted && !wasEncrypted) {
@@ -305,7 +309,11 @@ export function attachRoom(engine, view) {
       return engine.mustEncrypt(room.room);
     },
     send(pending, deliver) {
-      return engine.messages.send(room.id, { clientId: pending.client_id, text: pending.body, content: pending.content }, deliver);
+      return engine.messages.send(
+        room.id,
+        { clientId: pending.client_id, text: pending.body, content: pending.content },
+        deliver,
+      );
     },
     edit(message, text, deliver) {
       return engine.messages.edit(message, text, deliver);

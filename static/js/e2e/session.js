@@ -12,13 +12,7 @@ import {
   WrongPasswordError,
 } from "../crypto/index.js";
 import * as api from "./api.js";
-import {
-  clearPendingPassword,
-  loadPendingPassword,
-  savePendingPassword,
-  Store,
-  wipeAllStores,
-} from "./store.js";
+import { clearPendingPassword, loadPendingPassword, savePendingPassword, Store, wipeAllStores } from "./store.js";
 
 /** Fired as "change" whenever `session.state` or the settings change. */
 export const sessionEvents = new EventTarget();
@@ -119,7 +113,8 @@ export class Session {
   #settle() {
     const before = this.state;
     if (!this.settings.enabled) this.state = "disabled";
-    else if (this.claim) this.state = "unlocked"; // the keys kept here, while the user decides
+    else if (this.claim)
+      this.state = "unlocked"; // the keys kept here, while the user decides
     else if (!this.identity) this.state = "none";
     else this.state = this.keys ? "unlocked" : "locked";
     sessionEvents.dispatchEvent(new CustomEvent("change", { detail: { before, state: this.state } }));

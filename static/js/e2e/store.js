@@ -126,10 +126,7 @@ async function migrateLegacy(store, userId) {
     for (const storeName of [...SECRET_STORES, "pins", "rooms"]) {
       if (!legacy.objectStoreNames.contains(storeName)) continue;
       const source = legacy.transaction(storeName).objectStore(storeName);
-      const [keys, values] = await Promise.all([
-        promised(source.getAllKeys()),
-        promised(source.getAll()),
-      ]);
+      const [keys, values] = await Promise.all([promised(source.getAllKeys()), promised(source.getAll())]);
       for (const [i, key] of keys.entries()) {
         if ((await store.get(storeName, key)) === undefined) await store.put(storeName, key, values[i]);
       }
@@ -154,26 +151,16 @@ export async function wipeAllStores() {
 
 /** Keep the generated password until it is confirmed, encrypted under a non-extractable key. */
 export async function savePendingPassword(store, password) {
-  const wrap = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, [
-    "encrypt",
-    "decrypt",
-  ]);
+  const wrap = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
   const iv = crypto.getRandomValues(new Uint8Array(12));
-  const ct = await crypto.subtle.encrypt(
-    { name: "AES-GCM", iv },
-    wrap,
-    new TextEncoder().encode(password),
-  );
+  const ct = await crypto.subtle.encrypt({ name: "AES-GCM", iv }, wrap, new TextEncoder().encode(password));
   await store.put("pending", "wrap", wrap);
   await store.put("pending", "password", { iv, ct: new Uint8Array(ct) });
 }
 
 /** Return the pending (unconfirmed) generated password, or null. */
 export async function loadPendingPassword(store) {
-  const [wrap, sealed] = await Promise.all([
-    store.get("pending", "wrap"),
-    store.get("pending", "password"),
-  ]);
+  const [wrap, sealed] = await Promise.all([store.get("pending", "wrap"), store.get("pending", "password")]);
   if (!wrap || !sealed) return null;
   try {
     const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: sealed.iv }, wrap, sealed.ct);

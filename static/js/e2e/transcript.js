@@ -22,9 +22,7 @@ export const TRANSCRIPT_TEXTS = {
 
 /** The line shown before a sender's message when ``count`` of their messages are missing. */
 export function withheldText(count, name) {
-  return count === 1
-    ? `1 message from ${name} was withheld`
-    : `${count} messages from ${name} were withheld`;
+  return count === 1 ? `1 message from ${name} was withheld` : `${count} messages from ${name} were withheld`;
 }
 
 const isCount = (value, min) => Number.isSafeInteger(value) && value >= min;
@@ -35,7 +33,11 @@ const isCount = (value, min) => Number.isSafeInteger(value) && value >= min;
 export function readPayload(payload) {
   if (!payload || typeof payload !== "object" || Array.isArray(payload)) return null;
   const fields = { text: null, deleted: false, rev: null, ts: null, ctr: null };
-  for (const [name, min] of [["rev", 0], ["ts", 0], ["ctr", 1]]) {
+  for (const [name, min] of [
+    ["rev", 0],
+    ["ts", 0],
+    ["ctr", 1],
+  ]) {
     if (payload[name] === undefined) continue;
     if (!isCount(payload[name], min)) return null;
     fields[name] = payload[name];
@@ -165,7 +167,15 @@ export function verdicts(state) {
     if (row.hasPayload && (eraStart === null || row.seq < eraStart)) eraStart = row.seq;
   }
   for (const row of rows) {
-    const verdict = { shown: null, replayOf: null, rolledBack: false, deleted: false, removed: false, before: [], after: [] };
+    const verdict = {
+      shown: null,
+      replayOf: null,
+      rolledBack: false,
+      deleted: false,
+      removed: false,
+      before: [],
+      after: [],
+    };
     out.set(row.id, verdict);
     const current = currentResult(state, row);
     const top = best(state, row.id);
@@ -236,7 +246,12 @@ function markGaps(state, rows, out) {
 export function verdictKey(verdict) {
   const neutral =
     !verdict ||
-    (verdict.replayOf === null && !verdict.rolledBack && !verdict.deleted && !verdict.removed && !verdict.before.length && !verdict.after.length);
+    (verdict.replayOf === null &&
+      !verdict.rolledBack &&
+      !verdict.deleted &&
+      !verdict.removed &&
+      !verdict.before.length &&
+      !verdict.after.length);
   if (neutral) return "";
   return JSON.stringify([
     verdict.shown?.rev ?? null,

@@ -147,8 +147,7 @@ function mergePin(local, entry, now, out) {
   }
   if (isPrefix(mineKeys, theirKeys)) {
     // Another device accepted a change this one had not (a person's click there): take it.
-    const changed =
-      local.changed && keysOf(local.changed.identity) !== theirKeys.at(-1) ? local.changed : null;
+    const changed = local.changed && keysOf(local.changed.identity) !== theirKeys.at(-1) ? local.changed : null;
     out.pins.push({ ...local, ...pinFrom(userId, remote, remoteVerified, changed) });
     return;
   }

@@ -168,7 +168,12 @@ export class TrustSync {
         const pin = await store.get("pins", notice.userId);
         pinEvents.dispatchEvent(
           new CustomEvent("keychanged", {
-            detail: { userId: notice.userId, pinned: notice.pinned, current: notice.current, verified: Boolean(pin?.verified) },
+            detail: {
+              userId: notice.userId,
+              pinned: notice.pinned,
+              current: notice.current,
+              verified: Boolean(pin?.verified),
+            },
           }),
         );
       } else {

@@ -16,7 +16,10 @@ export function avatarColour(userId) {
 
 /** Return up to two initials of ``name`` (first letters of its first and last words). */
 export function initials(name) {
-  const words = String(name || "").trim().split(/\s+/).filter(Boolean);
+  const words = String(name || "")
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean);
   if (!words.length) return "?";
   const first = Array.from(words[0])[0];
   const last = words.length > 1 ? Array.from(words.at(-1))[0] : "";

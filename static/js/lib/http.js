@@ -52,8 +52,7 @@ export async function request(method, url, body, { signal } = {}) {
   }
   if (!response.ok) {
     const error = data && data.error;
-    const fallback =
-      STATUS_MESSAGES[response.status] || "Something went wrong on the server. Try again.";
+    const fallback = STATUS_MESSAGES[response.status] || "Something went wrong on the server. Try again.";
     throw new ApiError(error?.message || fallback, {
       code: error?.code || (response.status >= 500 ? "server_error" : `http_${response.status}`),
       status: response.status,

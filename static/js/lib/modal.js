@@ -25,4 +25,3 @@ export function confirmDialog({ title, text, confirmLabel = "OK", danger = true 
     openModal(dialog, byId("confirm-cancel"));
   });
 }
-

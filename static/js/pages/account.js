@@ -20,7 +20,8 @@ const userId = Number(e2eConfig?.dataset.userId);
 if (userId) {
   const sharing = startKeySharing(userId);
   const showStatus = connectionStatusHandler();
-  const socket = new ChatSocket("/ws/", { // chat/routing.py (the app pages get it in their config)
+  const socket = new ChatSocket("/ws/", {
+    // chat/routing.py (the app pages get it in their config)
     onEvent: (event) => sharing.onEvent(event),
     onStatus: (status) => {
       showStatus(status);

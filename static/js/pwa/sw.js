@@ -8,7 +8,7 @@
 // network as if there were no worker, so no such response can land in a cache.
 "use strict";
 
-const SHELL = /*SHELL*/ { static: "/static/", precache: [], version: "dev" } /*END*/;
+const SHELL = /*SHELL*/ { static: "/static/", precache: [], version: "dev" }; /*END*/
 const CACHE_PREFIX = "keyroom-shell-";
 const CACHE = `${CACHE_PREFIX}${SHELL.version}`;
 const SHELL_FOLDERS = ["css/", "js/", "img/", "vendor/"].map((folder) => SHELL.static + folder);
@@ -68,7 +68,9 @@ self.addEventListener("activate", (event) => {
   event.waitUntil(
     caches
       .keys()
-      .then((names) => Promise.all(names.filter((n) => n.startsWith(CACHE_PREFIX) && n !== CACHE).map((n) => caches.delete(n))))
+      .then((names) =>
+        Promise.all(names.filter((n) => n.startsWith(CACHE_PREFIX) && n !== CACHE).map((n) => caches.delete(n))),
+      )
       .then(() => self.clients.claim()),
   );
 });

@@ -9,12 +9,8 @@ import {
   generateIdentity,
   importIdentitySecret,
   unlockBackup,
-} from '/static/js/crypto/index.js';
-import {
-  NEWER_VECTOR_FILES,
-  VECTOR_FILES,
-  vectorChecks,
-} from '/tests/vectors/check_vectors.mjs';
+} from "/static/js/crypto/index.js";
+import { NEWER_VECTOR_FILES, VECTOR_FILES, vectorChecks } from "/tests/vectors/check_vectors.mjs";
 
 async function fetchBytes(url, { optional = false } = {}) {
   const response = await fetch(url);
@@ -26,7 +22,7 @@ async function fetchBytes(url, { optional = false } = {}) {
 async function expectNotExportable(key) {
   if (key.extractable) throw new Error(`${key.algorithm.name} key is extractable`);
   try {
-    await crypto.subtle.exportKey('pkcs8', key);
+    await crypto.subtle.exportKey("pkcs8", key);
   } catch {
     return;
   }
@@ -36,26 +32,26 @@ async function expectNotExportable(key) {
 /** Browser-only checks: unlocked keys are non-extractable CryptoKeys usable from IndexedDB. */
 const BROWSER_CHECKS = [
   [
-    'generated and imported keys are non-extractable',
+    "generated and imported keys are non-extractable",
     async () => {
-      const generated = await generateIdentity('42');
+      const generated = await generateIdentity("42");
       await expectNotExportable(generated.signingKey);
       await expectNotExportable(generated.agreementKey);
-      const imported = await importIdentitySecret(generated.secret, '42');
+      const imported = await importIdentitySecret(generated.secret, "42");
       await expectNotExportable(imported.signingKey);
       await expectNotExportable(imported.agreementKey);
     },
   ],
   [
-    'an unlocked backup gives non-extractable keys that survive structured cloning',
+    "an unlocked backup gives non-extractable keys that survive structured cloning",
     async () => {
-      const made = await createIdentityWithBackup('7', 'correct horse battery staple');
-      const unlocked = await unlockBackup(made.backup, 'correct horse battery staple', '7');
+      const made = await createIdentityWithBackup("7", "correct horse battery staple");
+      const unlocked = await unlockBackup(made.backup, "correct horse battery staple", "7");
       await expectNotExportable(unlocked.signingKey);
       await expectNotExportable(unlocked.agreementKey);
       // IndexedDB stores CryptoKeys by structured clone; the clone must still sign.
       const clone = structuredClone(unlocked.signingKey);
-      await crypto.subtle.sign('Ed25519', clone, new Uint8Array(1));
+      await crypto.subtle.sign("Ed25519", clone, new Uint8Array(1));
       await expectNotExportable(clone);
     },
   ],
@@ -71,7 +67,7 @@ async function runAll() {
       results.push({ file, name, ok: false, error: String(e?.message ?? e) });
     }
   };
-  const wordlistBytes = await fetchBytes('/static/e2e/eff_large_wordlist.txt');
+  const wordlistBytes = await fetchBytes("/static/e2e/eff_large_wordlist.txt");
   for (const file of VECTOR_FILES) {
     const optional = NEWER_VECTOR_FILES.includes(file);
     const bytes = await fetchBytes(`/tests/vectors/py/${file}`, { optional });
@@ -81,17 +77,17 @@ async function runAll() {
       await record(`py/${file}`, name, fn);
     }
   }
-  for (const [name, fn] of BROWSER_CHECKS) await record('browser', name, fn);
+  for (const [name, fn] of BROWSER_CHECKS) await record("browser", name, fn);
   return results;
 }
 
 function show(results) {
   const failures = results.filter((r) => !r.ok);
-  document.getElementById('status').textContent =
+  document.getElementById("status").textContent =
     `${results.length - failures.length} passed, ${failures.length} failed`;
-  const list = document.getElementById('failures');
+  const list = document.getElementById("failures");
   for (const f of failures) {
-    const item = document.createElement('li');
+    const item = document.createElement("li");
     item.textContent = `${f.file} / ${f.name}: ${f.error}`;
     list.append(item);
   }
@@ -99,5 +95,5 @@ function show(results) {
 }
 
 window.keyroomCryptoResults = runAll()
-  .catch((e) => [{ file: 'runner', name: 'load', ok: false, error: String(e?.message ?? e) }])
+  .catch((e) => [{ file: "runner", name: "load", ok: false, error: String(e?.message ?? e) }])
   .then(show);
