@@ -24,13 +24,15 @@ THEME_COLOUR = "#3451c7"  # --accent of the light theme (static/css/keyroom.css)
 WORKER_SOURCE = "js/pwa/sw.js"
 # Fetched when the worker installs; everything else of the shell is stored as pages use it.
 PRECACHE = ("css/keyroom.css", "img/icon.svg", "img/icon-192.png", "img/icon-512.png")
-_SHELL = re.compile(r"/\*SHELL\*/.*?/\*END\*/", re.DOTALL)
+# The block and the statement's end, wherever a formatter put the semicolon (before or after
+# the end marker): the worker gets ``const SHELL = {...};``.
+_SHELL = re.compile(r"/\*SHELL\*/.*?;?\s*/\*END\*/;?", re.DOTALL)
 
 
 def _worker_text(source: str, shell_json: str) -> str:
     if not _SHELL.search(source):
         raise ImproperlyConfigured(f"{WORKER_SOURCE} has no /*SHELL*/ ... /*END*/ block")
-    return _SHELL.sub(lambda _: shell_json, source, count=1)
+    return _SHELL.sub(lambda _: shell_json + ";", source, count=1)
 
 
 def service_worker_script() -> str:

@@ -8,6 +8,7 @@
 // network as if there were no worker, so no such response can land in a cache.
 "use strict";
 
+// keyroom/pwa.py puts the real shell (hashed file names, version) between the markers.
 const SHELL = /*SHELL*/ { static: "/static/", precache: [], version: "dev" }; /*END*/
 const CACHE_PREFIX = "keyroom-shell-";
 const CACHE = `${CACHE_PREFIX}${SHELL.version}`;
