@@ -273,6 +273,18 @@ export class MessageListUI {
     return el("time", { class: "msg-time", datetime: iso, title: fullTime(iso), text: shortTime(iso) });
   }
 
+  /** The buttons under a pending send: Retry (if ``retry``), Edit and Discard. */
+  pendingActions(pending, { retry }) {
+    const button = (text, onclick) => el("button", { type: "button", class: "button small", text, onclick });
+    return el(
+      "div",
+      { class: "msg-failed-actions" },
+      retry ? button("Retry", () => this.handlers.onRetry(pending.client_id)) : null,
+      button("Edit", () => this.handlers.onEditPending(pending.client_id)),
+      button("Discard", () => this.handlers.onDiscard(pending.client_id)),
+    );
+  }
+
   /** Replace a message's text by an inline editor (Enter saves, Escape cancels). */
   openEditor(message, { returnFocus = null } = {}) {
     const item = this.items.get(message.id);
@@ -366,54 +378,12 @@ export class MessageListUI {
       ),
       el("p", { class: "msg-body", text: pending.body }),
     );
-    if (queued) {
-      // It goes by itself: only a way to take it back.
-      item.append(
-        el(
-          "div",
-          { class: "msg-failed-actions" },
-          el("button", {
-            type: "button",
-            class: "button small",
-            text: "Edit",
-            onclick: () => this.handlers.onEditPending(pending.client_id),
-          }),
-          el("button", {
-            type: "button",
-            class: "button small",
-            text: "Discard",
-            onclick: () => this.handlers.onDiscard(pending.client_id),
-          }),
-        ),
-      );
-    }
+    // A queued message goes by itself: only a way to take it back. A failed one may be retried.
+    if (queued) item.append(this.pendingActions(pending, { retry: false }));
     if (failed) {
       item.append(
         el("p", { class: "msg-error", role: "alert" }, icon("alert"), el("span", { text: pending.error })),
-        el(
-          "div",
-          { class: "msg-failed-actions" },
-          pending.retryable
-            ? el("button", {
-                type: "button",
-                class: "button small",
-                text: "Retry",
-                onclick: () => this.handlers.onRetry(pending.client_id),
-              })
-            : null,
-          el("button", {
-            type: "button",
-            class: "button small",
-            text: "Edit",
-            onclick: () => this.handlers.onEditPending(pending.client_id),
-          }),
-          el("button", {
-            type: "button",
-            class: "button small",
-            text: "Discard",
-            onclick: () => this.handlers.onDiscard(pending.client_id),
-          }),
-        ),
+        this.pendingActions(pending, { retry: pending.retryable }),
       );
     }
     const hadFocus = Boolean(old?.contains(document.activeElement));
