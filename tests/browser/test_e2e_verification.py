@@ -137,6 +137,35 @@ def test_members_who_share_a_display_name_show_usernames(people: People, server:
     expect(shown_message(page, "which sam").locator(".msg-sender-username")).to_have_text("@sam2")
 
 
+def test_verify_dialog_names_the_username_of_members_who_share_a_name(
+    people: People, server: str
+) -> None:
+    """Two members called "Kit Keyless": the verify dialog for each says which one it is about
+    ("Kit Keyless (@kit1)" / "(@kit2)"), so a comparison is never made with the wrong person."""
+    ann = make_account("ann", "Ann Archer")
+    make_account("kit1", "Kit Keyless")
+    make_account("kit2", "Kit Keyless")
+    page = log_in_with_keys(people, ann)
+    start_group(page, "namesakes", ["kit1", "kit2"])
+    open_room_info(page)
+    titles = set()
+    buttons = page.get_by_role("button", name="Verify Kit Keyless")
+    expect(buttons).to_have_count(2)
+    for index in range(2):
+        buttons.nth(index).click()
+        dialog = page.locator("#e2e-verify-dialog")
+        expect(dialog).to_have_attribute("data-state", "nokeys")
+        title = dialog.locator("#e2e-verify-title").text_content()
+        expect(dialog).to_contain_text(f"{title.removeprefix('Compare safety numbers with ')} has")
+        titles.add(title)
+        page.keyboard.press("Escape")
+        expect(dialog).to_be_hidden()
+    assert titles == {
+        "Compare safety numbers with Kit Keyless (@kit1)",
+        "Compare safety numbers with Kit Keyless (@kit2)",
+    }
+
+
 def test_room_info_states_encryption_and_who_waits_for_keys(people: People, server: str) -> None:
     """Room info says the room is end-to-end encrypted, turned on by whom (the chain's genesis
     author), and shows its owner who still waits for a key."""
