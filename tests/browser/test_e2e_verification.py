@@ -84,6 +84,35 @@ def test_member_list_shows_who_is_verified(people: People, server: str) -> None:
     expect(tag).to_have_class(re.compile(r"\btag-verified\b"))
 
 
+def test_a_member_without_keys_is_not_looked_up_again_on_each_redraw(
+    people: People, server: str
+) -> None:
+    """Redrawing the member list does not ask the server again and again about a member who has
+    no keys yet: one answer stands until they set keys up (their e2e.key_needed)."""
+    ann = make_account("ann", "Ann Archer")
+    kit = make_account("kit", "Kit Keyless")
+    page = log_in_with_keys(people, ann)
+    start_group(page, "keyless", ["kit"])
+    open_room_info(page)
+    expect(member_row(page, "Kit Keyless").locator(".member-trust")).to_have_text("No keys yet")
+    asked: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            asked.append(request.url)
+            if "/api/e2e/identities/" in request.url
+            and str(kit.pk) in request.url.split("ids=")[-1]
+            else None
+        ),
+    )
+    for _ in range(3):
+        page.get_by_role("button", name="Room info", exact=True).click()
+        expect(page.locator("#room-info")).to_be_hidden()
+        page.get_by_role("button", name="Room info", exact=True).click()
+        expect(member_row(page, "Kit Keyless").locator(".member-trust")).to_have_text("No keys yet")
+    assert asked == []
+
+
 def test_a_verified_member_whose_key_changed_stands_out_in_the_list(
     people: People, server: str
 ) -> None:
