@@ -67,6 +67,7 @@ test: lint test-js test-python test-browser
 
 bench: $(VENV)/.deps-test
 	$(PY) bench/fanout.py
+	$(PY) bench/render_messages.py
 
 # Production settings must pass Django's deployment checklist, and the static files must
 # collect (hashed names, ES module imports rewritten) the way `make run` and deploys do it.
