@@ -196,6 +196,19 @@ def test_formatting_in_a_plaintext_group(people: People, server: str) -> None:
     hostile = Message.objects.get(room=room, body=HOSTILE)
     assert hostile.content["text"] == HOSTILE
 
+    # The composer's "Formatting" toggle shows the syntax, and says whether it is open.
+    toggle = writer.get_by_role("button", name="Formatting")
+    help_box = writer.locator("#composer-formatting-help")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(help_box).to_be_hidden()
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    expect(help_box).to_contain_text("**bold**")
+    expect(help_box).to_contain_text("~~strike~~")
+    toggle.press("Escape")
+    expect(help_box).to_be_hidden()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+
     # The message list stays one tab stop: a link in a message is reached by entering it.
     pick_mention(writer, "bo", "bob")
     send_raw(writer, "read https://example.org/doc")
