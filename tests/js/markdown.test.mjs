@@ -82,11 +82,11 @@ test("blocks: code blocks with a sanitised language class, quotes, lists, headin
   );
   assert.equal(render('```"><img src=x>\nx\n```'), "<pre><code>x</code></pre>");
   assert.equal(render("> quoted\n> more"), "<blockquote><p>quoted<br></br>more</p></blockquote>");
-  assert.equal(render("- a\n- **b**"), "<ul><li><span>a</span></li><li><span><strong>b</strong></span></li></ul>");
-  assert.equal(render("3. x\n4. y"), '<ol start="3"><li><span>x</span></li><li><span>y</span></li></ol>');
-  assert.equal(render("1. x"), "<ol><li><span>x</span></li></ol>");
+  assert.equal(render("- a\n- **b**"), "<ul><li>a</li><li><strong>b</strong></li></ul>");
+  assert.equal(render("3. x\n4. y"), '<ol start="3"><li>x</li><li>y</li></ol>');
+  assert.equal(render("1. x"), "<ol><li>x</li></ol>");
   assert.equal(render("# Title"), '<p class="md-heading"><strong>Title</strong></p>');
-  assert.equal(render("- [x] done"), "<ul><li>☑ <span>done</span></li></ul>");
+  assert.equal(render("- [x] done"), "<ul><li>☑ done</li></ul>");
 });
 
 test("links: http(s) and mailto only, new tab, no opener or referrer; GFM bare URLs", () => {

@@ -126,6 +126,10 @@ function block(ctx, token, depth) {
 function listItem(ctx, item, depth) {
   return (item.tokens || []).flatMap((token) => {
     if (token.type === "checkbox") return [textNode(ctx, token.checked ? "☑ " : "☐ ")];
+    // A tight item's text goes straight into the <li> (no wrapper: fewer boxes to lay out).
+    if (token.type === "text" && depth <= MAX_DEPTH) {
+      return token.tokens ? inline(ctx, token.tokens, depth) : withMentions(ctx, token.text);
+    }
     const node = block(ctx, token, depth);
     return node ? [node] : [];
   });
