@@ -7,7 +7,7 @@ PORT ?= 8000
 export KEYROOM_CHROMIUM ?= /usr/bin/chromium
 
 # The JavaScript that Prettier formats (generated vector JSON and vendored code are left as they are).
-JS_FILES := "static/js/**/*.js" "tests/js/**/*.mjs" "tests/vectors/*.mjs" "tests/browser/crypto_page/*.js" eslint.config.mjs
+JS_FILES := "static/js/**/*.js" "tests/js/**/*.mjs" "tests/vectors/*.mjs" "tests/browser/crypto_page/*.js" "scripts/*.mjs" eslint.config.mjs
 
 .PHONY: run test lint format test-python test-js test-browser test-soak bench check-deploy clean
 
@@ -44,7 +44,7 @@ node_modules/.deps-node: package.json package-lock.json
 lint: $(VENV)/.deps-test node_modules/.deps-node
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	npx --no-install eslint static/js tests/js tests/vectors tests/browser/crypto_page
+	npx --no-install eslint static/js tests/js tests/vectors tests/browser/crypto_page scripts
 	npx --no-install prettier --check $(JS_FILES)
 
 format: $(VENV)/.deps-test node_modules/.deps-node
@@ -75,6 +75,7 @@ test-soak: $(VENV)/.deps-test
 
 bench: $(VENV)/.deps-test
 	$(PY) bench/fanout.py
+	$(PY) bench/render_messages.py
 
 # Production settings must pass Django's deployment checklist, and the static files must
 # collect (hashed names, ES module imports rewritten) the way `make run` and deploys do it.

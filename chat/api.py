@@ -19,8 +19,7 @@ from chat.checks import (
     check_client_id,
     check_flag,
     check_id_list,
-    check_mentions,
-    check_message_body,
+    check_message_input,
     check_notify_level,
     check_plain_add_allowed,
     check_plaintext_allowed,
@@ -198,11 +197,10 @@ def messages(request: HttpRequest, room_id: int) -> JsonResponse:
     found = access_room_by_id(user, room_id, for_write=True)
     check_plaintext_allowed(found)
     client_id = check_client_id(request.data.get("client_id"))
-    body = check_message_body(request.data.get("body"))
-    mentions, mention_all = check_mentions(request.data.get("content"))
-    message, created = actions.do_send_message(
-        user, found, client_id=client_id, body=body, mentions=mentions, mention_all=mention_all
+    content = check_message_input(
+        body=request.data.get("body"), content=request.data.get("content")
     )
+    message, created = actions.do_send_message(user, found, client_id=client_id, content=content)
     return JsonResponse({"message": serialize_message(message)}, status=201 if created else 200)
 
 
@@ -215,10 +213,11 @@ def message(request: HttpRequest, message_id: int) -> JsonResponse:
             {"message": serialize_message(actions.do_delete_message(request.user, found))}
         )
     check_plaintext_allowed(found.room)
-    body = check_message_body(request.data.get("body"))
-    return JsonResponse(
-        {"message": serialize_message(actions.do_edit_message(request.user, found, body=body))}
+    content = check_message_input(
+        body=request.data.get("body"), content=request.data.get("content")
     )
+    edited = actions.do_edit_message(request.user, found, content=content)
+    return JsonResponse({"message": serialize_message(edited)})
 
 
 @json_view("POST")

@@ -7,13 +7,7 @@ from typing import Any
 from accounts.models import User
 from chat.access import access_message_by_id, access_room_by_id
 from chat.actions import do_delete_message, do_edit_message, do_mark_read, do_send_message
-from chat.checks import (
-    check_client_id,
-    check_mentions,
-    check_message_body,
-    check_plaintext_allowed,
-    check_seq,
-)
+from chat.checks import check_client_id, check_message_input, check_plaintext_allowed, check_seq
 from chat.serializers import serialize_message
 
 Reply = dict[str, Any]
@@ -23,19 +17,16 @@ def send_message(user: User, data: dict[str, Any]) -> Reply:
     room = access_room_by_id(user, data.get("room_id"), for_write=True)
     client_id = check_client_id(data.get("client_id"))
     check_plaintext_allowed(room)
-    body = check_message_body(data.get("body"))
-    mentions, mention_all = check_mentions(data.get("content"))
-    message, _ = do_send_message(
-        user, room, client_id=client_id, body=body, mentions=mentions, mention_all=mention_all
-    )
+    content = check_message_input(body=data.get("body"), content=data.get("content"))
+    message, _ = do_send_message(user, room, client_id=client_id, content=content)
     return {"message": serialize_message(message)}
 
 
 def edit_message(user: User, data: dict[str, Any]) -> Reply:
     message = access_message_by_id(user, data.get("message_id"), own=True)
     check_plaintext_allowed(message.room)
-    body = check_message_body(data.get("body"))
-    return {"message": serialize_message(do_edit_message(user, message, body=body))}
+    content = check_message_input(body=data.get("body"), content=data.get("content"))
+    return {"message": serialize_message(do_edit_message(user, message, content=content))}
 
 
 def delete_message(user: User, data: dict[str, Any]) -> Reply:
