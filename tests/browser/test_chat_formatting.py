@@ -17,6 +17,7 @@ from tests.browser.helpers import (
     make_account,
     make_group,
     open_room,
+    post,
     set_e2e,
     shown_messages,
 )
@@ -245,3 +246,25 @@ def test_formatting_in_an_encrypted_group(people: People, server: str) -> None:
     for row in rows:
         assert row.body == "" and row.content is None and row.payload
         assert "bold" not in str(row.payload) and "kept" not in str(row.payload)
+
+
+def test_an_older_page_is_formatted_as_it_comes_into_view(people: People, server: str) -> None:
+    """A page of older history is drawn with each message's text as written and formatted as it
+    comes near the view: scrolled to, an old message shows its bold text, never the asterisks,
+    while one far from the view has not been formatted yet."""
+    ann = make_account("ann", "Ann Archer")
+    room = make_group(ann, "history")
+    for n in range(1, 121):
+        post(ann, room, f"**old {n}** of the archive")
+    page = people.log_in(ann)
+    open_room(page, server, room)
+    expect(shown_messages(page)).to_have_count(50)
+    page.locator("#message-scroller").evaluate("node => { node.scrollTop = 0; }")
+    expect(shown_messages(page)).to_have_count(100)
+    raw = shown_messages(page).filter(has_text="old 22*")
+    expect(raw.locator(".msg-unformatted")).to_contain_text("**old 22** of the archive")
+    far = page.locator(f"#{raw.get_attribute('id')}")
+    far.scroll_into_view_if_needed()
+    expect(far.locator(".msg-content strong")).to_have_text("old 22")
+    expect(far).not_to_contain_text("**")
+    expect(far.locator(".msg-unformatted")).to_have_count(0)

@@ -35,6 +35,14 @@ export class MessageListUI {
     this.pendingItems = new Map(); // client_id -> li
     this.divider = null; // the "New messages" <li>, above the first unread message
     this.stuckToBottom = true;
+    // Rows of an older history page are drawn with their text as written and formatted when
+    // they come within a screen of the view (formatDeferred): a page of 1,000 costs the
+    // formatting of what can be seen, not of all of it.
+    this.deferred = new WeakMap(); // body element -> content still to format
+    this.nearView = new IntersectionObserver((entries) => this.formatEntries(entries), {
+      root: scroller,
+      rootMargin: "100% 0px",
+    });
     scroller.addEventListener("scroll", () => {
       this.stuckToBottom = this.nearBottom();
       if (this.stuckToBottom) this.jumpButton.hidden = true;
@@ -183,7 +191,7 @@ export class MessageListUI {
     const added = [];
     for (const message of messages) {
       if (this.items.has(message.id)) continue;
-      const item = this.render(message);
+      const item = this.render(message, { deferContent: true });
       this.items.set(message.id, item);
       fragment.append(item);
       added.push(item);
@@ -192,6 +200,32 @@ export class MessageListUI {
     for (const item of added) this.regroupAround(item);
     this.refreshTabStop();
     this.scroller.scrollTop = this.scroller.scrollHeight - fromBottom;
+    // What is already in view is formatted before the next paint; the rest as it comes near.
+    const view = this.scroller.getBoundingClientRect();
+    const near = added.filter((item) => {
+      const box = item.getBoundingClientRect();
+      return box.bottom >= view.top - view.height && box.top <= view.bottom + view.height;
+    });
+    for (const item of near) this.formatDeferred(item);
+    for (const item of added) if (item.querySelector(".msg-unformatted")) this.nearView.observe(item);
+  }
+
+  formatEntries(entries) {
+    for (const entry of entries) {
+      if (!entry.isIntersecting) continue;
+      this.nearView.unobserve(entry.target);
+      this.formatDeferred(entry.target);
+    }
+  }
+
+  /** Format the deferred body of ``item``, if it has one (prependOlder). */
+  formatDeferred(item) {
+    const body = item.querySelector(".msg-unformatted");
+    const content = body && this.deferred.get(body);
+    if (!content) return;
+    this.deferred.delete(body);
+    body.classList.remove("msg-unformatted");
+    body.replaceChildren(...renderContent(content, { mentionNames: this.mentionNames(content) }));
   }
 
   /** A message from someone else arrived: keep the reader at the bottom or offer a jump. */
@@ -205,7 +239,9 @@ export class MessageListUI {
     }
   }
 
-  render(message) {
+  /** Return the row of ``message``. ``deferContent``: draw its content as written, to be
+   * formatted when it comes near the view (formatDeferred). */
+  render(message, { deferContent = false } = {}) {
     if (message.kind === "system") {
       return el(
         "li",
@@ -252,7 +288,7 @@ export class MessageListUI {
           : null,
       ),
       content
-        ? this.contentBody(content)
+        ? this.contentBody(content, { defer: deferContent })
         : el(
             "p",
             {
@@ -279,7 +315,12 @@ export class MessageListUI {
   }
 
   /** The body of a message showing ``content`` (formatted, its mentions highlighted). */
-  contentBody(content) {
+  contentBody(content, { defer = false } = {}) {
+    if (defer) {
+      const body = el("div", { class: "msg-body msg-content msg-unformatted", text: content.text });
+      this.deferred.set(body, content);
+      return body;
+    }
     return el(
       "div",
       { class: "msg-body msg-content" },
