@@ -5,6 +5,7 @@
 // what is sent) and the points passed on to the message list, header and info panel.
 
 import { joinRoom, listChanges, listMessages, markRead } from "./api.js";
+import { Resync } from "./resync.js";
 import { ComposerUI } from "./composer_ui.js";
 import { mountMentionAutocomplete } from "./mention_ui.js";
 import { MessageStore } from "./messages_data.js";
@@ -16,7 +17,6 @@ import { initRoomInfo } from "./room_info_ui.js";
 import { showBanner } from "../lib/banners_ui.js";
 import { byId, el, setMessage } from "../lib/dom.js";
 
-const RESYNC_BATCH = 500; // the server's limit for ?after_rev=
 const REORDER_WINDOW_MS = 400; // how long a hole in the stream may wait for a late event
 const MAX_PAGES_TO_TARGET = 200;
 const MAX_PAGES_TO_UNREAD = 20;
@@ -35,8 +35,16 @@ export class RoomView {
     this.scroller = byId("message-scroller");
     this.sentinel = byId("history-sentinel");
     this.loadingOlder = false;
-    this.resyncing = false;
-    this.resyncAgain = false;
+    this.resyncer = new Resync({
+      fetchChanges: (afterRev) => listChanges(this.room.id, afterRev),
+      store: this.store,
+      receive: (message) => this.receive(message),
+      caughtUp: () => {
+        this.outbox.retryFailed();
+        this.markRead();
+      },
+      gone: () => this.left(this.room.id),
+    });
     this.gapTimer = null; // the reorder window after a hole in the stream (gapSeen)
     this.holesChecked = 0; // reorder windows closed so far
     this.readSent = 0;
@@ -282,34 +290,13 @@ export class RoomView {
 
   /** The socket (re)connected: catch up on what the channel layer may have dropped. */
   connected() {
-    if (this.store.initialLoaded) this.resync();
+    if (this.store.initialLoaded) this.resync({ now: true });
   }
 
-  async resync() {
-    if (this.resyncing) {
-      this.resyncAgain = true;
-      return;
-    }
-    this.resyncing = true;
-    try {
-      do {
-        this.resyncAgain = false;
-        let batch;
-        do {
-          const data = await listChanges(this.room.id, this.store.maxRev);
-          batch = data.messages;
-          for (const message of batch) this.receive(message);
-          // Every change up to last_seq is committed and was in this answer or before it.
-          if (batch.length < RESYNC_BATCH) this.store.noteRev(data.last_seq);
-        } while (batch.length >= RESYNC_BATCH);
-      } while (this.resyncAgain);
-      this.outbox.retryFailed();
-      this.markRead();
-    } catch (error) {
-      if (error.status === 404) this.left(this.room.id);
-    } finally {
-      this.resyncing = false;
-    }
+  /** Catch up on the room's changes (chat/resync.js: one at a time, backing off on failure);
+   * ``now``: start even while a retry waits (the socket just reconnected). */
+  resync({ now = false } = {}) {
+    this.resyncer.request({ now });
   }
 
   markRead() {
