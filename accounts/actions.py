@@ -83,6 +83,23 @@ def do_end_other_sessions(user: User, *, keep_session_key: str) -> int:
     return len(records)
 
 
+def do_end_sessions_after_password_change(
+    user: User, *, old_session_key: str, new_session_key: str
+) -> int:
+    """After ``user`` changed their login password in the session ``old_session_key`` (which
+    Django then cycled to ``new_session_key``): keep that session's record under its new key
+    and log out every other session, closing its sockets at once. Return how many ended.
+
+    Django alone would refuse the other sessions only at their next request; their open
+    sockets would go on receiving messages."""
+    with transaction.atomic():
+        if old_session_key != new_session_key:
+            SessionRecord.objects.filter(user=user, session_key=old_session_key).update(
+                session_key=new_session_key
+            )
+        return do_end_other_sessions(user, keep_session_key=new_session_key)
+
+
 def do_save_account_settings(found: AccountSettings) -> AccountSettings:
     """Save the instance's account settings (the single row)."""
     found.pk = 1

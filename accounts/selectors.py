@@ -6,6 +6,8 @@ from datetime import datetime
 from importlib import import_module
 
 from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -54,8 +56,8 @@ def list_sessions_for_user(user: User, *, current_key: str | None) -> list[Sessi
 
     Records whose session has expired or was deleted elsewhere are left out.
     """
-    store = import_module(settings.SESSION_ENGINE).SessionStore
-    records = SessionRecord.objects.filter(user=user)
+    records = list(SessionRecord.objects.filter(user=user))
+    live = _live_session_keys([record.session_key for record in records])
     return [
         SessionView(
             id=record.pk,
@@ -66,8 +68,27 @@ def list_sessions_for_user(user: User, *, current_key: str | None) -> list[Sessi
             current=record.session_key == current_key,
         )
         for record in records
-        if record.session_key == current_key or store().exists(record.session_key)
+        if record.session_key == current_key or record.session_key in live
     ]
+
+
+DB_SESSION_ENGINES = (
+    "django.contrib.sessions.backends.db",
+    "django.contrib.sessions.backends.cached_db",
+)
+
+
+def _live_session_keys(keys: list[str]) -> set[str]:
+    """Return which of ``keys`` are sessions that still exist: one query for the database
+    engines, one look-up per key for any other engine."""
+    if settings.SESSION_ENGINE in DB_SESSION_ENGINES:
+        return set(
+            Session.objects.filter(
+                session_key__in=keys, expire_date__gt=timezone.now()
+            ).values_list("session_key", flat=True)
+        )
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    return {key for key in keys if store().exists(key)}
 
 
 def get_account_settings() -> AccountSettings:

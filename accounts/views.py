@@ -3,6 +3,7 @@
 import base64
 import math
 import time
+from typing import Any
 
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
@@ -26,6 +27,7 @@ from accounts.actions import (
     do_count_failed_login,
     do_end_other_sessions,
     do_end_session,
+    do_end_sessions_after_password_change,
     do_regenerate_recovery_codes,
     do_sign_up,
     do_start_two_factor_setup,
@@ -159,8 +161,25 @@ def log_in_code(request: HttpRequest) -> HttpResponse:
 
 
 class PasswordChange(auth_views.PasswordChangeView):
+    """Change the login password; every other session of the person is logged out at once."""
+
     template_name = "accounts/password.html"
     extra_context = {"section": "password"}
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        old_key = self.request.session.session_key or ""
+        response = super().form_valid(form)  # saves; keeps this session (with a new key)
+        ended = do_end_sessions_after_password_change(
+            self.request.user,
+            old_session_key=old_key,
+            new_session_key=self.request.session.session_key or "",
+        )
+        if ended:
+            messages.info(
+                self.request,
+                f"{ended} other session{'s were' if ended > 1 else ' was'} logged out.",
+            )
+        return response
 
 
 @login_required

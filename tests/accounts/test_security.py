@@ -6,10 +6,14 @@ from datetime import timedelta
 import pytest
 from asgiref.sync import sync_to_async
 from axes.models import AccessAttempt
+from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts.models import SessionRecord
-from accounts.selectors import describe_device
+from accounts.selectors import describe_device, list_sessions_for_user
 from tests.sockets import ORIGIN
 
 pytestmark = pytest.mark.django_db
@@ -206,3 +210,59 @@ async def test_logging_out_closes_this_sessions_other_tabs(make_user):
     socket = await _open(client)
     await sync_to_async(client.post)("/accounts/logout/")
     assert await socket.receive_output(timeout=2) == {"type": "websocket.close", "code": 4401}
+
+
+def _change_password(client: Client, old: str, new: str):
+    return client.post(
+        "/accounts/account/password/",
+        {"old_password": old, "new_password1": new, "new_password2": new},
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_changing_the_password_logs_out_the_other_sessions_at_once(make_user):
+    """A password change ends the person's other sessions and closes their open sockets at
+    once; the session it was made in stays logged in and listed."""
+    ann = await sync_to_async(make_user)("ann")
+    other = await sync_to_async(_session_client)(ann, CHROME_MAC)
+    here = await sync_to_async(_session_client)(ann, FIREFOX)
+    other_socket = await _open(other)
+    changed = await sync_to_async(_change_password)(here, "pw-ann", "a-New-pass-2026")
+    assert changed.status_code == 302
+    assert await other_socket.receive_output(timeout=2) == {"type": "websocket.close", "code": 4401}
+    assert (await sync_to_async(other.get)("/accounts/account/")).status_code == 302
+    page = await sync_to_async(here.get)("/accounts/account/sessions/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "This device" in text and "Chrome on macOS" not in text
+    keys = [record.session_key async for record in SessionRecord.objects.all()]
+    assert keys == [await sync_to_async(lambda: here.session.session_key)()]
+
+
+def test_sessions_page_queries_do_not_grow_with_the_sessions(make_user):
+    """Listing sessions checks which are still live in one query, however many there are."""
+    ann = make_user("ann")
+    here = _session_client(ann)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert here.get("/accounts/account/sessions/").status_code == 200
+        return len(captured)
+
+    few = queries()
+    for _ in range(4):
+        _session_client(ann, CHROME_MAC)
+    assert queries() == few
+    listed = list_sessions_for_user(ann, current_key=here.session.session_key)
+    assert [view.device for view in listed].count("Chrome on macOS") == 4
+
+
+def test_sessions_page_leaves_out_expired_sessions(make_user):
+    """A session past its expiry is not listed, though its record is still there."""
+    ann = make_user("ann")
+    gone = _session_client(ann, CHROME_MAC)
+    here = _session_client(ann)
+    Session.objects.filter(session_key=gone.session.session_key).update(
+        expire_date=timezone.now() - timedelta(minutes=1)
+    )
+    assert "Chrome on macOS" not in here.get("/accounts/account/sessions/").content.decode()

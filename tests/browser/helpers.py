@@ -167,8 +167,16 @@ def shown_seqs(page: Page) -> list[int]:
     ]
 
 
+# Making a new person's keys (PBKDF2 with 600,000 iterations, then publishing) can take several
+# seconds on a loaded machine; until it is done, a private group holds sends (docs/PROTOCOL.md
+# §16.6), so a send waits for the page's keys first, not for a fixed time.
+KEYS_SETTLED = re.compile(r"^(disabled|locked|unlocked)$")
+
+
 def send(page: Page, text: str) -> None:
-    """Type and send a message; wait until the server confirmed it."""
+    """Type and send a message once the page's E2E session has settled (a new person's keys
+    are made); wait until the server confirmed it."""
+    expect(page.locator("html")).to_have_attribute("data-e2e", KEYS_SETTLED, timeout=30_000)
     box = composer(page)
     box.fill(text)
     box.press("Enter")

@@ -4,12 +4,13 @@ Chromium takes members, keys and the current key only from the chain its device 
 Each was checked to fail with its defence in static/js/e2e/ disabled (docs/SECURITY.md)."""
 
 import json
+import re
 import uuid
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Request, expect
 
 from accounts.models import User
 from chat.models import Membership, Message, Room
@@ -292,6 +293,18 @@ def test_server_changing_the_room_uid_is_refused(people: People, server: str) ->
     expect_verified(page, "bound to the first uid")
 
 
+def rotation_requests(page: Page) -> list[Request]:
+    """Record the page's key rotation requests (POST /api/e2e/rooms/<id>/rotate/)."""
+    found: list[Request] = []
+
+    def record(request: Request) -> None:
+        if request.method == "POST" and re.search(r"/api/e2e/rooms/\d+/rotate/$", request.url):
+            found.append(request)
+
+    page.on("request", record)
+    return found
+
+
 def test_member_outside_the_chain_gets_no_key_at_rotation(people: People, server: str) -> None:
     """When the key rotates after a removal, a member the server slipped into the list (not
     in the chain) is not sealed the new key; the chain's remaining members are."""
@@ -305,9 +318,15 @@ def test_member_outside_the_chain_gets_no_key_at_rotation(people: People, server
     open_room_page(page, server, room_id)
     room_settled(page)
     slip_in(room_id, mallory)
+    rotations = rotation_requests(page)
 
     status, _ = member.call("DELETE", f"/api/rooms/{room_id}/members/{pym.pk}/", None)
     assert status == 200
+    # What the browser sealed, whatever the server then does with it (a malicious server
+    # would store an envelope to mallory that this honest one refuses).
+    wait_until(page, lambda: bool(rotations))
+    sealed = {e["recipient_id"] for e in rotations[0].post_data_json["envelopes"]}
+    assert sealed == {ann.pk, bob.pk}
     wait_until(page, lambda: RoomKey.objects.filter(room_id=room_id, epoch=2).exists())
     new_key = RoomKey.objects.get(room_id=room_id, epoch=2)
     recipients = set(new_key.envelopes.values_list("recipient__username", flat=True))

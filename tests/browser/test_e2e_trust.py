@@ -56,12 +56,21 @@ def end_sessions(user: User) -> None:
             session.delete()
 
 
+@off_the_loop
+def withhold_trust_record(user: User) -> None:
+    """The server "loses" ``user``'s trust record, so only what the device kept can help."""
+    UserIdentity.objects.filter(user=user).update(trust_record=None, trust_version=0)
+
+
 def force_logout(page: Page, user: User) -> str:
     """End ``user``'s sessions on the server while the device is away from the page (so no
-    request of the old page meets the ended session); return the page's address."""
+    request of the old page meets the ended session), and withhold the trust record that
+    would bring the trust back (test_trust_follows_user_to_new_device tests that path): what
+    this device trusts must survive on the device itself. Return the page's address."""
     url = page.url
     page.goto("about:blank")
     end_sessions(user)
+    withhold_trust_record(user)
     return url
 
 

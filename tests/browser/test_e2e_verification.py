@@ -84,6 +84,35 @@ def test_member_list_shows_who_is_verified(people: People, server: str) -> None:
     expect(tag).to_have_class(re.compile(r"\btag-verified\b"))
 
 
+def test_a_member_without_keys_is_not_looked_up_again_on_each_redraw(
+    people: People, server: str
+) -> None:
+    """Redrawing the member list does not ask the server again and again about a member who has
+    no keys yet: one answer stands until they set keys up (their e2e.key_needed)."""
+    ann = make_account("ann", "Ann Archer")
+    kit = make_account("kit", "Kit Keyless")
+    page = log_in_with_keys(people, ann)
+    start_group(page, "keyless", ["kit"])
+    open_room_info(page)
+    expect(member_row(page, "Kit Keyless").locator(".member-trust")).to_have_text("No keys yet")
+    asked: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            asked.append(request.url)
+            if "/api/e2e/identities/" in request.url
+            and str(kit.pk) in request.url.split("ids=")[-1]
+            else None
+        ),
+    )
+    for _ in range(3):
+        page.get_by_role("button", name="Room info", exact=True).click()
+        expect(page.locator("#room-info")).to_be_hidden()
+        page.get_by_role("button", name="Room info", exact=True).click()
+        expect(member_row(page, "Kit Keyless").locator(".member-trust")).to_have_text("No keys yet")
+    assert asked == []
+
+
 def test_a_verified_member_whose_key_changed_stands_out_in_the_list(
     people: People, server: str
 ) -> None:
@@ -135,6 +164,35 @@ def test_members_who_share_a_display_name_show_usernames(people: People, server:
     page = people.log_in(owner)
     open_room(page, server, room)
     expect(shown_message(page, "which sam").locator(".msg-sender-username")).to_have_text("@sam2")
+
+
+def test_verify_dialog_names_the_username_of_members_who_share_a_name(
+    people: People, server: str
+) -> None:
+    """Two members called "Kit Keyless": the verify dialog for each says which one it is about
+    ("Kit Keyless (@kit1)" / "(@kit2)"), so a comparison is never made with the wrong person."""
+    ann = make_account("ann", "Ann Archer")
+    make_account("kit1", "Kit Keyless")
+    make_account("kit2", "Kit Keyless")
+    page = log_in_with_keys(people, ann)
+    start_group(page, "namesakes", ["kit1", "kit2"])
+    open_room_info(page)
+    titles = set()
+    buttons = page.get_by_role("button", name="Verify Kit Keyless")
+    expect(buttons).to_have_count(2)
+    for index in range(2):
+        buttons.nth(index).click()
+        dialog = page.locator("#e2e-verify-dialog")
+        expect(dialog).to_have_attribute("data-state", "nokeys")
+        title = dialog.locator("#e2e-verify-title").text_content()
+        expect(dialog).to_contain_text(f"{title.removeprefix('Compare safety numbers with ')} has")
+        titles.add(title)
+        page.keyboard.press("Escape")
+        expect(dialog).to_be_hidden()
+    assert titles == {
+        "Compare safety numbers with Kit Keyless (@kit1)",
+        "Compare safety numbers with Kit Keyless (@kit2)",
+    }
 
 
 def test_room_info_states_encryption_and_who_waits_for_keys(people: People, server: str) -> None:

@@ -122,7 +122,16 @@ export function initKeyChanges(engine, room) {
     listeners.push([target, type, listener]);
   };
 
-  const memberOf = (userId) => room.room.members?.find((m) => Number(m.id) === Number(userId)) || null;
+  /** The open room's member ``userId`` as the dialog and notices name them ({name, username}):
+   * "Name (@username)" when another member has the same display name, so two people with one
+   * name cannot be told apart only by which row was clicked. */
+  const memberOf = (userId) => {
+    const members = room.room.members || [];
+    const member = members.find((m) => Number(m.id) === Number(userId));
+    if (!member) return null;
+    const twins = members.filter((m) => m.name === member.name).length;
+    return twins > 1 && member.username ? { ...member, name: `${member.name} (@${member.username})` } : member;
+  };
 
   /** Show the key-changed notice for ``userId`` if they are in the open room. ``wasVerified``:
    * this device had marked them verified (the louder warning). */

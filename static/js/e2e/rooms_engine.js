@@ -35,6 +35,9 @@ import { LOCKED_UNKNOWN_ROOM, plaintextSendDecision } from "./trust_merge.js";
 
 export { E2EError, FAILURE_TEXTS, PLAINTEXT_REFUSED } from "./rooms_state.js";
 
+// How long a person found without keys counts as such before the next lookup (their own
+// e2e.key_needed, when they set keys up, ends it at once).
+const KEYLESS_RECHECK_MS = 30_000;
 const UID_CHANGED =
   "The server changed this room's identity. Its messages cannot be trusted; Keyroom keeps using the identity it first saw.";
 
@@ -55,6 +58,7 @@ export class RoomsEngine {
     this.known = new Map(); // room id -> {roomId, uid, encrypted, since, head}
     this.rooms = new Map(); // room id -> RoomState
     this.pins = new Map(); // user id -> Promise<pin lookup result | null>
+    this.keyless = new Map(); // user id -> until when "has no keys" stands without a new lookup
     this.warned = new Set(); // warnings already shown on this page
     // Key rotations after someone leaves (members.js), one at a time per room:
     this.rotations = new Map(); // room id -> Promise of the running rotation check
@@ -203,7 +207,8 @@ export class RoomsEngine {
   async identities(userIds) {
     await this.ready;
     const ids = [...new Set(userIds.map(Number))].filter((id) => id > 0);
-    const missing = ids.filter((id) => !this.pins.has(id));
+    const now = Date.now();
+    const missing = ids.filter((id) => !this.pins.has(id) && !(this.keyless.get(id) > now));
     if (missing.length) {
       const lookup = this.store ? lookupIdentities(this.store, missing) : Promise.reject(new Error("no store"));
       for (const id of missing) {
@@ -211,8 +216,13 @@ export class RoomsEngine {
           id,
           lookup.then(
             (found) => {
-              // Someone without keys yet may set them up later: look them up again then.
-              if (!found[id]) this.pins.delete(id);
+              // Someone without keys yet may set them up later: look them up again then (at
+              // once on their e2e.key_needed, which forgets this; else after KEYLESS_RECHECK_MS),
+              // not on every redraw of the member list meanwhile.
+              if (!found[id]) {
+                this.pins.delete(id);
+                this.keyless.set(id, Date.now() + KEYLESS_RECHECK_MS);
+              }
               return found[id] || null;
             },
             () => {
@@ -256,6 +266,7 @@ export class RoomsEngine {
   /** Forget the cached identity of a user (it changed): the next lookup pins or flags it. */
   identityChanged(userId) {
     this.pins.delete(Number(userId));
+    this.keyless.delete(Number(userId));
     this.messages.forgetFailures(userId);
     this.emit("identity", { userId: Number(userId) });
   }
@@ -263,6 +274,7 @@ export class RoomsEngine {
   /** Look a user up afresh next time (they just set up or reset keys). */
   forgetIdentity(userId) {
     this.pins.delete(Number(userId));
+    this.keyless.delete(Number(userId));
   }
 
   // Room state and keys -------------------------------------------------------------------------
