@@ -225,12 +225,14 @@ class MessageSendBody(Body):
         message="client_id must be a UUID.",
         description="Made by the client: a retry with the same id is stored once.",
     )
-    body: str = refuse(max_length=BODY_MAX_INPUT, description="The message text.")
+    body: str | None = refuse(
+        default=None, max_length=BODY_MAX_INPUT, description="The message text."
+    )
     content: Content | None = ContentField
 
 
 class MessageEditBody(Body):
-    body: str = refuse(max_length=BODY_MAX_INPUT)
+    body: str | None = refuse(default=None, max_length=BODY_MAX_INPUT)
     content: Content | None = ContentField
 
 
