@@ -7,9 +7,9 @@ PORT ?= 8000
 export KEYROOM_CHROMIUM ?= /usr/bin/chromium
 
 # The JavaScript that Prettier formats (generated vector JSON and vendored code are left as they are).
-JS_FILES := "static/js/**/*.js" "tests/js/**/*.mjs" "tests/vectors/*.mjs" "tests/browser/crypto_page/*.js" eslint.config.mjs
+JS_FILES := "static/js/**/*.js" "tests/js/**/*.mjs" "tests/vectors/*.mjs" "tests/browser/crypto_page/*.js" "scripts/*.mjs" eslint.config.mjs
 
-.PHONY: run test lint format test-python test-js test-browser bench check-deploy clean
+.PHONY: run test lint format test-python test-js test-browser test-soak bench check-deploy clean
 
 $(PY):
 	@python=$$(scripts/find-python) || exit 1; \
@@ -44,7 +44,7 @@ node_modules/.deps-node: package.json package-lock.json
 lint: $(VENV)/.deps-test node_modules/.deps-node
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	npx --no-install eslint static/js tests/js tests/vectors tests/browser/crypto_page
+	npx --no-install eslint static/js tests/js tests/vectors tests/browser/crypto_page scripts
 	npx --no-install prettier --check $(JS_FILES)
 
 format: $(VENV)/.deps-test node_modules/.deps-node
@@ -65,8 +65,17 @@ test-browser: $(VENV)/.deps-test node_modules/.deps-node
 
 test: lint test-js test-python test-browser
 
+# The soak (tests/soak/): two daphne processes on PostgreSQL and a Redis of its own, ~100 sockets,
+# 3,000 messages, one process killed and restarted, Redis restarted; it checks counts (no loss, no
+# duplicate, per-room order). Needs PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres)
+# and redis-server; fails, never skips, without them. SOAK_ARGS=--help lists its options.
+SOAK_TIMEOUT ?= 300
+test-soak: $(VENV)/.deps-test
+	timeout --kill-after=20 $(SOAK_TIMEOUT) $(PY) -m tests.soak $(SOAK_ARGS)
+
 bench: $(VENV)/.deps-test
 	$(PY) bench/fanout.py
+	$(PY) bench/render_messages.py
 
 # Production settings must pass Django's deployment checklist, and the static files must
 # collect (hashed names, ES module imports rewritten) the way `make run` and deploys do it.

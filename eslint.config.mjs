@@ -39,4 +39,9 @@ export default [
     files: ["tests/js/**/*.mjs", "tests/vectors/**/*.mjs"],
     languageOptions: { globals: { ...globals.node, ...globals.browser } },
   },
+  {
+    // Maintenance scripts run by Node (scripts/vendor.mjs).
+    files: ["scripts/**/*.mjs"],
+    languageOptions: { globals: globals.node },
+  },
 ];

@@ -186,10 +186,17 @@ def session_cookie(user: object) -> str:
 
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.utils.module_loading import import_string
 
     store = import_module(settings.SESSION_ENGINE).SessionStore()
     store[SESSION_KEY] = str(user.pk)  # type: ignore[attr-defined]
-    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    # The backend a password login records: the first that can load users (django-axes's,
+    # listed first, only refuses locked-out logins and has no get_user).
+    store[BACKEND_SESSION_KEY] = next(
+        path
+        for path in settings.AUTHENTICATION_BACKENDS
+        if hasattr(import_string(path), "get_user")
+    )
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()  # type: ignore[attr-defined]
     store.create()
     return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"

@@ -19,6 +19,7 @@ from chat.models import (
     NotificationSettings,
     Room,
     RoomKind,
+    text_content,
 )
 from chat.payloads import (
     member_added_event,
@@ -68,9 +69,17 @@ def _refuse_plaintext(room: Room, payload: dict | None) -> None:
         )
 
 
-def _check_mentions(room: Room, mentions: list[int], mention_all: bool) -> None:
+def _mentioned(content: dict | None) -> tuple[list[int], bool]:
+    """Return the user ids and the @here/@all flag of a checked content object."""
+    if content is None:
+        return [], False
+    return [int(pk) for pk in content["mentions"]], bool(content["mention_all"])
+
+
+def _check_mentions(room: Room, content: dict | None) -> None:
     """Refuse @here/@all where the room forbids it, and mentions of people not in the room
     (call under the room lock)."""
+    mentions, mention_all = _mentioned(content)
     if mention_all and not room.allow_mention_all:
         raise InvalidInput(
             "This room does not allow @here and @all.", code="mention_all_not_allowed"
@@ -83,6 +92,15 @@ def _check_mentions(room: Room, mentions: list[int], mention_all: bool) -> None:
             )
 
 
+def _mention_rows(message: Message, content: dict | None) -> list[Mention]:
+    """Return the Mention rows of ``message`` saying what ``content`` mentions (unsaved)."""
+    mentions, mention_all = _mentioned(content)
+    rows = [Mention(message=message, user_id=pk) for pk in set(mentions)]
+    if mention_all:
+        rows.append(Mention(message=message, user=None))
+    return rows
+
+
 def _post(
     room: Room,
     sender: User,
@@ -90,15 +108,14 @@ def _post(
     kind: str,
     body: str,
     client_id: uuid.UUID,
+    content: dict | None = None,
     payload: dict | None = None,
     check: RoomCheck | None = None,
-    mentions: list[int] = (),
-    mention_all: bool = False,
 ) -> Message:
     seq = _next_seq(room)
     if kind == MessageKind.TEXT:
         _refuse_plaintext(room, payload)
-        _check_mentions(room, list(mentions), mention_all)
+        _check_mentions(room, content)
     if check is not None:
         check(room)
     message = Message.objects.create(
@@ -106,21 +123,14 @@ def _post(
         sender=sender,
         kind=kind,
         body=body,
+        content=content,
         payload=payload,
         client_id=client_id,
         seq=seq,
         rev=seq,
     )
-    rows = [Mention(message=message, user_id=pk) for pk in set(mentions)]
-    if mention_all:
-        rows.append(Mention(message=message, user=None))
-    Mention.objects.bulk_create(rows)
-    content = None
-    if kind == MessageKind.TEXT and payload is None:
-        ids = sorted(set(mentions))
-        content = {"v": 1, "text": body, "mentions": [str(pk) for pk in ids]}
-        content["mention_all"] = mention_all
-    send_event(room_group(room.pk), message_new_event(message, content=content))
+    Mention.objects.bulk_create(_mention_rows(message, content))
+    send_event(room_group(room.pk), message_new_event(message))
     return message
 
 
@@ -345,21 +355,28 @@ def do_send_message(
     room: Room,
     *,
     client_id: uuid.UUID,
+    content: dict | None = None,
     body: str = "",
     payload: dict | None = None,
     check: RoomCheck | None = None,
-    mentions: list[int] = (),
-    mention_all: bool = False,
 ) -> tuple[Message, bool]:
     """Store a message, then push it. A retry with the same ``client_id`` returns the stored one.
 
-    Return ``(message, created)``. ``body`` is checked text; ``payload`` a ciphertext envelope
-    for encrypted rooms, which ``check`` (the ``e2e`` app's rules) validates. Plaintext is
-    refused in an encrypted room, and ``check`` runs, inside the transaction that stores the
-    message, once the room row is locked: a concurrent change of the room cannot slip between
-    the check and the insert. So do the rules about ``mentions`` (user ids from the plaintext
-    content: members only) and ``mention_all`` (refused where the room forbids @here/@all).
+    Return ``(message, created)``. A plaintext message is ``content``, a content object checked
+    by ``chat.checks.check_message_input`` (or, without it, the checked text ``body``, with no
+    mentions); it is stored with ``body`` = its text, for search. ``payload`` is a ciphertext
+    envelope for encrypted rooms, which ``check`` (the ``e2e`` app's rules) validates.
+    Plaintext is refused in an encrypted room, and ``check`` runs, inside the transaction that
+    stores the message, once the room row is locked: a concurrent change of the room cannot
+    slip between the check and the insert. So do the rules about the content's mentions
+    (members only: ``mention_not_member``) and ``mention_all`` (``mention_all_not_allowed``
+    where the room forbids @here/@all).
     """
+    if payload is None:
+        content = content if content is not None else text_content(body)
+        body = content["text"]
+    else:
+        content, body = None, ""
     # A retry is rare: the unique (room, client_id) constraint finds it, not a query per send.
     try:
         with transaction.atomic():
@@ -368,11 +385,10 @@ def do_send_message(
                 user,
                 kind=MessageKind.TEXT,
                 body=body,
+                content=content,
                 payload=payload,
                 client_id=client_id,
                 check=check,
-                mentions=mentions,
-                mention_all=mention_all,
             )
             Membership.objects.filter(room=room, user=user).update(last_read_seq=message.seq)
     except IntegrityError:
@@ -392,9 +408,12 @@ def _change(
 
     Every rule runs under the room lock: the message is still there and not deleted (a
     concurrent delete wins over an edit), it stays encrypted exactly when it was (else
-    ``mismatch``), a new text is not plaintext in an encrypted room, then ``check``.
+    ``mismatch``), a new text is not plaintext in an encrypted room and mentions only members
+    (and everyone only where the room allows it), then ``check``. The message's Mention rows
+    are replaced by the new content's (none once deleted).
     """
     payload = fields.get("payload")
+    content = fields.get("content")
     with transaction.atomic():
         message.rev = _next_seq(message.room)
         state = Message.objects.filter(pk=message.pk).values("deleted", "payload").first()
@@ -402,13 +421,17 @@ def _change(
             raise NotFound
         if (state["payload"] is not None) != (payload is not None):
             raise mismatch
-        if fields.get("body"):
+        if content is not None:
             _refuse_plaintext(message.room, None)
+            _check_mentions(message.room, content)
         if check is not None:
             check(message.room)
         for name, value in fields.items():
             setattr(message, name, value)
         message.save(update_fields=["rev", *fields])
+        if "content" in fields:
+            message.mention_rows.all().delete()
+            Mention.objects.bulk_create(_mention_rows(message, content))
         send_event(room_group(message.room_id), message_updated_event(message))
     return message
 
@@ -431,25 +454,38 @@ def do_edit_message(
     user: User,
     message: Message,
     *,
+    content: dict | None = None,
     body: str = "",
     payload: dict | None = None,
     check: RoomCheck | None = None,
 ) -> Message:
-    """Replace the text (or ciphertext) of the user's own message.
+    """Replace the content (or ciphertext) of the user's own message.
 
-    Plaintext is refused in an encrypted room and ``check`` runs inside the transaction, under
-    the room lock (see ``do_send_message``).
+    ``content`` and ``body`` as for ``do_send_message``; the message's mentions become the new
+    content's. Plaintext is refused in an encrypted room, the mention rules and ``check`` run
+    inside the transaction, under the room lock (see ``do_send_message``).
     """
     if message.encrypted != (payload is not None):
         raise _edit_mismatch()
-    if body == message.body and payload == message.payload:
+    if payload is not None:
+        if payload == message.payload:
+            return message
+        return _change(
+            message,
+            check=check,
+            mismatch=_edit_mismatch(),
+            payload=payload,
+            edited_at=timezone.now(),
+        )
+    content = content if content is not None else text_content(body)
+    if content == message.content:
         return message
     return _change(
         message,
         check=check,
         mismatch=_edit_mismatch(),
-        body=body,
-        payload=payload,
+        body=content["text"],
+        content=content,
         edited_at=timezone.now(),
     )
 
@@ -470,7 +506,15 @@ def do_delete_message(
     mismatch = _tombstone_required() if payload is None else _edit_mismatch()
     if message.encrypted != (payload is not None):
         raise mismatch
-    return _change(message, check=check, mismatch=mismatch, deleted=True, body="", payload=payload)
+    return _change(
+        message,
+        check=check,
+        mismatch=mismatch,
+        deleted=True,
+        body="",
+        content=None,
+        payload=payload,
+    )
 
 
 def do_mark_read(user: User, room: Room, *, seq: int) -> None:

@@ -20,8 +20,7 @@ from chat.access import (
 )
 from chat.checks import (
     check_id_list,
-    check_mentions,
-    check_message_body,
+    check_message_input,
     check_notify_level,
     check_plain_add_allowed,
     check_plaintext_allowed,
@@ -217,10 +216,9 @@ def send_message(request: HttpRequest, room_id: int, data: MessageSendBody) -> J
     user = request.user
     found = access_room_by_id(user, room_id, for_write=True)
     check_plaintext_allowed(found)
-    body = check_message_body(data.body)
-    mentions, mention_all = check_mentions(data.content)
+    content = check_message_input(body=data.body, content=data.content)
     message, created = actions.do_send_message(
-        user, found, client_id=data.client_id, body=body, mentions=mentions, mention_all=mention_all
+        user, found, client_id=data.client_id, content=content
     )
     return JsonResponse({"message": serialize_message(message)}, status=201 if created else 200)
 
@@ -230,10 +228,9 @@ def edit_message(request: HttpRequest, message_id: int, data: MessageEditBody) -
     """Edit one of your own messages."""
     found = access_message_by_id(request.user, message_id, own=True)
     check_plaintext_allowed(found.room)
-    body = check_message_body(data.body)
-    return JsonResponse(
-        {"message": serialize_message(actions.do_edit_message(request.user, found, body=body))}
-    )
+    content = check_message_input(body=data.body, content=data.content)
+    edited = actions.do_edit_message(request.user, found, content=content)
+    return JsonResponse({"message": serialize_message(edited)})
 
 
 @router.delete("/messages/{int:message_id}/", url_name="message")

@@ -1,13 +1,15 @@
 """Validation of untrusted input. Each ``check_*`` returns the cleaned value or raises
 ``InvalidInput`` with a message fit to show the user."""
 
+import json
 import uuid
 
 from django.conf import settings
 
 from accounts.models import User
 from chat.errors import InvalidInput, RateLimited
-from chat.models import NotifyLevel, Room, RoomKind
+from chat.models import CONTENT_VERSION, ContentFormat, NotifyLevel, Room, RoomKind, text_content
+from chat.wire import check_value
 from keyroom.ratelimit import take_token
 
 ROOM_NAME_MAX = 80
@@ -158,17 +160,72 @@ def check_flag(value: object, *, field: str) -> bool:
     return value
 
 
-def check_mentions(content: object) -> tuple[list[int], bool]:
-    """Return the mentioned user ids and the @here/@all flag of a message's content object
-    (docs/PROTOCOL.md "Message content"); no content: nobody.
+# What a content object may hold besides its text, UTF-8 JSON bytes (docs/PROTOCOL.md "Message
+# content"): mentions (at most 100 ids) take under 2 KiB; the rest is room for the fields of
+# later versions (replies, files) that a client may already send and that are kept as given.
+CONTENT_EXTRA_BYTES = 16 * 1024
+MENTIONS_MAX = 100
 
-    Only the shape is checked here; that the people are members and that the room allows
-    @here/@all is checked under the room lock (``chat.actions.do_send_message``).
+
+def _bad_content(message: str) -> InvalidInput:
+    return InvalidInput(message, code="bad_content")
+
+
+def check_message_content(value: object) -> dict:
+    """Return a message's content object (docs/PROTOCOL.md "Message content"), cleaned:
+    ``{"v": 1, "text", "format", "mentions", "mention_all", ...}``.
+
+    ``text`` is checked like a message body (stripped, not empty: ``empty``, at most
+    KEYROOM_MESSAGE_MAX_CHARS: ``too_long``); ``format`` is "markdown" (the default) or
+    "plain"; ``mentions`` become sorted, unique decimal strings. Keys this version does not
+    know are kept as they are. Raise InvalidInput ``bad_content`` for any other shape, and
+    ``content_too_large`` when everything but the text takes over CONTENT_EXTRA_BYTES.
+    Only the shape is checked here: that the mentioned are members and that the room allows
+    @here/@all is checked under the room lock (``chat.actions``).
     """
+    if not isinstance(value, dict):
+        raise _bad_content("content must be an object.")
+    version = value.get("v")
+    if isinstance(version, bool) or version != CONTENT_VERSION:
+        raise _bad_content(
+            f"This message's content has version {json.dumps(version)}; the server reads only "
+            f"version {CONTENT_VERSION}. Reload the page to update the app."
+        )
+    check_value(value)  # NUL characters and lone surrogates, as for any JSON input
+    if not isinstance(value.get("text"), str):
+        raise _bad_content("content.text must be text.")
+    text = check_message_body(value["text"])
+    text_format = value.get("format", ContentFormat.MARKDOWN.value)
+    if text_format not in ContentFormat.values:
+        raise _bad_content('content.format must be "markdown" or "plain".')
+    try:
+        ids = check_id_list(value.get("mentions"), field="content.mentions", limit=MENTIONS_MAX)
+        mention_all = check_flag(value.get("mention_all", False), field="content.mention_all")
+    except InvalidInput as error:
+        raise _bad_content(error.message) from None
+    content = {
+        **value,
+        **text_content(text, mentions=ids, mention_all=mention_all),
+        "format": text_format,
+    }
+    extra = len(json.dumps({**content, "text": ""}, ensure_ascii=False).encode())
+    if extra > CONTENT_EXTRA_BYTES:
+        raise InvalidInput(
+            f"A message's content can hold at most {CONTENT_EXTRA_BYTES // 1024} KiB besides its"
+            " text.",
+            code="content_too_large",
+        )
+    return content
+
+
+def check_message_input(*, body: object = None, content: object = None) -> dict:
+    """Return the content object of a new message or an edit from a request's ``content``
+    (checked by ``check_message_content``), or, from an older client that sends only
+    ``body``, one built from that text (Markdown, no mentions). A request with both must have
+    ``body`` equal to the content's text (else ``bad_content``)."""
     if content is None:
-        return [], False
-    if not isinstance(content, dict):
-        raise InvalidInput("content must be an object.", code="bad_content")
-    ids = check_id_list(content.get("mentions"), field="mentions", limit=100)
-    mention_all = content.get("mention_all", False)
-    return sorted(ids), check_flag(mention_all, field="mention_all")
+        return text_content(check_message_body(body))
+    cleaned = check_message_content(content)
+    if body is not None and check_text(body, field="Message").strip() != cleaned["text"]:
+        raise _bad_content("body and content.text differ; send the text once, in content.")
+    return cleaned

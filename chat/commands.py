@@ -16,7 +16,7 @@ from ninja import Schema
 from accounts.models import User
 from chat.access import access_message_by_id, access_room_by_id
 from chat.actions import do_delete_message, do_edit_message, do_mark_read, do_send_message
-from chat.checks import check_mentions, check_message_body, check_plaintext_allowed
+from chat.checks import check_message_input, check_plaintext_allowed
 from chat.schemas import MessageEdit, MessageRef, MessageSend, RoomRead, validate
 from chat.serializers import serialize_message
 
@@ -26,19 +26,16 @@ Reply = dict[str, Any]
 def send_message(user: User, data: MessageSend) -> Reply:
     room = access_room_by_id(user, data.room_id, for_write=True)
     check_plaintext_allowed(room)
-    body = check_message_body(data.body)
-    mentions, mention_all = check_mentions(data.content)
-    message, _ = do_send_message(
-        user, room, client_id=data.client_id, body=body, mentions=mentions, mention_all=mention_all
-    )
+    content = check_message_input(body=data.body, content=data.content)
+    message, _ = do_send_message(user, room, client_id=data.client_id, content=content)
     return {"message": serialize_message(message)}
 
 
 def edit_message(user: User, data: MessageEdit) -> Reply:
     message = access_message_by_id(user, data.message_id, own=True)
     check_plaintext_allowed(message.room)
-    body = check_message_body(data.body)
-    return {"message": serialize_message(do_edit_message(user, message, body=body))}
+    content = check_message_input(body=data.body, content=data.content)
+    return {"message": serialize_message(do_edit_message(user, message, content=content))}
 
 
 def delete_message(user: User, data: MessageRef) -> Reply:

@@ -18,7 +18,7 @@ from chat.commands import COMMANDS, run_command
 from chat.errors import ChatError
 from chat.events import everyone_group, room_group, user_group
 from chat.models import Membership
-from chat.payloads import digest_event
+from chat.payloads import digest_event, resync_event
 from chat.selectors import get_room_digest
 from chat.wire import decode_object
 
@@ -29,7 +29,14 @@ MAX_FRAME = 256 * 1024
 # hop per event per member) for them.
 # Incoming frames clean up themselves, and only when a command will touch the database.
 NO_DB_HANDLERS = frozenset(
-    {"push", "room_joined", "room_left", "session_ended", "websocket_receive"}
+    {
+        "push",
+        "room_joined",
+        "room_left",
+        "session_ended",
+        "layer_resubscribed",
+        "websocket_receive",
+    }
 )
 
 
@@ -155,6 +162,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.groups_joined.discard(group)
         await self.channel_layer.group_discard(group, self.channel_name)
         await self.send(text_data=event["text"])
+
+    async def layer_resubscribed(self, event: dict[str, Any]) -> None:
+        # Redis was away: events for this socket may be lost (keyroom/layers.py).
+        await self.send(text_data=json.dumps(resync_event()))
 
     async def session_ended(self, event: dict[str, Any]) -> None:
         # 4401: the browser shows "You are logged out" and does not reconnect.

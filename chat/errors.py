@@ -65,3 +65,11 @@ class RateLimited(ChatError):
         # Whole seconds, at least one: what HTTP's Retry-After can carry.
         self.retry_after = max(1, math.ceil(retry_after))
         super().__init__(message)
+
+
+class Unavailable(ChatError):
+    """A service the check needs is down for now (e.g. the cache that counts password guesses):
+    refused rather than let through unchecked; the client may try again shortly."""
+
+    code = "unavailable"
+    status = 503

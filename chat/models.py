@@ -7,6 +7,10 @@ commit order equals counter order and a client that has seen everything up to ``
 for "changes after N" without missing any (docs/ARCHITECTURE.md).
 
 ``chat`` knows nothing of keys: an encrypted message carries an opaque ``payload`` and no body.
+
+A plaintext text message's ``content`` is its content object (docs/PROTOCOL.md "Message
+content"): ``{"v": 1, "text", "format", "mentions", "mention_all", ...}``; ``body`` is a copy of
+its text, for server search.
 """
 
 import uuid
@@ -96,6 +100,28 @@ class Membership(models.Model):
         return f"user {self.user_id} in room {self.room_id}"
 
 
+CONTENT_VERSION = 1
+
+
+class ContentFormat(models.TextChoices):
+    MARKDOWN = "markdown", "Markdown"
+    PLAIN = "plain", "Plain text"
+
+
+def text_content(
+    text: str, *, mentions: list[int] | tuple[int, ...] = (), mention_all: bool = False
+) -> dict:
+    """Return the content object of a Markdown message ``text`` (already checked) mentioning
+    the users ``mentions`` (ids) and, with ``mention_all``, everyone."""
+    return {
+        "v": CONTENT_VERSION,
+        "text": text,
+        "format": ContentFormat.MARKDOWN.value,
+        "mentions": [str(pk) for pk in sorted(set(mentions))],
+        "mention_all": mention_all,
+    }
+
+
 class MessageKind(models.TextChoices):
     TEXT = "text", "Text"
     SYSTEM = "system", "System"
@@ -111,6 +137,9 @@ class Message(models.Model):
     seq = models.BigIntegerField()
     rev = models.BigIntegerField()
     body = models.TextField(blank=True)
+    # The content object of a plaintext text message (its ``text`` is ``body``); null for
+    # system messages, encrypted ones (their content is inside ``payload``) and deleted ones.
+    content = models.JSONField(null=True, blank=True)
     # Opaque ciphertext for encrypted rooms (validated shape, never decrypted here).
     payload = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -11,20 +11,15 @@ from chat.models import Message, Room
 from chat.serializers import serialize_message, serialize_room, serialize_user
 
 
-def message_new_event(message: Message, *, content: dict | None = None) -> dict[str, Any]:
-    """A message was posted (stored first: clients that miss this resync by ``seq``).
-
-    ``content``: a plaintext message's content object (its mentions), for the browsers'
-    notifications until the message itself carries it (docs/PROTOCOL.md "Message content").
-    """
-    data = serialize_message(message)
-    if content is not None:
-        data.setdefault("content", content)
-    return {"type": "message.new", "message": data}
+def message_new_event(message: Message) -> dict[str, Any]:
+    """A message was posted (stored first: clients that miss this resync by ``seq``). A
+    plaintext message carries its ``content`` (docs/PROTOCOL.md "Message content")."""
+    return {"type": "message.new", "message": serialize_message(message)}
 
 
 def message_updated_event(message: Message) -> dict[str, Any]:
-    """A message was edited or deleted (its ``rev`` grew)."""
+    """A message was edited or deleted (its ``rev`` grew); an edited plaintext message carries
+    its new ``content``, a deleted one none."""
     return {"type": "message.updated", "message": serialize_message(message)}
 
 

@@ -67,10 +67,16 @@ PositiveId = Annotated[int, BeforeValidator(_no_bool), Field(gt=0, le=MAX_ID)]
 # (access_*_by_id's 404 ``not_found``), so refusing it early tells nobody more.
 NOT_FOUND = {"code": "not_found", "message": NotFound.default_message, "status": 404}
 IdList = Annotated[list[PositiveId], Field(max_length=500)]
-# The message content object (docs/PROTOCOL.md "Message content"): an open object whose
-# fields (v, text, format, mentions, mention_all, ...) chat/checks.py checks.
+# The message content object (docs/PROTOCOL.md §9.2 "Message content"): an open object whose
+# fields (v, text, format, mentions, mention_all, and keys of later versions) are checked by
+# chat/checks.py::check_message_content, with its codes (bad_content, content_too_large...).
 Content = dict[str, Any]
-ContentField = refuse("bad_content", message="content must be an object.", default=None)
+ContentField = refuse(
+    "bad_content",
+    message="content must be an object.",
+    default=None,
+    description='{"v": 1, "text", "format": "markdown"|"plain", "mentions", "mention_all", ...}',
+)
 
 
 def _described(error: dict[str, Any], field: str) -> str:
@@ -226,7 +232,9 @@ class MessageSendBody(Body):
         description="Made by the client: a retry with the same id is stored once.",
     )
     body: str | None = refuse(
-        default=None, max_length=BODY_MAX_INPUT, description="The message text."
+        default=None,
+        max_length=BODY_MAX_INPUT,
+        description="The text alone, from older clients (or equal to content.text).",
     )
     content: Content | None = ContentField
 

@@ -6,18 +6,28 @@ docs/ARCHITECTURE.md lists them; the browser's ``static/js/chat/*_data.js`` read
 from typing import Any
 
 from accounts.models import User
-from chat.models import Membership, Message, Room, RoomKind
+from chat.models import Membership, Message, MessageKind, Room, RoomKind, text_content
 
 
 def serialize_user(user: User) -> dict[str, Any]:
     return {"id": user.pk, "username": user.username, "name": user.shown_name}
 
 
+def message_content(message: Message) -> dict[str, Any] | None:
+    """Return a plaintext text message's content object (docs/PROTOCOL.md "Message content");
+    None for system, encrypted and deleted messages."""
+    if message.kind != MessageKind.TEXT or message.deleted or message.encrypted:
+        return None
+    # A row stored without one (written by code older than the content model) reads as text.
+    return message.content if message.content is not None else text_content(message.body)
+
+
 def serialize_message(message: Message) -> dict[str, Any]:
     """Return a message as clients see it; a deleted one keeps its place but loses its content.
 
-    A deleted encrypted message keeps its ``payload``: the sender's signed tombstone, which
-    browsers check (docs/PROTOCOL.md §9.1).
+    ``content``: a plaintext text message's content object, null otherwise; ``body`` its text
+    (what older clients show). A deleted encrypted message keeps its ``payload``: the sender's
+    signed tombstone, which browsers check (docs/PROTOCOL.md §9.1).
     """
     return {
         "id": message.pk,
@@ -28,6 +38,7 @@ def serialize_message(message: Message) -> dict[str, Any]:
         "kind": message.kind,
         "sender": serialize_user(message.sender),
         "body": "" if message.deleted else message.body,
+        "content": message_content(message),
         "payload": message.payload,
         "encrypted": message.encrypted,
         "created_at": message.created_at,

@@ -1,14 +1,17 @@
 """Validation of the E2E data clients send. The server checks shapes, sizes and public
 signatures; it never sees a password or an unwrapped private key."""
 
+import logging
 from typing import Any
 
 from django.core.cache import cache
 
 from accounts.models import User
-from chat.errors import InvalidInput, NotAllowed, TooManyAttempts
+from chat.errors import InvalidInput, NotAllowed, TooManyAttempts, Unavailable
 from e2e import crypto
 from e2e.crypto import KeyroomCryptoError
+
+logger = logging.getLogger(__name__)
 
 # The brake on guessing the login password through the E2E reset and backup endpoints.
 LOGIN_PASSWORD_MAX_FAILURES = 5
@@ -35,19 +38,29 @@ def check_login_password(user: User, value: object) -> None:
         "Too many wrong login passwords. Wait 15 minutes, then try again.",
         code="too_many_attempts",
     )
-    if cache.get(key, 0) >= LOGIN_PASSWORD_MAX_FAILURES:
-        raise too_many
     if not isinstance(value, str) or not value:
         raise NotAllowed(
             "Enter your login password to confirm this.", code="login_password_required"
         )
-    # Count the try before checking it, so parallel guesses cannot all slip under the limit.
-    cache.add(key, 0, timeout=LOGIN_PASSWORD_WINDOW_SECONDS)
+    # Unlike the write brake, this one fails closed: with the cache (Redis) away, guesses could
+    # not be counted, so nothing that replaces a person's keys is accepted until it is back.
     try:
-        tries = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=LOGIN_PASSWORD_WINDOW_SECONDS)
-        tries = 1
+        if cache.get(key, 0) >= LOGIN_PASSWORD_MAX_FAILURES:
+            raise too_many
+        # Count the try before checking it, so parallel guesses cannot all slip under the limit.
+        cache.add(key, 0, timeout=LOGIN_PASSWORD_WINDOW_SECONDS)
+        try:
+            tries = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=LOGIN_PASSWORD_WINDOW_SECONDS)
+            tries = 1
+    except TooManyAttempts:
+        raise
+    except Exception:
+        logger.warning("The cache is failing: login-password checks are refused until it is back")
+        raise Unavailable(
+            "Keyroom cannot check this right now. Try again in a minute.", code="unavailable"
+        ) from None
     if tries > LOGIN_PASSWORD_MAX_FAILURES:
         raise too_many
     if not user.check_password(value):

@@ -6,12 +6,26 @@ set-up anyway).
 The bucket is GCRA, the "generic cell rate algorithm": one number per key, the time at which the
 bucket will be full again. A read-then-write race between two processes can let one extra write
 through; a brake does not need to be exact.
+
+When the cache cannot be reached (Redis is down), the brake lets writes through and logs the
+outage once, and once more when the cache is back: refusing every write would stop the chat for
+as long as Redis is away (found by the soak test, tests/soak/).
 """
 
+import logging
 import math
 import time
 
 from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
+
+
+class _CacheState:
+    failing = False  # the last take_token could not reach the cache
+
+
+_cache = _CacheState()
 
 
 def take_token(key: str, *, rate: float, burst: int) -> float:
@@ -22,6 +36,22 @@ def take_token(key: str, *, rate: float, burst: int) -> float:
     """
     if rate <= 0:
         return 0.0
+    try:
+        wait = _take(key, rate=rate, burst=burst)
+    except Exception:
+        # The cache (Redis) is away. A brake that refused every write would stop the whole chat
+        # for the outage, with a traceback per command: let writes through, say so once.
+        if not _cache.failing:
+            logger.exception("The cache is failing: writes are not braked until it is back")
+        _cache.failing = True
+        return 0.0
+    if _cache.failing:
+        _cache.failing = False
+        logger.warning("The cache is back: writes are braked again")
+    return wait
+
+
+def _take(key: str, *, rate: float, burst: int) -> float:
     now = time.time()
     interval = 1.0 / rate
     full_at = max(float(cache.get(key) or now), now)

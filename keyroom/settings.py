@@ -135,10 +135,11 @@ REDIS_PREFIX = env.str("REDIS_PREFIX", default=redis_prefix(SECRET_KEY))
 
 if REDIS_URL := env.str("REDIS_URL", default=""):
     # One PUBLISH per group send, fanned out inside each daphne process (the stock layer makes
-    # several Redis round trips per member). At-most-once, like every layer: clients resync.
+    # several Redis round trips per member). At-most-once, like every layer: clients resync,
+    # and are told to when this process's subscriptions come back after an outage.
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "BACKEND": "keyroom.layers.RedisPubSubChannelLayer",
             "CONFIG": {"hosts": [REDIS_URL], "prefix": REDIS_PREFIX},
         }
     }

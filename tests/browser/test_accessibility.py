@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from chat import actions
+from chat.models import text_content
 from tests.browser.e2e_helpers import (
     configure_e2e,
     log_in_with_keys,
@@ -99,7 +100,8 @@ def unnamed_search_landmarks(page: Page, where: str) -> list[str]:
 def mention(sender, room, person) -> None:
     """Store a plaintext message of ``sender`` mentioning ``person``."""
     body = f"@{person.username} look"
-    actions.do_send_message(sender, room, client_id=uuid.uuid4(), body=body, mentions=[person.pk])
+    content = text_content(body, mentions=[person.pk])
+    actions.do_send_message(sender, room, client_id=uuid.uuid4(), content=content)
 
 
 def test_main_pages_and_dialogs_have_no_serious_violations(people: People, server: str) -> None:

@@ -9,7 +9,7 @@ from django.test import Client
 
 from chat import actions
 from chat.errors import InvalidInput
-from chat.models import Membership, Mention, NotificationSettings, RoomKind
+from chat.models import Membership, Mention, NotificationSettings, RoomKind, text_content
 from tests.sockets import open_socket, receive_type, send_cmd
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +38,7 @@ def content(text: str, mentions=(), mention_all=False) -> dict:
     return {
         "v": 1,
         "text": text,
+        "format": "markdown",
         "mentions": [str(m) for m in mentions],
         "mention_all": mention_all,
     }
@@ -100,7 +101,9 @@ def test_mention_all_rule_reads_the_locked_row(make_user, make_room):
     actions.do_update_room(ann, group, name=None, topic=None, allow_mention_all=False)
     assert stale.allow_mention_all
     with pytest.raises(InvalidInput) as caught:
-        actions.do_send_message(ann, stale, client_id=uuid.uuid4(), body="hi", mention_all=True)
+        actions.do_send_message(
+            ann, stale, client_id=uuid.uuid4(), content=text_content("hi", mention_all=True)
+        )
     assert caught.value.code == "mention_all_not_allowed"
 
 

@@ -5,6 +5,7 @@ import json
 import pytest
 from django.test import Client
 
+from e2e import checks as e2e_checks
 from e2e import crypto
 from e2e.models import E2ESettings, UserIdentity
 
@@ -253,6 +254,33 @@ def test_wrong_login_passwords_are_braked(enabled, make_user, backup_blob, metho
     assert UserIdentity.objects.values().get(user=ann) == before
     other = make_body(bob, backup_blob, login_password=f"pw-{bob.username}")
     assert api(login(bob), method, url, other).status_code == 200
+
+
+class _DownCache:
+    """A cache whose server refuses connections (what django's RedisCache raises then)."""
+
+    def _refuse(self, *args, **kwargs):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    get = add = incr = set = delete = _refuse
+
+
+@pytest.mark.parametrize(("method", "url", "make_body"), SECRET_WRITES)
+def test_secret_writes_are_refused_while_guesses_cannot_be_counted(
+    enabled, make_user, backup_blob, method, url, make_body, monkeypatch
+):
+    """With the cache that counts wrong login passwords away, a reset or backup replacement is
+    a clear 503 ``unavailable`` (never a 500, never let through unbraked) and changes nothing."""
+    ann = make_user()
+    client = login(ann)
+    publish(client, ann, backup_blob)
+    before = UserIdentity.objects.values().get(user=ann)
+    monkeypatch.setattr(e2e_checks, "cache", _DownCache())
+    right = make_body(ann, backup_blob, login_password=f"pw-{ann.username}")
+    response = api(client, method, url, right)
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "unavailable"
+    assert UserIdentity.objects.values().get(user=ann) == before
 
 
 def test_a_right_login_password_clears_the_count(enabled, make_user, backup_blob):

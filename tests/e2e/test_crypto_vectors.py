@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from chat.checks import check_message_content
 from e2e.crypto import (
     ERRORS_BY_CODE,
     b64u_decode,
@@ -279,6 +280,11 @@ def message_checks(doc: dict[str, Any]) -> Iterator[Check]:
             }
             assert decrypt_message_bytes(v["wire"], **context).hex() == v["plaintext_hex"]
             assert decrypt_message(v["wire"], **context) == v["payload"]
+            if "v" in v["payload"]:
+                # The content payload is the server's content model too (PROTOCOL.md
+                # "Message content"): it passes the same check, every later key kept.
+                content = {k: x for k, x in v["payload"].items() if k not in ("rev", "ts", "ctr")}
+                assert check_message_content(content) == content
 
         yield v["name"], check
     for v in doc["invalid"]:

@@ -46,8 +46,9 @@ function exportsOf(file) {
   for (const [, name] of source.matchAll(/^export\s+(?:async\s+)?(?:function\*?|class|const|let|var)\s+([\w$]+)/gm)) {
     names.add(name);
   }
-  // ``export { a as b }`` and ``export const { a, b } = ...``
-  for (const [, list] of source.matchAll(/^export\s*(?:const\s*)?\{([^}]*)\}/gm)) {
+  // ``export { a as b }`` and ``export const { a, b } = ...`` (minified vendored code has its
+  // ``export{...}`` after a semicolon)
+  for (const [, list] of source.matchAll(/(?:^|;)export\s*(?:const\s*)?\{([^}]*)\}/gm)) {
     for (const item of list.split(",")) {
       const name = item
         .trim()

@@ -18,6 +18,7 @@ test("a pick counts only while its @username is still in the text", () => {
   assert.deepEqual(buildContent("hi @bob!", { picked }), {
     v: 1,
     text: "hi @bob!",
+    format: "markdown",
     mentions: ["7"],
     mention_all: false,
   });
@@ -30,7 +31,7 @@ test("a pick counts only while its @username is still in the text", () => {
 
 test("contentOf: the message content, or a plaintext body as content, or the decrypted fields", () => {
   const plain = { kind: "text", body: "hi", encrypted: false };
-  assert.deepEqual(contentOf(plain), { v: 1, text: "hi", mentions: [], mention_all: false });
+  assert.deepEqual(contentOf(plain), { v: 1, text: "hi", format: "markdown", mentions: [], mention_all: false });
   const withContent = { ...plain, content: { v: 1, text: "hi @bob", mentions: ["7"], mention_all: false } };
   assert.deepEqual(contentOf(withContent).mentions, ["7"]);
   assert.equal(contentOf({ ...plain, content: { v: 2, text: "x" } }).text, "hi"); // v != 1 refused

@@ -66,12 +66,14 @@ function judge(entries, { low = 1, high = 1000, userId = 1 } = {}) {
 }
 
 test("readPayload reads text, tombstones and the transcript fields, and refuses bad ones", () => {
+  const content = (text) => ({ v: 1, text, format: "markdown", mentions: [], mention_all: false });
   assert.deepEqual(readPayload({ text: "a", rev: 0, ts: 5, ctr: 1 }), {
     text: "a",
     deleted: false,
     rev: 0,
     ts: 5,
     ctr: 1,
+    content: content("a"),
   });
   assert.deepEqual(readPayload({ text: "old format" }), {
     text: "old format",
@@ -79,6 +81,7 @@ test("readPayload reads text, tombstones and the transcript fields, and refuses 
     rev: null,
     ts: null,
     ctr: null,
+    content: content("old format"),
   });
   assert.deepEqual(readPayload({ deleted: true, rev: 2, ts: 9, ctr: 3 }), {
     text: null,

@@ -386,6 +386,18 @@ async function envelopeVectors() {
   return doc("envelope", { identities: ids, valid, invalid });
 }
 
+const CONTENT_PAYLOAD = {
+  v: 1,
+  text: "**hi** @bob, see https://example.com/a?b=1\n> quoted",
+  format: "markdown",
+  mentions: ["7"],
+  mention_all: false,
+  x_later: { kept: true, n: [1, 2] },
+  rev: 0,
+  ts: 1764583380000,
+  ctr: 2,
+};
+
 async function messageVectors() {
   const { ids, unlocked } = await fixtures("message", [
     ["alice", "42"],
@@ -416,6 +428,9 @@ async function messageVectors() {
     ["transcript fields", { text: "hi", rev: 0, ts: 1764583200000, ctr: 1 }, kid1, key1],
     ["edit with transcript fields", { text: "hi!", rev: 1, ts: 1764583260000, ctr: 1 }, kid2, key2],
     ["tombstone", { deleted: true, rev: 2, ts: 1764583320000, ctr: 1 }, kid2, key2],
+    // The message content model (PROTOCOL.md "Message content") with a key of a later version,
+    // which readers keep.
+    ["content payload", CONTENT_PAYLOAD, kid1, key1],
   ];
   const valid = [];
   for (const [label, payload, kid, key] of payloads) {

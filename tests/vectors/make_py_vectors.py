@@ -415,6 +415,19 @@ def envelope_vectors() -> dict[str, Any]:
     return doc("envelope", identities=ids, valid=valid, invalid=invalid)
 
 
+CONTENT_PAYLOAD = {
+    "v": 1,
+    "text": "**hi** @bob, see https://example.com/a?b=1\n> quoted",
+    "format": "markdown",
+    "mentions": ["7"],
+    "mention_all": False,
+    "x_later": {"kept": True, "n": [1, 2]},
+    "rev": 0,
+    "ts": 1764583380000,
+    "ctr": 2,
+}
+
+
 def message_vectors() -> dict[str, Any]:
     ids = {
         name: identity_fixture(f"message/{name}", uid)
@@ -452,6 +465,9 @@ def message_vectors() -> dict[str, Any]:
             key2,
         ),
         ("tombstone", {"deleted": True, "rev": 2, "ts": 1764583320000, "ctr": 1}, kid2, key2),
+        # The message content model (PROTOCOL.md "Message content") with a key of a later
+        # version, which readers keep.
+        ("content payload", CONTENT_PAYLOAD, kid1, key1),
     ]
     valid = []
     for label, payload, kid, key in payloads:

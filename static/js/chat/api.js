@@ -23,7 +23,8 @@ export const listMessages = (roomId, { before } = {}) =>
 export const listChanges = (roomId, afterRev) =>
   request("GET", `/api/rooms/${id(roomId)}/messages/?after_rev=${id(afterRev)}`);
 export const postMessage = (roomId, data) => request("POST", `/api/rooms/${id(roomId)}/messages/`, data);
-export const editMessage = (messageId, body) => request("PATCH", `/api/messages/${id(messageId)}/`, { body });
+/** Edit a plaintext message to ``content`` (content.js). */
+export const editMessage = (messageId, content) => request("PATCH", `/api/messages/${id(messageId)}/`, { content });
 export const deleteMessage = (messageId) => request("DELETE", `/api/messages/${id(messageId)}/`);
 export const setNotifyLevel = (roomId, level) =>
   request("PATCH", `/api/rooms/${id(roomId)}/notifications/`, { notify_level: level });

@@ -1,7 +1,59 @@
-// The composer: Enter sends, Shift+Enter adds a line, a counter near the length limit, and an
-// error line. It never clears what was typed unless the message was handed on.
+// The composer: Enter sends, Shift+Enter adds a line, a counter near the length limit, an
+// error line, and a "Formatting" toggle showing the Markdown a message may use (markdown_ui.js
+// draws it). It never clears what was typed unless the message was handed on.
 
-import { setMessage } from "../lib/dom.js";
+import { el, setMessage } from "../lib/dom.js";
+
+// What the formatting help shows: [what to type, what it gives].
+export const FORMATTING_HELP = [
+  ["**bold**", "bold"],
+  ["_italic_", "italic"],
+  ["~~strike~~", "strikethrough"],
+  ["`code`", "inline code"],
+  ["```code block```", "a code block (on lines of their own)"],
+  ["> quote", "a quote"],
+  ["- list", "a list (or 1. for numbers)"],
+  ["[text](https://…)", "a link; addresses starting with http(s) become links by themselves"],
+  ["Shift+Enter", "a new line"],
+];
+
+/** Add the "Formatting" toggle (a button with aria-expanded; Escape on it closes the help) to
+ * ``meta`` (the composer's hint line) and its help after it. Return the button. */
+export function mountFormattingHelp(meta) {
+  const helpId = "composer-formatting-help";
+  const help = el(
+    "div",
+    { id: helpId, class: "formatting-help", hidden: true },
+    el("p", { class: "formatting-help-title", text: "Formatting" }),
+    el(
+      "dl",
+      {},
+      FORMATTING_HELP.map(([syntax, result]) =>
+        el("div", {}, el("dt", {}, el("code", { text: syntax })), el("dd", { text: result })),
+      ),
+    ),
+  );
+  const button = el("button", {
+    type: "button",
+    class: "link-button formatting-toggle",
+    "aria-expanded": "false",
+    "aria-controls": helpId,
+    text: "Formatting",
+    onclick: () => {
+      const open = help.hidden;
+      help.hidden = !open;
+      button.setAttribute("aria-expanded", String(open));
+    },
+  });
+  meta.append(button);
+  meta.after(help);
+  button.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || help.hidden) return;
+    help.hidden = true;
+    button.setAttribute("aria-expanded", "false");
+  });
+  return button;
+}
 
 const COUNTER_FROM = 0.8; // show the counter from 80% of the limit
 
@@ -24,6 +76,8 @@ export class ComposerUI {
     this.maxChars = maxChars;
     this.onSend = onSend;
     this.mentions = mentions;
+    const meta = form.querySelector(".composer-meta");
+    if (meta) this.formattingButton = mountFormattingHelp(meta);
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.submit();

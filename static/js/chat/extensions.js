@@ -73,7 +73,8 @@ export function createExtensions() {
      * drawn, render(messages, place, afterBatch) for the newest page, placed(message) after a
      * message is drawn, arrived(message) for a new one, loaded() once the history is in;
      * mustEncrypt() gates a send (true: plaintext must not go), send(pending) then sends it;
-     * handles(message) says that edit(message, text) / remove(message) change that message. */
+     * handles(message) says that edit(message, content) / remove(message) change that message
+     * (``content``: content.js, the edited text with its mentions). */
     attachRoom: () => plainRoom(),
 
     // The room info panel (room_info_ui.js) --------------------------------------------------

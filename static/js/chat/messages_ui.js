@@ -5,8 +5,12 @@
 // editableText and decorateMessage. Consecutive messages of one sender are grouped
 // (grouping.js: the later ones get .msg-continued, their name and time kept for screen
 // readers); the "New messages" divider sits above the first unread message of the open.
+// A message's text is its content (content.js: message.content in plaintext rooms, messageBody's
+// ``content`` from e2e in encrypted ones), drawn one way by markdown_ui.js; pending sends too.
 
+import { contentOf, textContent } from "./content.js";
 import { continuesGroup } from "./grouping.js";
+import { renderContent } from "./markdown_ui.js";
 import { fullTime, shortTime } from "./time.js";
 import { avatar } from "../lib/avatar.js";
 import { el, icon, iconButton, setMessage } from "../lib/dom.js";
@@ -15,7 +19,9 @@ const NEAR_BOTTOM_PX = 80;
 
 export class MessageListUI {
   /** ``handlers``: onEdit(message) → opens the editor, onSaveEdit(message, body) → Promise,
-   * onDelete(message), onRetry(clientId), onEditPending(clientId), onDiscard(clientId).
+   * onDelete(message), onRetry(clientId), onEditPending(clientId), onDiscard(clientId),
+   * member(userId) → the room member {id, username, name} or null (mentions are drawn for
+   * members only).
    * ``extensions``: the page's extension registry. */
   constructor({ list, scroller, announcer, jumpButton, userId, handlers, extensions }) {
     this.extensions = extensions;
@@ -114,7 +120,7 @@ export class MessageListUI {
     else if (event.key === "Home") next = rows[0];
     else if (event.key === "End") next = rows.at(-1);
     else if (event.key === "Enter") {
-      const button = item.querySelector("button");
+      const button = item.querySelector(".msg-actions button, .msg-failed-actions button, button, a[href]");
       if (!button) return;
       event.preventDefault();
       this.setTabbable(item, true);
@@ -216,6 +222,7 @@ export class MessageListUI {
     const mine = message.sender.id === this.userId;
     const shown = this.extensions.messageBody(message);
     const { text, note, failed, pending } = shown;
+    const content = contentOf(message, shown);
     const dataset = {
       id: message.id,
       seq: message.seq,
@@ -244,14 +251,16 @@ export class MessageListUI {
           ? el("span", { class: "msg-edited", title: fullTime(message.edited_at), text: "(edited)" })
           : null,
       ),
-      el(
-        "p",
-        {
-          class: `msg-body${note ? " msg-note" : ""}${failed ? " msg-e2e-failed" : ""}${pending ? " msg-e2e-pending" : ""}`,
-        },
-        failed ? icon("alert") : null,
-        text,
-      ),
+      content
+        ? this.contentBody(content)
+        : el(
+            "p",
+            {
+              class: `msg-body${note ? " msg-note" : ""}${failed ? " msg-e2e-failed" : ""}${pending ? " msg-e2e-pending" : ""}`,
+            },
+            failed ? icon("alert") : null,
+            text,
+          ),
     );
     if (mine && !message.deleted) {
       item.append(
@@ -267,6 +276,25 @@ export class MessageListUI {
     }
     this.extensions.decorateMessage(item, message, shown); // e.g. transcript warnings (e2e)
     return item;
+  }
+
+  /** The body of a message showing ``content`` (formatted, its mentions highlighted). */
+  contentBody(content) {
+    return el(
+      "div",
+      { class: "msg-body msg-content" },
+      renderContent(content, { mentionNames: this.mentionNames(content) }),
+    );
+  }
+
+  /** The usernames (lower-cased) of the members ``content`` mentions: {self} for each. */
+  mentionNames(content) {
+    const names = new Map();
+    for (const userId of content.mentions) {
+      const member = this.handlers.member?.(userId);
+      if (member?.username) names.set(member.username.toLowerCase(), { self: Number(userId) === this.userId });
+    }
+    return names;
   }
 
   timeNode(iso) {
@@ -376,7 +404,7 @@ export class MessageListUI {
         el("span", { class: "msg-sender", text: senderName }),
         el("span", { class: "msg-status", text: status }),
       ),
-      el("p", { class: "msg-body", text: pending.body }),
+      this.contentBody(pending.content || textContent(pending.body)),
     );
     // A queued message goes by itself: only a way to take it back. A failed one may be retried.
     if (queued) item.append(this.pendingActions(pending, { retry: false }));

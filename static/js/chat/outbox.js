@@ -8,6 +8,7 @@
 
 import { deleteMessage, editMessage, postMessage } from "./api.js";
 import { messageLength } from "./composer_ui.js";
+import { contentOf, editedContent, textContent } from "./content.js";
 import { newClientId } from "./ids.js";
 import { isTransient } from "./socket.js";
 import { showBanner } from "../lib/banners_ui.js";
@@ -27,7 +28,7 @@ export class Outbox {
   /** Send ``text``; ``content``: its content object with the mentions (content.js), if any. */
   send(text, content = null) {
     const pending = this.view.store.addPending(newClientId(), text);
-    pending.content = content;
+    pending.content = content || textContent(text);
     this.view.statusAfterLoad();
     this.view.ui.showPending(pending, this.view.config.user.name);
     this.view.ui.scrollToBottom();
@@ -39,8 +40,8 @@ export class Outbox {
     pending.state = "sending";
     pending.error = "";
     this.view.ui.showPending(pending, this.view.config.user.name);
-    const data = { client_id: pending.client_id, body: pending.body };
-    if (pending.content) data.content = pending.content;
+    // The content alone: the server stores its text as the body (for search).
+    const data = { client_id: pending.client_id, content: pending.content };
     const roomId = this.view.room.id;
     try {
       const reply = (await this.view.hooks.mustEncrypt())
@@ -96,9 +97,12 @@ export class Outbox {
     if (messageLength(text) > max) {
       throw new Error(`A message can be at most ${max} characters; this one has ${messageLength(text)}.`);
     }
+    // The edit keeps the mentions still written in it (and every other field of the content).
+    const usernameOf = (userId) => this.view.room.room.members.find((m) => String(m.id) === String(userId))?.username;
     if (this.view.hooks.handles(message)) {
       if (text === this.view.extensions.editableText(message)) return;
-      const reply = await this.view.hooks.edit(message, text);
+      const shown = this.view.extensions.messageBody(message);
+      const reply = await this.view.hooks.edit(message, editedContent(contentOf(message, shown), text, usernameOf));
       if (reply.message) this.view.receive(reply.message, { stream: false });
       return;
     }
@@ -106,8 +110,9 @@ export class Outbox {
       throw new Error("Messages sent before encryption was turned on cannot be edited.");
     }
     if (text === message.body) return;
-    const reply = await this.view.command({ type: "message.edit", message_id: message.id, body: text }, () =>
-      editMessage(message.id, text),
+    const content = editedContent(contentOf(message), text, usernameOf);
+    const reply = await this.view.command({ type: "message.edit", message_id: message.id, content }, () =>
+      editMessage(message.id, content),
     );
     if (reply.message) this.view.receive(reply.message, { stream: false });
   }

@@ -57,6 +57,7 @@ export class RoomView {
       handlers: {
         current: (id) => this.store.get(id),
         sharesName: (sender) => this.room.sharesName(sender),
+        member: (userId) => this.room.room.members.find((m) => String(m.id) === String(userId)) || null,
         onSaveEdit: (message, body) => this.outbox.saveEdit(message, body),
         onDelete: (message) => this.outbox.confirmDelete(message),
         onRetry: (clientId) => this.outbox.retry(clientId),

@@ -61,8 +61,9 @@ function roomHooks(view, e2e) {
         );
       });
     },
-    edit(message, text) {
-      return e2e.edit(message, text, (payload) =>
+    /** Re-encrypt one's own message as ``content`` (chat/content.js). */
+    edit(message, content) {
+      return e2e.edit(message, content, (payload) =>
         view.command({ type: "e2e.message.edit", message_id: message.id, payload }, () =>
           editEncryptedMessage(message.id, payload),
         ),

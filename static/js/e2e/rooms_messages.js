@@ -4,6 +4,7 @@
 // that wait for a key are decrypted again when one arrives. Payloads carry the transcript
 // fields (rev, ts, ctr; tombstones for deletes) that transcript.js checks (PROTOCOL.md §9.1).
 
+import { readContent, textContent } from "../chat/content.js";
 import { decryptMessage, encryptMessage } from "../crypto/index.js";
 import { listOwnMessages } from "./api.js";
 import { CHAIN_TROUBLE_TEXTS } from "./rooms_chain.js";
@@ -277,20 +278,21 @@ export class MessageCrypto {
 
   /** Encrypt ``text`` as the new message ``clientId`` (rev 0, the next own counter: the same
    * one on every retry) and deliver it (see #deliver). */
-  async send(roomId, { clientId, text, content = null }, deliver) {
+  async send(roomId, { clientId, text = null, content = null }, deliver) {
     // Locked, or no key yet: refused here (the send waits), before a counter is given out.
     await this.#currentKey(await this.engine.ensure(roomId));
     const ctr = reserveCounter(await this.#seededTranscript(roomId), clientId);
-    // The content's mentions are signed and encrypted with the text (PROTOCOL.md "Message content").
-    const mentions = content ? { v: 1, mentions: content.mentions, mention_all: content.mention_all } : {};
-    return this.#deliver(roomId, clientId, () => ({ ...mentions, text, rev: 0, ts: Date.now(), ctr }), deliver);
+    // The payload is the content object (PROTOCOL.md "Message content") plus rev/ts/ctr.
+    const base = contentPayload(content, text);
+    return this.#deliver(roomId, clientId, () => ({ ...base, rev: 0, ts: Date.now(), ctr }), deliver);
   }
 
-  /** Encrypt an edit of one's own message (the same message id: its client_id; the next rev;
-   * the message's counter). */
-  edit(message, text, deliver) {
+  /** Encrypt an edit of one's own message to ``content`` (a content object, or a text) with
+   * the same message id (its client_id), the next rev and the message's counter. */
+  edit(message, content, deliver) {
     const fields = changeFields(this.transcript(message.room_id), message.id);
-    return this.#deliver(message.room_id, message.client_id, () => change({ text }, fields), deliver);
+    const base = contentPayload(content);
+    return this.#deliver(message.room_id, message.client_id, () => change(base, fields), deliver);
   }
 
   /** Delete one's own message with a signed tombstone (the next rev, the message's counter). */
@@ -327,6 +329,17 @@ export class MessageCrypto {
     const encryptedRoom = room?.encrypted || this.engine.isKnownEncrypted(message.room_id);
     return encryptedRoom ? null : message.body;
   }
+}
+
+/** Return the content object to encrypt for ``content`` (chat/content.js; its text ``text``
+ * if given), or for the bare ``text`` when there is none: v 1, text, format, mentions,
+ * mention_all and any later key, never a transcript or tombstone field. */
+export function contentPayload(content, text = null) {
+  const read = typeof content === "string" ? textContent(content) : readContent(content);
+  const base = read || textContent(text ?? "");
+  const { rev: _rev, ts: _ts, ctr: _ctr, deleted: _deleted, ...rest } = base;
+  const payload = { ...rest, text: text ?? base.text };
+  return { ...payload, v: 1, format: base.format, mentions: [...base.mentions], mention_all: base.mention_all };
 }
 
 /** A change's payload: ``base`` with the next rev, the sender's time and the kept counter. */

@@ -35,7 +35,8 @@ export function showEngineReports(engine) {
 
 // Message text (plugin.js: the messageBody point) ----------------------------------------------
 
-/** Return how to show an encrypted message: {text, note, verified, pending, failed}.
+/** Return how to show an encrypted message: {text, content, note, verified, pending, failed}
+ * (``content``: the decrypted content object, for a verified message).
  * ``verdicts``: the open room's transcript verdicts (attachRoom().verdicts), or null. */
 export function encryptedBody(engine, message, verdicts = null) {
   const verdict = verdicts?.get(message.id); // transcript checks (transcript.js)
@@ -44,8 +45,11 @@ export function encryptedBody(engine, message, verdicts = null) {
   const result = verdict?.shown || engine.messages.result(message);
   if (!result) return { text: "Decrypting…", note: true, pending: true, verified: false };
   if (result.verified && result.deleted) return { text: TRANSCRIPT_TEXTS.deleted, note: true };
-  if (result.verified)
-    return { text: result.text, note: false, verified: true, earlierKey: Boolean(result.earlierKey) };
+  if (result.verified) {
+    // The decrypted payload's content (transcript.js readPayload): chat renders it.
+    const { text, content } = result;
+    return { text, content, note: false, verified: true, earlierKey: Boolean(result.earlierKey) };
+  }
   return { text: FAILURE_TEXTS[result.error] || FAILURE_TEXTS.tampered, note: true, failed: result.error };
 }
 
@@ -315,8 +319,8 @@ export function attachRoom(engine, view) {
         deliver,
       );
     },
-    edit(message, text, deliver) {
-      return engine.messages.edit(message, text, deliver);
+    edit(message, content, deliver) {
+      return engine.messages.edit(message, content, deliver);
     },
     /** Delete one's own encrypted message with a signed tombstone. */
     remove(message, deliver) {

@@ -10,6 +10,8 @@
 // - server deletion: a row the server marks deleted without a valid signed tombstone;
 // - clock: ``ts`` more than 10 minutes away from the server's time for that version.
 
+import { readContent, textContent } from "../chat/content.js";
+
 export const CLOCK_SKEW_MS = 10 * 60 * 1000;
 
 export const TRANSCRIPT_TEXTS = {
@@ -26,10 +28,30 @@ export function withheldText(count, name) {
 }
 
 const isCount = (value, min) => Number.isSafeInteger(value) && value >= min;
+const TRANSCRIPT_KEYS = ["rev", "ts", "ctr"];
 
-/** Return the transcript fields of a decrypted payload: {text, deleted, rev, ts, ctr}
- * (``text`` null for a tombstone; missing numbers null, for messages from before §9.1).
- * Return null if the payload is not a message or a tombstone of this format. */
+/** Return the message content (chat/content.js) a decrypted, non-tombstone payload carries:
+ * the payload itself without rev/ts/ctr (PROTOCOL.md "Message content"). An older payload
+ * without ``v`` is Markdown text with the mentions it may carry; one of a later version shows
+ * its text as written ("plain"). */
+export function payloadContent(payload) {
+  const rest = Object.fromEntries(Object.entries(payload).filter(([key]) => !TRANSCRIPT_KEYS.includes(key)));
+  const content = readContent(rest);
+  if (content) return content;
+  const older = payload.v === undefined;
+  const mentions = Array.isArray(payload.mentions) && payload.mentions.every((m) => typeof m === "string");
+  return {
+    ...textContent(payload.text),
+    format: older ? "markdown" : "plain",
+    mentions: older && mentions ? [...payload.mentions] : [],
+    mention_all: older && payload.mention_all === true,
+  };
+}
+
+/** Return the transcript fields of a decrypted payload: {text, deleted, rev, ts, ctr} and,
+ * for a message, its ``content`` (``text`` null for a tombstone; missing numbers null, for
+ * messages from before §9.1). Return null if the payload is not a message or a tombstone of
+ * this format. */
 export function readPayload(payload) {
   if (!payload || typeof payload !== "object" || Array.isArray(payload)) return null;
   const fields = { text: null, deleted: false, rev: null, ts: null, ctr: null };
@@ -49,11 +71,8 @@ export function readPayload(payload) {
   }
   if (typeof payload.text !== "string") return null;
   fields.text = payload.text;
-  // The content's mentions (PROTOCOL.md "Message content"); absent in older payloads.
-  if (Array.isArray(payload.mentions) && payload.mentions.every((m) => typeof m === "string")) {
-    fields.mentions = payload.mentions;
-  }
-  if (payload.mention_all === true) fields.mention_all = true;
+  // The payload is the message's content (PROTOCOL.md "Message content").
+  fields.content = payloadContent(payload);
   return fields;
 }
 
