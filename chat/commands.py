@@ -1,57 +1,82 @@
 """Socket commands: what a client may ask over the WebSocket, each an adapter like a view
-(parse, one ``access_*``, one action, a reply). They run in a worker thread."""
+(parse, one ``access_*``, one action, a reply). They run in a worker thread.
+
+Each command is registered with its declared frame schema (``chat.schemas``, the same models
+as the HTTP bodies where the fields match); ``run_command`` validates the frame against it
+before the command runs, so a command only ever sees a parsed model, and a frame that does
+not fit gets the same error (code and message) as the same mistake over HTTP.
+"""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+
+from ninja import Schema
 
 from accounts.models import User
 from chat.access import access_message_by_id, access_room_by_id
 from chat.actions import do_delete_message, do_edit_message, do_mark_read, do_send_message
-from chat.checks import check_client_id, check_message_input, check_plaintext_allowed, check_seq
+from chat.checks import check_message_input, check_plaintext_allowed
+from chat.schemas import MessageEdit, MessageRef, MessageSend, RoomRead, validate
 from chat.serializers import serialize_message
 
 Reply = dict[str, Any]
 
 
-def send_message(user: User, data: dict[str, Any]) -> Reply:
-    room = access_room_by_id(user, data.get("room_id"), for_write=True)
-    client_id = check_client_id(data.get("client_id"))
+def send_message(user: User, data: MessageSend) -> Reply:
+    room = access_room_by_id(user, data.room_id, for_write=True)
     check_plaintext_allowed(room)
-    content = check_message_input(body=data.get("body"), content=data.get("content"))
-    message, _ = do_send_message(user, room, client_id=client_id, content=content)
+    content = check_message_input(body=data.body, content=data.content)
+    message, _ = do_send_message(user, room, client_id=data.client_id, content=content)
     return {"message": serialize_message(message)}
 
 
-def edit_message(user: User, data: dict[str, Any]) -> Reply:
-    message = access_message_by_id(user, data.get("message_id"), own=True)
+def edit_message(user: User, data: MessageEdit) -> Reply:
+    message = access_message_by_id(user, data.message_id, own=True)
     check_plaintext_allowed(message.room)
-    content = check_message_input(body=data.get("body"), content=data.get("content"))
+    content = check_message_input(body=data.body, content=data.content)
     return {"message": serialize_message(do_edit_message(user, message, content=content))}
 
 
-def delete_message(user: User, data: dict[str, Any]) -> Reply:
-    message = access_message_by_id(user, data.get("message_id"), own=True)
+def delete_message(user: User, data: MessageRef) -> Reply:
+    message = access_message_by_id(user, data.message_id, own=True)
     return {"message": serialize_message(do_delete_message(user, message))}
 
 
-def mark_read(user: User, data: dict[str, Any]) -> Reply:
-    room = access_room_by_id(user, data.get("room_id"), for_write=True)
-    do_mark_read(user, room, seq=check_seq(data.get("seq")))
+def mark_read(user: User, data: RoomRead) -> Reply:
+    room = access_room_by_id(user, data.room_id, for_write=True)
+    do_mark_read(user, room, seq=data.seq)
     return {}
 
 
-Command = Callable[[User, dict[str, Any]], Reply]
+@dataclass(frozen=True)
+class Command:
+    """A socket command: the frame schema it accepts and the adapter that runs it."""
+
+    schema: type[Schema]
+    run: Callable[[User, Any], Reply]
+
 
 COMMANDS: dict[str, Command] = {
-    "message.send": send_message,
-    "message.edit": edit_message,
-    "message.delete": delete_message,
-    "room.read": mark_read,
+    "message.send": Command(MessageSend, send_message),
+    "message.edit": Command(MessageEdit, edit_message),
+    "message.delete": Command(MessageRef, delete_message),
+    "room.read": Command(RoomRead, mark_read),
 }
 
 
-def register_command(name: str, command: Command) -> None:
-    """Add a socket command from another app (``e2e`` adds its encrypted sends at startup)."""
+def register_command(
+    name: str, command: Callable[[User, Any], Reply], *, schema: type[Schema]
+) -> None:
+    """Add a socket command from another app with its frame schema (``e2e`` adds its
+    encrypted sends at startup)."""
     if name in COMMANDS:
         raise ValueError(f"socket command {name!r} is already registered")
-    COMMANDS[name] = command
+    COMMANDS[name] = Command(schema, command)
+
+
+def run_command(name: str, user: User, data: dict[str, Any]) -> Reply:
+    """Run command ``name`` on a decoded frame: validate it against the command's schema
+    (raise its ``Refusal``, a ChatError), then run it."""
+    command = COMMANDS[name]
+    return command.run(user, validate(command.schema, data))

@@ -14,7 +14,7 @@ from django.conf import settings
 
 from accounts.events import session_group
 from chat.checks import check_write_rate
-from chat.commands import COMMANDS
+from chat.commands import COMMANDS, run_command
 from chat.errors import ChatError
 from chat.events import everyone_group, room_group, user_group
 from chat.models import Membership
@@ -53,7 +53,7 @@ def _digest(user_id: int) -> dict[str, Any]:
 @database_sync_to_async
 def _run(name: str, user: Any, data: dict[str, Any]) -> dict[str, Any]:
     check_write_rate(user)  # the same brake as HTTP writes (chat/http.py)
-    return COMMANDS[name](user, data)
+    return run_command(name, user, data)
 
 
 class ChatConsumer(AsyncWebsocketConsumer):

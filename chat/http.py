@@ -1,57 +1,125 @@
-"""JSON API plumbing shared by the apps' API views: login, JSON bodies, errors as JSON."""
+"""JSON API plumbing shared by the apps' API routers (django-ninja): the session gate (CSRF,
+login, the write brake, bounded bodies), the declared schemas' refusals and every error as
+``{"error": {"code", "message"}}`` (docs/ARCHITECTURE.md "HTTP API")."""
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.urls import reverse
 from django.views.csrf import csrf_failure as default_csrf_failure
-from django.views.decorators.http import require_http_methods
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError, ValidationErrorContext
+from ninja.parser import Parser
+from ninja.security.apikey import APIKeyCookie
+from ninja.utils import check_csrf
 
 from chat.checks import check_write_rate
-from chat.errors import ChatError, InvalidInput, NotAllowed
+from chat.errors import ChatError, InvalidInput, NotAllowed, NotFound
+from chat.schemas import refusal
 from chat.wire import check_text, decode_object
 
 MAX_BODY = 256 * 1024
-View = Callable[..., JsonResponse]
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+CSRF_MESSAGE = "The request lacks a valid CSRF token; reload the page and try again."
 
 
-def error_response(error: ChatError) -> JsonResponse:
+def error_response(error: ChatError, *, status: int | None = None) -> JsonResponse:
     body: dict[str, Any] = {"code": error.code, "message": error.message}
     retry_after = getattr(error, "retry_after", None)
     if retry_after is not None:
         body["retry_after"] = retry_after
-    response = JsonResponse({"error": body}, status=error.status)
+    response = JsonResponse({"error": body}, status=status or error.status)
     if retry_after is not None:
         response["Retry-After"] = str(retry_after)
     return response
 
 
-def json_view(*methods: str) -> Callable[[View], View]:
-    """Wrap an API view: methods, login (401 JSON), the write brake (429 ``rate_limited``), a
-    JSON body as ``request.data``, errors."""
+class SessionGate(APIKeyCookie):
+    """The API's one authentication, run before any schema: CSRF for writes (JSON 403
+    ``csrf_failed``), the session's user (else 401 ``unauthenticated``), the write brake (429
+    ``rate_limited``), then a write's body decoded within ``chat.wire``'s bounds (400
+    ``too_large`` / ``bad_json``), so no schema or view sees an unbounded or unstorable value."""
 
-    def decorate(view: View) -> View:
-        @require_http_methods(list(methods))
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
-            if not request.user.is_authenticated:
-                return JsonResponse(
-                    {"error": {"code": "unauthenticated", "message": "Log in first."}},
-                    status=401,
-                )
-            try:
-                if request.method not in ("GET", "HEAD"):
-                    check_write_rate(request.user)
-                request.data = _parse_body(request)  # type: ignore[attr-defined]
-                return view(request, *args, **kwargs)
-            except ChatError as error:
-                return error_response(error)
+    param_name = settings.SESSION_COOKIE_NAME
 
-        return wrapper
+    def _get_key(self, request: HttpRequest) -> str | None:
+        if request.method not in SAFE_METHODS and check_csrf(request) is not None:
+            raise NotAllowed(CSRF_MESSAGE, code="csrf_failed")
+        return request.COOKIES.get(self.param_name)
 
-    return decorate
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        if not request.user.is_authenticated:
+            return None
+        if request.method not in SAFE_METHODS:
+            check_write_rate(request.user)
+            request.wire_body = _parse_body(request)  # type: ignore[attr-defined]
+            if not request.body:
+                # No body reads as {} (as it always did): ninja skips validation of an empty
+                # body, and every write's schema should see one.
+                request._body = b"{}"
+        return request.user
+
+
+class WireParser(Parser):
+    """ninja's body parser: the body ``SessionGate`` already decoded with ``chat.wire``."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        data = getattr(request, "wire_body", None)
+        return data if data is not None else _parse_body(request)
+
+
+class SchemaRefused(ValidationError):
+    """ninja's validation error, carrying the one error the schema's ``refusal`` made."""
+
+    def __init__(self, error: ChatError) -> None:
+        self.error = error
+        super().__init__([{"code": error.code, "message": error.message}])
+
+
+class KeyroomAPI(NinjaAPI):
+    """The JSON API: every endpoint declared with its request schema (``chat.schemas``);
+    every error in the one shape ``{"error": {"code", "message"}}``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(auth=SessionGate(), parser=WireParser(), **kwargs)
+        self.add_exception_handler(ChatError, lambda request, exc: error_response(exc))
+        self.add_exception_handler(SchemaRefused, lambda request, exc: error_response(exc.error))
+        self.add_exception_handler(AuthenticationError, lambda request, exc: _unauthenticated())
+        self.add_exception_handler(Http404, lambda request, exc: error_response(NotFound()))
+        self.add_exception_handler(
+            HttpError,
+            lambda request, exc: error_response(
+                ChatError(str(exc), code="invalid"), status=exc.status_code
+            ),
+        )
+
+    @property
+    def urls(self) -> tuple[list[Any], str, str]:
+        """ninja's URL patterns without its root marker (an HTML 404 at /api/ itself)."""
+        patterns, app_name, namespace = super().urls
+        return [p for p in patterns if p.name != "api-root"], app_name, namespace
+
+    def get_root_path(self, path_params: dict[str, Any]) -> str:
+        """Where the API is mounted (the routes' common prefix in the OpenAPI description),
+        found from the schema's own URL since the root marker is gone."""
+        schema_url = reverse(f"{self.urls_namespace}:openapi-json", kwargs=path_params)
+        return schema_url.removesuffix(str(self.openapi_url).lstrip("/"))
+
+    def validation_error_from_error_contexts(
+        self, error_contexts: list[ValidationErrorContext]
+    ) -> ValidationError:
+        context = error_contexts[0]
+        # ninja's models wrap a body schema in a field named after the view's argument.
+        return SchemaRefused(refusal(context.model, context.pydantic_validation_error, skip=1))
+
+
+def _unauthenticated() -> JsonResponse:
+    return JsonResponse(
+        {"error": {"code": "unauthenticated", "message": "Log in first."}}, status=401
+    )
 
 
 def _parse_body(request: HttpRequest) -> dict[str, Any]:
@@ -75,7 +143,7 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     if is_api(request):
         return error_response(
             NotAllowed(
-                "The request lacks a valid CSRF token; reload the page and try again.",
+                CSRF_MESSAGE,
                 code="csrf_failed",
             )
         )

@@ -10,5 +10,5 @@ class E2EConfig(AppConfig):
         from chat.commands import register_command
         from e2e.commands import COMMANDS
 
-        for name, command in COMMANDS.items():
-            register_command(name, command)
+        for name, (schema, command) in COMMANDS.items():
+            register_command(name, command, schema=schema)

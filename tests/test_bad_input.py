@@ -5,27 +5,33 @@ mistake or on purpose: deep nesting, lone surrogates, NUL characters, wrong type
 bodies, a missing CSRF token. The answers must be 4xx in the API's JSON error shape (or an
 ``error`` reply on the socket), nothing may be stored, and nothing may be logged as an error.
 The routes come from the URL resolver and the commands from the registry, so a new one is
-covered without editing this file. A property-based part (Hypothesis) sends random JSON
-values in every field of every command and route.
+covered without editing this file. Two property-based parts (Hypothesis): one sends random
+JSON values in every field of every command and route; the other is driven by the declared
+schemas: schemathesis makes requests from the OpenAPI description the server generates (both
+fitting the schema and, in its negative mode, breaking it) for every operation, and frames
+from each socket command's schema, for every command.
 """
 
 import json
 import logging
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
+import schemathesis
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from schemathesis import GenerationMode
 
-from chat.commands import COMMANDS
+from chat.commands import COMMANDS, run_command
 from chat.consumers import MAX_FRAME
 from chat.errors import ChatError
 from chat.models import Message, Room, RoomKind
 from chat.wire import MAX_DEPTH, decode_object
 from e2e.models import KeyEnvelope, RoomStateEntry, UserIdentity
+from tests.api_schema import api_routes, openapi, operations
 from tests.sockets import open_socket, receive_type
 
 # Rolled back per test (fast on PostgreSQL); the socket tests need committed rows.
@@ -39,23 +45,6 @@ FIELDS = (
     "seq", "payload", "identity", "backup", "login_password", "entries", "envelopes", "record",
     "kind", "encrypted", "replaces_key_id", "share_history", "members",
 )  # fmt: skip
-
-
-def api_routes() -> list[str]:
-    """Return every /api/ route as a path, with each id argument filled by ``{name}``."""
-    found: list[str] = []
-
-    def walk(patterns: list[Any], prefix: str) -> None:
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns, prefix + str(pattern.pattern))
-            elif isinstance(pattern, URLPattern):
-                route = prefix + str(pattern.pattern)
-                if route.startswith("api/"):
-                    found.append("/" + route)
-
-    walk(get_resolver().url_patterns, "")
-    return sorted(set(found))
 
 
 ROUTES = api_routes()
@@ -72,13 +61,16 @@ def world(make_user, make_room, send) -> dict[str, Any]:
 
 
 def fill(route: str, w: dict[str, Any]) -> str:
-    """Fill a route's converters (``<int:room_id>`` etc.) with ids of ``w``'s rows."""
+    """Fill a route's converters (``<int:room_id>``, or ``{room_id}``) with ids of ``w``'s rows."""
     values = {"room_id": w["room"].pk, "message_id": w["message"].pk, "user_id": w["bob"].pk}
     path = route
     while "<" in path:
         start, end = path.index("<"), path.index(">")
         name = path[start + 1 : end].split(":")[-1]
         path = path[:start] + str(values[name]) + path[end + 1 :]
+    while "{" in path:  # an OpenAPI path: ``{room_id}``
+        start, end = path.index("{"), path.index("}")
+        path = path[:start] + str(values[path[start + 1 : end]]) + path[end + 1 :]
     return path
 
 
@@ -269,7 +261,7 @@ def test_commands_answer_random_fields_with_a_chat_error(world, name, data, ids)
     data = {**with_ids(data, ids, world), "type": name}
     before = stored()
     try:
-        COMMANDS[name](world["ann"], decode_object(json.dumps(data), limit=MAX_FRAME))
+        run_command(name, world["ann"], decode_object(json.dumps(data), limit=MAX_FRAME))
     except ChatError:
         assert stored() == before
 
@@ -289,3 +281,110 @@ def test_routes_answer_random_fields_without_a_5xx(world, route, method, data):
     if response.status_code >= 400 and response.status_code != 405:
         assert_json_error(response)
         assert stored() == before
+
+
+# Property-based, from the declared schemas -----------------------------------------------
+
+# Requests made by schemathesis from the OpenAPI description: ones that fit the declared
+# schema (they reach the views and their checks) and ones that break it (they must be
+# refused by the schema with the JSON error, never reach a view).
+API = schemathesis.openapi.from_dict(openapi())
+OPERATIONS = [(method, path) for method, path, _ in operations()]
+CASES = {
+    (method, path): st.one_of(
+        API[path][method].as_strategy(generation_mode=GenerationMode.POSITIVE),
+        API[path][method].as_strategy(generation_mode=GenerationMode.NEGATIVE),
+    )
+    for method, path in OPERATIONS
+}
+
+
+def _frame_description() -> dict[str, Any]:
+    """Each socket command's frame schema as the body of a made-up POST /<command>, so
+    schemathesis makes frames from the same JSON schema the command validates with."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Keyroom socket commands", "version": "1"},
+        "paths": {
+            f"/{name}": {
+                "post": {
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {"schema": command.schema.model_json_schema()}
+                        },
+                    },
+                    "responses": {"200": {"description": "ack"}},
+                }
+            }
+            for name, command in COMMANDS.items()
+        },
+    }
+
+
+FRAMES_API = schemathesis.openapi.from_dict(_frame_description())
+FRAMES = {
+    name: st.one_of(
+        FRAMES_API[f"/{name}"]["POST"].as_strategy(generation_mode=GenerationMode.POSITIVE),
+        FRAMES_API[f"/{name}"]["POST"].as_strategy(generation_mode=GenerationMode.NEGATIVE),
+    ).map(lambda case: case.body)
+    for name in COMMANDS
+}
+
+
+def encode(body: object) -> str | bytes:
+    """A generated body as sent: JSON, or as is when schemathesis made raw bytes (not UTF-8,
+    not JSON) or no body at all."""
+    if isinstance(body, schemathesis.core.NotSet):
+        return ""
+    return body if isinstance(body, bytes) else json.dumps(body)
+
+
+def with_world_ids(body: object, ids: str, w: dict[str, Any]) -> object:
+    """Point a body's id fields at the world's rows in most examples, so the declared
+    requests get past ``access_*`` to the checks and actions."""
+    if ids == "random" or not isinstance(body, dict):
+        return body
+    values = {"room_id": w["room"].pk, "message_id": w["message"].pk, "user_id": w["bob"].pk}
+    return {**body, **{k: v for k, v in values.items() if k in body}}
+
+
+@pytest.mark.parametrize(("method", "path"), OPERATIONS)
+@settings(parent=FUZZ, max_examples=25)
+@given(data=st.data())
+def test_declared_requests_answer_without_a_5xx(world, method, path, data, no_error_logs):
+    """Any request made from an operation's declared schema, fitting it or not, answers
+    below 500 with nothing logged as an error; a refusal is in the JSON error shape and
+    stores nothing."""
+    case = data.draw(CASES[(method, path)], label="case")
+    body = with_world_ids(case.body, data.draw(IDS, label="ids"), world)
+    raw = encode(body)
+    query = case.query if isinstance(case.query, dict) else {}
+    before = stored()
+    response = world["client"].generic(
+        method,
+        fill(path, world),
+        raw,
+        content_type="application/json",
+        QUERY_STRING=urlencode(query, doseq=True),
+    )
+    assert response.status_code < 500, (method, path, body, query, response.content[:300])
+    if response.status_code >= 400:
+        assert_json_error(response)
+        assert stored() == before, (method, path, body)
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+@settings(parent=FUZZ, max_examples=50)
+@given(data=st.data())
+def test_declared_frames_get_a_reply_or_a_chat_error(world, name, data, no_error_logs):
+    """Any frame made from a command's declared schema, fitting it or not, decoded as the
+    consumer decodes it, ends in a reply or a ChatError (never the consumer's
+    ``server_error``); a refused frame stores nothing."""
+    body = with_world_ids(data.draw(FRAMES[name], label="frame"), data.draw(IDS), world)
+    frame = {**body, "type": name} if isinstance(body, dict) else body
+    before = stored()
+    try:
+        run_command(name, world["ann"], decode_object(encode(frame), limit=MAX_FRAME))
+    except ChatError:
+        assert stored() == before, (name, frame)

@@ -230,41 +230,41 @@ class Row:
         kwargs = {}
         if self.room:
             kwargs["room_id"] = w[self.room]
-        if self.name == "e2e:api_message":
+        if self.name == "api:e2e_message":
             kwargs["message_id"] = w["emsg"]
         return reverse(self.name, kwargs=kwargs) + self.query.format(member=w["member"].pk)
 
 
 HTTP_MATRIX = [
     Row("e2e:encryption", "GET", (302, 200, 200, 200, 200)),
-    Row("e2e:api_state", "GET", (401, 200, 200, 200, 200)),
+    Row("api:e2e_state", "GET", (401, 200, 200, 200, 200)),
     # Everyone already has keys: a second identity is a conflict, not a permission question.
-    Row("e2e:api_identity", "POST", (401, 409, 409, 409, 409), body=new_identity),
-    Row("e2e:api_backup", "GET", (401, 200, 200, 200, 200)),
-    Row("e2e:api_backup", "PUT", (401, 200, 200, 200, 200), body=replaced_backup),
-    Row("e2e:api_password_saved", "POST", (401, 200, 200, 200, 200)),
-    Row("e2e:api_reset", "POST", (401, 200, 200, 200, 200), body=new_identity),
-    Row("e2e:api_identities", "GET", (401, 200, 200, 200, 200), query="?ids={member}"),
+    Row("api:e2e_identity", "POST", (401, 409, 409, 409, 409), body=new_identity),
+    Row("api:e2e_backup", "GET", (401, 200, 200, 200, 200)),
+    Row("api:e2e_backup", "PUT", (401, 200, 200, 200, 200), body=replaced_backup),
+    Row("api:e2e_password_saved", "POST", (401, 200, 200, 200, 200)),
+    Row("api:e2e_reset", "POST", (401, 200, 200, 200, 200), body=new_identity),
+    Row("api:e2e_identities", "GET", (401, 200, 200, 200, 200), query="?ids={member}"),
     # Each caller's own record only: there is no way to name another user's.
-    Row("e2e:api_trust", "GET", (401, 200, 200, 200, 200)),
-    Row("e2e:api_trust", "PUT", (401, 200, 200, 200, 200), body=trust_record),
-    Row("e2e:api_rooms", "POST", (401, 201, 201, 201, 201), body=new_group),
-    Row("e2e:api_dms", "POST", (401, 201, 201, 201, 201), body=new_dm),
-    Row("e2e:api_encrypt_room", "POST", (401, 404, 403, 200, 404), "plain", body=encrypt_plain),
+    Row("api:e2e_trust", "GET", (401, 200, 200, 200, 200)),
+    Row("api:e2e_trust", "PUT", (401, 200, 200, 200, 200), body=trust_record),
+    Row("api:e2e_rooms", "POST", (401, 201, 201, 201, 201), body=new_group),
+    Row("api:e2e_dms", "POST", (401, 201, 201, 201, 201), body=new_dm),
+    Row("api:e2e_encrypt_room", "POST", (401, 404, 403, 200, 404), "plain", body=encrypt_plain),
     # In a DM both people are equals: either may turn encryption on.
-    Row("e2e:api_encrypt_room", "POST", (401, 404, 200, 200, 404), "pdm", body=encrypt_dm),
-    Row("e2e:api_room_keys", "GET", (401, 404, 200, 200, 404), "enc"),
-    Row("e2e:api_room_access", "GET", (401, 404, 200, 200, 404), "enc"),
-    Row("e2e:api_share_keys", "POST", (401, 404, 200, 200, 404), "enc", body=share),
-    Row("e2e:api_add_members", "POST", (401, 404, 403, 200, 404), "enc", body=add_peer),
-    Row("e2e:api_rotate", "POST", (401, 404, 200, 200, 404), "enc", body=rotate),
-    Row("e2e:api_policy", "POST", (401, 404, 403, 200, 404), "enc", body=policy),
-    Row("e2e:api_room_state", "GET", (401, 404, 200, 200, 404), "enc"),
-    Row("e2e:api_room_state", "POST", (401, 404, 400, 400, 404), "enc", body=record_departure),
-    Row("e2e:api_room_messages", "POST", (401, 404, 201, 201, 404), "enc", body=encrypted_send),
-    Row("e2e:api_room_messages", "GET", (401, 404, 200, 200, 404), "enc"),
-    Row("e2e:api_message", "PATCH", (401, 404, 200, 404, 404), body=encrypted_edit),
-    Row("e2e:api_message", "DELETE", (401, 404, 200, 404, 404), body=encrypted_delete),
+    Row("api:e2e_encrypt_room", "POST", (401, 404, 200, 200, 404), "pdm", body=encrypt_dm),
+    Row("api:e2e_room_keys", "GET", (401, 404, 200, 200, 404), "enc"),
+    Row("api:e2e_room_access", "GET", (401, 404, 200, 200, 404), "enc"),
+    Row("api:e2e_share_keys", "POST", (401, 404, 200, 200, 404), "enc", body=share),
+    Row("api:e2e_add_members", "POST", (401, 404, 403, 200, 404), "enc", body=add_peer),
+    Row("api:e2e_rotate", "POST", (401, 404, 200, 200, 404), "enc", body=rotate),
+    Row("api:e2e_policy", "POST", (401, 404, 403, 200, 404), "enc", body=policy),
+    Row("api:e2e_room_state", "GET", (401, 404, 200, 200, 404), "enc"),
+    Row("api:e2e_room_state", "POST", (401, 404, 400, 400, 404), "enc", body=record_departure),
+    Row("api:e2e_room_messages", "POST", (401, 404, 201, 201, 404), "enc", body=encrypted_send),
+    Row("api:e2e_room_messages", "GET", (401, 404, 200, 200, 404), "enc"),
+    Row("api:e2e_message", "PATCH", (401, 404, 200, 404, 404), body=encrypted_edit),
+    Row("api:e2e_message", "DELETE", (401, 404, 200, 404, 404), body=encrypted_delete),
 ]
 HTTP_CASES = [
     pytest.param(row, role, row.expected[i], id=f"{row.method} {row.name} as {role}")
@@ -372,13 +372,19 @@ async def test_anonymous_socket_is_refused():
 
 
 def _e2e_patterns() -> list[URLPattern]:
-    _, resolver = get_resolver().namespace_dict["e2e"]
-    return list(resolver.url_patterns)
+    """The e2e app's API routes (``e2e_*`` in the API's namespace) and its pages."""
+    _, api = get_resolver().namespace_dict["api"]
+    _, pages = get_resolver().namespace_dict["e2e"]
+    return [p for p in api.url_patterns if p.name.startswith("e2e_")] + list(pages.url_patterns)
+
+
+def _name(pattern: URLPattern) -> str:
+    return f"api:{pattern.name}" if pattern.name.startswith("e2e_") else f"e2e:{pattern.name}"
 
 
 def test_every_e2e_route_has_a_row():
     """The matrix names every route the URL resolver has in the e2e namespace, and no other."""
-    routes = {f"e2e:{pattern.name}" for pattern in _e2e_patterns()}
+    routes = {_name(pattern) for pattern in _e2e_patterns()}
     assert routes == {row.name for row in HTTP_MATRIX}
 
 
@@ -391,10 +397,10 @@ def test_every_method_an_e2e_route_accepts_has_a_row(make_user):
     accepted = set()
     for pattern in _e2e_patterns():
         kwargs = dict.fromkeys(pattern.pattern.converters, 987654)
-        url = reverse(f"e2e:{pattern.name}", kwargs=kwargs)
+        url = reverse(_name(pattern), kwargs=kwargs)
         for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
             if client.generic(method, url, "", content_type="application/json").status_code != 405:
-                accepted.add((f"e2e:{pattern.name}", method))
+                accepted.add((_name(pattern), method))
     assert accepted == rows
 
 

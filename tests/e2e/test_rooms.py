@@ -12,6 +12,7 @@ from chat.models import Message, Room, RoomKind
 from e2e import actions, crypto
 from e2e.api.rooms import _genesis
 from e2e.models import E2ESettings, EncryptedRoom, KeyEnvelope, RoomKey
+from e2e.schemas import Genesis
 from tests.e2e.member import Member
 
 pytestmark = pytest.mark.django_db
@@ -316,5 +317,5 @@ def test_conversion_rule_is_checked_under_the_row_lock(trio):
     room = Room.objects.get(pk=room_id)
     fields = b.first_key(b.room_uid(room_id), crypto.generate_room_key(), [ann.pk])
     with pytest.raises(NotAllowed):
-        actions.do_encrypt_room(bob, room, **_genesis(fields))
+        actions.do_encrypt_room(bob, room, **_genesis(Genesis.model_validate(fields)))
     assert not Room.objects.get(pk=room_id).encrypted
