@@ -76,6 +76,7 @@ test-soak: $(VENV)/.deps-test
 bench: $(VENV)/.deps-test
 	$(PY) bench/fanout.py
 	$(PY) bench/render_messages.py
+	$(PY) bench/search_index.py
 
 # Production settings must pass Django's deployment checklist, and the static files must
 # collect (hashed names, ES module imports rewritten) the way `make run` and deploys do it.

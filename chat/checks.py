@@ -1,8 +1,11 @@
 """Validation of untrusted input. Each ``check_*`` returns the cleaned value or raises
 ``InvalidInput`` with a message fit to show the user."""
 
+import dataclasses
+import datetime
 import json
 import uuid
+from collections.abc import Mapping
 
 from django.conf import settings
 
@@ -229,3 +232,51 @@ def check_message_input(*, body: object = None, content: object = None) -> dict:
     if body is not None and check_text(body, field="Message").strip() != cleaned["text"]:
         raise _bad_content("body and content.text differ; send the text once, in content.")
     return cleaned
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchFilters:
+    """The search page's filters, validated (None: not filtered)."""
+
+    room_id: int | None = None
+    sender_id: int | None = None
+    since: datetime.date | None = None
+    until: datetime.date | None = None
+
+
+def _search_id(value: str, *, allowed: set[int], message: str) -> int | None:
+    if not value:
+        return None
+    if not value.isdigit() or int(value) not in allowed:
+        raise InvalidInput(message)
+    return int(value)
+
+
+def _search_day(value: str, *, field: str) -> datetime.date | None:
+    if not value:
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{field} must be a date like 2026-01-31.") from None
+
+
+def check_search_filters(
+    params: Mapping[str, str], *, room_ids: set[int], person_ids: set[int]
+) -> SearchFilters:
+    """Return the filters of a search (``room``, ``person``, ``from``, ``to`` of the query
+    string): a room among ``room_ids`` (the user's), a person among ``person_ids``, and a date
+    range whose start is not after its end. Raise InvalidInput otherwise."""
+    room_id = _search_id(
+        params.get("room", "").strip(), allowed=room_ids, message="Choose a room from the list."
+    )
+    sender_id = _search_id(
+        params.get("person", "").strip(),
+        allowed=person_ids,
+        message="Choose a person from the list.",
+    )
+    since = _search_day(params.get("from", "").strip(), field="From")
+    until = _search_day(params.get("to", "").strip(), field="To")
+    if since and until and since > until:
+        raise InvalidInput("The start date is after the end date.")
+    return SearchFilters(room_id=room_id, sender_id=sender_id, since=since, until=until)

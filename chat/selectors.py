@@ -1,6 +1,8 @@
 """Reads. Every function here runs a fixed number of queries, whatever the number of rooms,
 members or messages (tests assert it)."""
 
+import datetime
+
 from django.conf import settings
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 
@@ -129,11 +131,22 @@ def list_changes_for_room(room: Room, *, after_rev: int, limit: int = 500) -> li
     )
 
 
-def search_messages_for_user(user: User, *, query: str, limit: int = 50) -> list[Message]:
-    """Return the newest plaintext messages containing ``query`` in rooms the user belongs to.
+def search_messages_for_user(
+    user: User,
+    *,
+    query: str,
+    room_id: int | None = None,
+    sender_id: int | None = None,
+    since: datetime.date | None = None,
+    until: datetime.date | None = None,
+    limit: int = 50,
+) -> list[Message]:
+    """Return the newest plaintext messages containing ``query`` in rooms the user belongs to,
+    optionally only in room ``room_id``, by ``sender_id``, sent on or after ``since`` and on or
+    before ``until`` (days in UTC, the server's time zone).
 
     Encrypted messages and messages of encrypted rooms are never returned: the server cannot
-    read them and must not pretend to.
+    read them and must not pretend to (browsers search those on the device).
     """
     words = query.split()
     if not words:
@@ -145,9 +158,27 @@ def search_messages_for_user(user: User, *, query: str, limit: int = 50) -> list
         payload__isnull=True,
         room__encrypted=False,
     )
+    if room_id is not None:
+        messages = messages.filter(room_id=room_id)
+    if sender_id is not None:
+        messages = messages.filter(sender_id=sender_id)
+    if since is not None:
+        messages = messages.filter(created_at__date__gte=since)
+    if until is not None:
+        messages = messages.filter(created_at__date__lte=until)
     for word in words[:8]:
         messages = messages.filter(body__icontains=word)
     return list(messages.select_related("sender", "room").order_by("-created_at", "-pk")[:limit])
+
+
+def list_people_in_rooms_of(user: User, *, limit: int = 500) -> list[User]:
+    """Return the active people who share a room with ``user``, ``user`` included, by name (the
+    search page's "From" filter)."""
+    return list(
+        User.objects.filter(is_active=True, memberships__room__memberships__user=user)
+        .distinct()
+        .order_by("username")[:limit]
+    )
 
 
 def list_people(user: User, *, query: str = "", limit: int = 20) -> list[User]:

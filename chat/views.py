@@ -9,25 +9,40 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.models import User
 from chat.access import access_room_by_id
 from chat.actions import do_update_notification_settings
+from chat.checks import check_search_filters
+from chat.errors import InvalidInput
 from chat.forms import NotificationSettingsForm
 from chat.selectors import (
     get_membership,
     get_notification_settings,
     list_members_for_room,
+    list_people_in_rooms_of,
     list_rooms_for_user,
     search_messages_for_user,
 )
 from chat.serializers import serialize_room, serialize_user
 
 
-def _shell(request: HttpRequest, template: str, **context: object) -> HttpResponse:
-    user = request.user
-    sidebar = [
+def _sidebar(user: User) -> list[dict]:
+    return [
         serialize_room(room, viewer=user, members=members or None, membership=membership)
         for room, membership, members in list_rooms_for_user(user)
     ]
+
+
+def _shell(
+    request: HttpRequest,
+    template: str,
+    *,
+    sidebar: list[dict] | None = None,
+    status: int = 200,
+    **context: object,
+) -> HttpResponse:
+    user = request.user
+    sidebar = _sidebar(user) if sidebar is None else sidebar
     config = {
         "user": serialize_user(user),
         "is_admin": user.is_superuser,
@@ -38,7 +53,9 @@ def _shell(request: HttpRequest, template: str, **context: object) -> HttpRespon
         "rooms": sidebar,
         "notifications": {"sound": get_notification_settings(user).sound},
     }
-    return render(request, template, {"config": config, "sidebar": sidebar, **context})
+    return render(
+        request, template, {"config": config, "sidebar": sidebar, **context}, status=status
+    )
 
 
 @login_required
@@ -67,9 +84,32 @@ def room(request: HttpRequest, room_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
+    """Server search of plaintext rooms, with the room / person / date filters; the page's JS
+    adds this device's results for encrypted rooms (static/js/chat/search_ui.js)."""
     query = request.GET.get("q", "").strip()[:200]
-    results = search_messages_for_user(request.user, query=query) if query else []
-    return _shell(request, "chat/search.html", query=query, results=results)
+    sidebar = _sidebar(request.user)
+    people = list_people_in_rooms_of(request.user)
+    context: dict[str, object] = {"query": query, "people": people, "results": []}
+    try:
+        filters = check_search_filters(
+            request.GET,
+            room_ids={room["id"] for room in sidebar},
+            person_ids={person.pk for person in people},
+        )
+    except InvalidInput as error:
+        context["filter_error"] = error.message
+        return _shell(request, "chat/search.html", sidebar=sidebar, status=400, **context)
+    context["filters"] = filters
+    if query:
+        context["results"] = search_messages_for_user(
+            request.user,
+            query=query,
+            room_id=filters.room_id,
+            sender_id=filters.sender_id,
+            since=filters.since,
+            until=filters.until,
+        )
+    return _shell(request, "chat/search.html", sidebar=sidebar, **context)
 
 
 @login_required

@@ -9,7 +9,7 @@
 //
 // To upgrade: change `version`, run it once with KEYROOM_VENDOR_TRUST_NEW=1 (it prints the new
 // tarball's hash instead of refusing), read the package's changes, pin the printed hash, run it
-// again, and point the importing module (static/js/chat/markdown_ui.js) at the new folder.
+// again, and point the importing modules (static/js/chat/markdown_ui.js, search_rank.js) at the new folder.
 
 import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
@@ -28,6 +28,15 @@ const PACKAGES = [
     sha256: "d66c5213fc203466186060105b01f51896764ba64b3797d2620d02e28e34b8ca",
     // The ES module build (its source map too: collectstatic follows its sourceMappingURL).
     files: ["lib/marked.esm.js", "lib/marked.esm.js.map", "LICENSE"],
+  },
+  {
+    // Full-text search of encrypted rooms on the device (static/js/chat/search_rank.js,
+    // static/js/e2e/search/): tokeniser, BM25 ranking, prefix and fuzzy matching.
+    name: "minisearch",
+    version: "7.2.0",
+    // SHA-256 of minisearch-7.2.0.tgz as the npm registry serves it.
+    sha256: "cb3b8126a3ea65d6b387787294f0792b0ea4a40b70f8f37688066a5638e0218a",
+    files: ["dist/es/index.js", "dist/es/index.js.map", "LICENSE.txt"],
   },
 ];
 

@@ -297,11 +297,11 @@ def test_non_owners_cannot_convert(people: People, server: str) -> None:
     assert Room.objects.get(pk=room.pk).encrypted is False
 
 
-def test_search_leaves_out_encrypted_messages(
+def test_server_search_leaves_out_encrypted_messages(
     people: People, server: str, secrets: list[str]
 ) -> None:
-    """Server search finds a plaintext message but not an encrypted one with the same word,
-    and says that encrypted messages are not included."""
+    """Server search finds a plaintext message but not an encrypted one with the same word;
+    that one comes from this device's own index, marked as such (test_e2e_search.py)."""
     ann, bob = make_account("ann"), make_account("bob")
     plain = make_group(ann, "open", bob)
     post(ann, plain, "the pelican plan in the clear")
@@ -310,16 +310,19 @@ def test_search_leaves_out_encrypted_messages(
     room_id = start_group_in_ui(ann_page, "secret", ["bob"])
     say(ann_page, "the pelican plan, encrypted", secrets)
     assert Message.objects.filter(room_id=room_id, kind="text").count() == 1
+    expect(ann_page.locator("html")).to_have_attribute("data-search-index-pending", "false")
 
     ann_page.get_by_role("searchbox", name="Search messages").fill("pelican")
     ann_page.get_by_role("searchbox", name="Search messages").press("Enter")
-    expect(ann_page.get_by_role("heading", name=re.compile("1 result"))).to_be_visible()
-    expect(ann_page.locator(".search-result")).to_have_count(1)
-    expect(ann_page.locator(".search-result")).to_contain_text("the pelican plan in the clear")
+    expect(ann_page.get_by_role("heading", name=re.compile("2 results"))).to_be_visible()
+    from_server = ann_page.locator('.search-result[data-source="server"]')
+    expect(from_server).to_have_count(1)
+    expect(from_server).to_contain_text("the pelican plan in the clear")
+    from_device = ann_page.locator('.search-result[data-source="device"]')
+    expect(from_device).to_contain_text("the pelican plan, encrypted")
+    expect(from_device).to_contain_text("On this device")
     expect(
-        ann_page.get_by_text(
-            "Messages in end-to-end encrypted rooms are not included in server search."
-        )
+        ann_page.get_by_text("The server cannot read encrypted rooms.", exact=False)
     ).to_be_visible()
 
 

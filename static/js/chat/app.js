@@ -12,6 +12,7 @@ import { initTabTitle, Notifier } from "./notify.js";
 import { RoomView } from "./room_view.js";
 import { RoomsStore } from "./rooms_data.js";
 import { initRoomList, initSidebarDrawer } from "./rooms_ui.js";
+import { mountSearch } from "./search_ui.js";
 import { ChatSocket } from "./socket.js";
 import { localizeTimes } from "./time.js";
 import { initBanners } from "../lib/banners_ui.js";
@@ -76,6 +77,14 @@ export function startChat(extensions) {
     app.room.start();
   }
   if (document.getElementById("browse-form")) initBrowse();
+  const searchPage = document.getElementById("search-page");
+  if (searchPage) {
+    mountSearch(searchPage, {
+      deviceSearch: extensions.deviceSearch,
+      rooms,
+      isEncrypted: (room) => extensions.sidebarEncrypted(room),
+    });
+  }
   socket.start();
   return app;
 }

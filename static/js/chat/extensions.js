@@ -107,6 +107,12 @@ export function createExtensions() {
       dm: () => ({ wanted: () => false }),
     },
 
+    // The search page (search_ui.js) ------------------------------------------------------
+    /** This device's own index of rooms the server cannot search (e2e/search/search.js), or
+     * null: {status(), onUnlocked(fn), onChange(fn), rooms(ids), query(text, filters),
+     * backfill(roomId, onProgress), drop(roomId)}. Its queries never reach the server. */
+    deviceSearch: null,
+
     // Server events and the page's life (dispatch.js, app.js) --------------------------------
     /** Have ``handler(event, app)`` called for every server event of ``type`` (after chat's
      * own handling, for the types chat knows). */

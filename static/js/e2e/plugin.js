@@ -27,6 +27,9 @@ import {
   sidebarEncrypted,
   watchRooms,
 } from "./rooms_ui.js";
+import { DeviceIndex } from "./search/device_index.js";
+import { SealedRecords } from "./search/index_store.js";
+import { createDeviceSearch } from "./search/search.js";
 import { memberTrustTag, messageTrustMark, roomFacts } from "./trust_marks.js";
 import { readConfig } from "../lib/config.js";
 import { el } from "../lib/dom.js";
@@ -174,11 +177,44 @@ export function installE2E(extensions) {
   // Encrypted rooms: a key holder rotates the key after someone leaves.
   extensions.onEvent("member.removed", (event) => handleMemberRemoved(engine, event));
 
+  installSearch(extensions, engine);
+
   extensions.onBoot(() => startE2E());
   extensions.onConnected(({ reconnect }) => {
     socketOpened(); // the user's own E2E state, every time
     if (reconnect) openRoom?.reconnected(); // the open room's keys, after a drop
   });
+}
+
+/** The device's search index of encrypted rooms (search/): everything ``engine`` decrypts and
+ * verifies on this page is indexed; the search page queries it through `deviceSearch`. */
+function installSearch(extensions, engine) {
+  const userId = readConfig().user.id;
+  const index = new DeviceIndex(() => SealedRecords.open(userId));
+  engine.events.addEventListener("plaintext", ({ detail }) => {
+    index.note(detail.message, detail.result).catch(() => undefined);
+  });
+  // Messages of rooms that are not open: new ones and edits are decrypted (and so indexed)
+  // as they come; a deleted one leaves the index at once.
+  const decrypt = (message) => engine.messages.decrypt(message).catch(() => undefined);
+  extensions.onEvent("message.new", ({ message }) => {
+    if (message?.encrypted) decrypt(message);
+  });
+  extensions.onEvent("message.updated", ({ message }) => {
+    if (!message?.encrypted) return;
+    if (message.deleted) index.remove(message.room_id, message.seq, message.id).catch(() => undefined);
+    decrypt(message);
+  });
+  // A room one leaves (or is removed from) leaves this device's index.
+  extensions.onEvent("room.left", ({ room_id: roomId }) => {
+    index.dropRoom(roomId).catch(() => undefined);
+  });
+  addEventListener("pagehide", () => index.flush());
+  // For tests and styles: whether decrypted messages still wait to be written to the index.
+  index.events.addEventListener("stored", ({ detail }) => {
+    document.documentElement.dataset.searchIndexPending = String(detail.pending);
+  });
+  extensions.deviceSearch = createDeviceSearch(engine, index);
 }
 
 /** On a page without the chat app (My Account): keep serving room keys. Make the page's

@@ -47,6 +47,8 @@ const UID_CHANGED =
  *   "keys"      {roomId}  the room's key ring changed (a key arrived, the keys got unlocked)
  *   "warning"   {roomId, kind, text}  something this device refused (show it)
  *   "decrypted" {roomId, message}  a message's text (or why not) is known now
+ *   "plaintext" {roomId, message, result}  a message (or its tombstone) was decrypted and
+ *               verified on this device, by any path (the device's search index takes it in)
  *   "identity"  {userId}  a member's identity changed: decrypt their failed messages again
  *   "served"    {roomId, passes}  a share-on-need pass finished (rooms_sharing.js)
  */

@@ -64,7 +64,14 @@ export class MessageCrypto {
       Number(message.room_id) === primed.roomId &&
       message.client_id === primed.clientId
     ) {
-      return { ...primed.fields, verified: true, senderId: this.engine.userId };
+      const shown = { ...primed.fields, verified: true, senderId: this.engine.userId };
+      // A stored message (the server's copy of what this page sent): known from now on, and
+      // reported like a decrypted one (the device's search index takes it in).
+      if (Number.isInteger(message.id) && Number.isInteger(message.seq)) {
+        this.results.set(resultKey(message), shown);
+        this.engine.emit("plaintext", { roomId: primed.roomId, message, result: shown });
+      }
+      return shown;
     }
     return null;
   }
@@ -113,6 +120,9 @@ export class MessageCrypto {
     result.senderId = senderId;
     this.#noteWaiting(state.roomId, message, NOT_FINAL.has(result.error));
     this.results.set(key, result);
+    // Every message (or tombstone) decrypted and verified here, whichever path asked: the open
+    // room, a notification, the search page's backfill (search/device_index.js takes it in).
+    if (result.verified) this.engine.emit("plaintext", { roomId: state.roomId, message, result });
     return result;
   }
 

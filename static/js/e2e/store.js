@@ -4,6 +4,9 @@
 //   identity  "self" -> {signingKey, agreementKey (non-extractable), publicIdentity, generation}
 //   pending   "password" -> {iv, ct} and "wrap" -> non-extractable AES key: the generated E2E
 //             password until the user confirms they saved it (so a reload can show it again).
+// Search ("keyroom-e2e-search-<user>"), in the secrets area (same prefix: wiped with them):
+//   keys      "index" -> the non-extractable AES-GCM key the search index is sealed under
+//   records   name -> {v, iv, ct}: the index's sealed records (search/index_store.js)
 // Trust ("keyroom-trust-<user>"), kept across logouts, reloads and forced logouts (docs/SECURITY.md,
 // attack 14): a malicious server that ends the session must not reset what this device knows.
 //   pins      userId -> {userId, identity, fingerprint, firstSeen, verified, changed, history}
@@ -17,6 +20,7 @@
 const SECRETS_PREFIX = "keyroom-e2e-";
 const SECRETS_NAME = "keyroom-e2e-secrets-";
 const TRUST_NAME = "keyroom-trust-";
+const SEARCH_NAME = "keyroom-e2e-search-";
 const SECRETS_VERSION = 1;
 const TRUST_VERSION = 1;
 const SECRET_STORES = ["identity", "pending"];
@@ -137,8 +141,14 @@ async function migrateLegacy(store, userId) {
   await promised(indexedDB.deleteDatabase(name));
 }
 
+/** Open the user's search-index database (search/index_store.js). Its name starts like the
+ * secrets databases', so wipeAllStores() deletes it with them (logout, logged-out pages). */
+export function openSearchDatabase(userId) {
+  return openDatabase(`${SEARCH_NAME}${String(userId)}`, 1, ["keys", "records"]);
+}
+
 /** Delete every Keyroom E2E secrets database on this device (logout, or a logged-out page):
- * private keys and pending passwords. The trust databases stay (attack 14). Databases named
+ * private keys, pending passwords and the search index. The trust databases stay (attack 14). Databases named
  * "keyroom-e2e-<user>" of earlier versions, which mixed both, are deleted too. */
 export async function wipeAllStores() {
   const databases = indexedDB.databases ? await indexedDB.databases() : [];
