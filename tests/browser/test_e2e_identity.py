@@ -13,6 +13,7 @@ from playwright.sync_api import Browser, Page, Route, expect
 
 from e2e import crypto
 from e2e.models import UserIdentity
+from tests.browser.e2e_helpers import wait_until
 from tests.browser.helpers import (
     PHONE,
     People,
@@ -159,6 +160,47 @@ def test_unconfirmed_password_survives_a_reload(people: People, server: str) -> 
     page.reload()
     wait_e2e(page, "unlocked")
     assert read_generated_password(page) == first
+
+
+@pytest.mark.parametrize("reached_the_server", [True, False], ids=["answer-lost", "never-sent"])
+def test_a_first_set_up_cut_off_by_leaving_the_page_is_finished_on_the_next_load(
+    people: People, server: str, reached_the_server: bool
+) -> None:
+    """The page is left while its new keys are being published (the answer never comes back,
+    or the request never leaves): the next page keeps those keys, unlocked, with the same
+    password to save, instead of a server identity whose keys and password no device has."""
+    set_e2e(enabled=True)
+    bob = make_account("bob")
+    people.allow_console_error(r"Failed to load resource|net::ERR_FAILED|Failed to fetch")
+    page = people.new_page()
+    cut = []
+
+    def leave_mid_way(route) -> None:
+        if route.request.method == "POST" and not cut:
+            cut.append(route.fetch() if reached_the_server else None)
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/api/e2e/identity/", leave_mid_way)
+    page.goto(f"{server}/accounts/login/")
+    page.get_by_label("Username").fill("bob")
+    page.get_by_label("Password").fill(password_for("bob"))
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(f"{server}/")
+    wait_until(page, lambda: bool(cut))
+    if reached_the_server:
+        assert UserIdentity.objects.filter(user=bob).exists()
+    page.unroute("**/api/e2e/identity/")
+
+    page.reload()
+    wait_e2e(page, "unlocked")
+    assert UserIdentity.objects.filter(user=bob).exists()
+    password = read_generated_password(page)
+    confirm_saved(page)
+    other = people.log_in(bob)
+    wait_e2e(other, "locked")
+    unlock_keys(other, password)
 
 
 def test_another_device_unlocks_after_a_wrong_try(people: People, server: str) -> None:
@@ -337,7 +379,10 @@ def test_logout_wipes_the_keys_of_this_device(people: People, server: str) -> No
     page = people.log_in(bob)
     password = read_generated_password(page)
     confirm_saved(page)
-    assert page.evaluate(E2E_DATABASES) == [f"keyroom-e2e-secrets-{bob.pk}"]
+    before = page.evaluate(E2E_DATABASES)
+    # The secrets, and maybe the device's search index (wiped with them, docs/PROTOCOL.md §17).
+    assert f"keyroom-e2e-secrets-{bob.pk}" in before, before
+    assert all(name.endswith(f"-{bob.pk}") for name in before), before
     # Only the logout itself may wipe here: the log-in page's own wipe is switched off.
     page.route(
         "**/static/js/e2e/logged_out.js",

@@ -351,6 +351,62 @@ def test_index_older_messages_backfills_with_progress(people: People, server: st
     expect_count(page, word, 1)
 
 
+def test_a_backfill_cut_off_by_a_reload_resumes_where_it_stopped(
+    people: People, server: str
+) -> None:
+    """A backfill interrupted by a reload goes on by itself when the search page opens again,
+    from where it stopped: the history pages it had already indexed are not fetched again."""
+    ann, pym = make_account("ann"), make_account("pym", "Py Member")
+    word = unique_word()
+    page = log_in_with_keys(people, ann)
+    texts = [f"ancient {word}"] + [f"filler {n}" for n in range(1, 150)]
+    _, room_id = encrypted_room_with(people, server, pym, ann, texts)
+    mark_all_read(ann, room_id)
+    history = re.compile(rf"/api/rooms/{room_id}/messages/\?(.*&)?before=(\d+)")
+    asked: list[str] = []
+    held: list[str] = []
+
+    def hold_the_second_older_page(route) -> None:
+        before = history.search(route.request.url).group(2)
+        asked.append(before)
+        if len(asked) == 1:
+            route.continue_()
+        else:
+            held.append(before)  # never answered: the reload cuts the backfill off here
+
+    page.route(history, hold_the_second_older_page)
+    device_search(page, server, word)
+    row = page.locator(f'.device-room[data-room-id="{room_id}"]')
+    row.get_by_role("button", name=re.compile("^Index older messages")).click()
+    expect(row.get_by_role("progressbar")).to_be_visible()
+    for _ in range(300):  # poll the route's record (it runs on this thread between waits)
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the backfill never asked for a second older page"
+    # What the first page indexed, and how far the backfill got, are stored before the reload.
+    expect(page.locator("html")).to_have_attribute("data-search-index-pending", "false")
+    page.unroute(history)
+
+    after: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            after.append(history.search(request.url).group(2))
+            if history.search(request.url)
+            else None
+        ),
+    )
+    page.reload()
+    wait_connected(page)
+    bar = page.locator(f'.device-room[data-room-id="{room_id}"]').get_by_role("progressbar")
+    expect(bar).to_have_attribute("aria-valuenow", "100", timeout=30_000)
+    assert asked[0] not in after, (asked, after)
+    assert held[0] in after, (held, after)
+    device_search(page, server, word)
+    expect_count(page, word, 1)
+
+
 def test_filters_apply_to_device_results(people: People, server: str) -> None:
     """Room, person and date filters narrow the device's results like the server's."""
     ann, pym, kit = make_account("ann"), make_account("pym", "Py Member"), make_account("kit")

@@ -16,6 +16,8 @@ import { clearPendingPassword, loadPendingPassword, savePendingPassword, Store, 
 
 /** Fired as "change" whenever `session.state` or the settings change. */
 export const sessionEvents = new EventTarget();
+// The "identity" record of keys made by setUp whose publishing was not yet seen answered.
+const UNPUBLISHED = "unpublished";
 
 let wordlist = null;
 
@@ -81,6 +83,7 @@ export class Session {
   async load() {
     this.store = this.store || (await Store.open(this.userId));
     const state = await api.getState();
+    if (!(await this.store.get("identity", "self"))) await this.#resumeSetUp(state);
     this.settings = state.settings;
     this.identity = state.identity;
     this.generation = state.generation;
@@ -168,14 +171,47 @@ export class Session {
   async setUp() {
     const password = generatePassword(await loadWordlist(this.wordlistUrl));
     const made = await createIdentityWithBackup(String(this.userId), password);
+    // Kept on this device before the server hears of them: a page left between the publish and
+    // its answer (a click, a reload) must not leave an identity on the server whose keys and
+    // password no device has. The next load finishes the job (#resumeSetUp).
+    await this.store.put("identity", UNPUBLISHED, { ...made });
+    await savePendingPassword(this.store, password);
     const published = await api.publishIdentity(made.publicIdentity, made.backup);
     await this.#remember(made, published.generation);
-    await savePendingPassword(this.store, password);
+    await this.store.delete("identity", UNPUBLISHED);
     this.identity = made.publicIdentity;
     this.generation = published.generation;
     this.passwordSaved = false;
     this.#settle();
     return password;
+  }
+
+  /** Finish a first set-up that a page left half-way (setUp): keys made and kept here, whose
+   * publishing this device never saw answered. If the server has them, they are this user's
+   * keys; if it has none, publish them now; if it has other keys (another device was first),
+   * these never served anyone and are dropped with their password. */
+  async #resumeSetUp(state) {
+    const made = await this.store.get("identity", UNPUBLISHED);
+    if (!made) return;
+    if (state.identity && sameIdentity(made.publicIdentity, state.identity)) {
+      await this.#remember(made, state.generation);
+    } else if (!state.identity && state.settings.enabled) {
+      try {
+        const published = await api.publishIdentity(made.publicIdentity, made.backup);
+        await this.#remember(made, published.generation);
+        state.identity = made.publicIdentity;
+        state.generation = published.generation;
+        state.password_saved = false;
+      } catch (error) {
+        if (error?.code !== "identity_exists") throw error; // try again on the next load
+        return this.#resumeSetUp(await api.getState());
+      }
+    } else if (state.identity) {
+      await clearPendingPassword(this.store);
+    } else {
+      return; // E2E is off: keep them for when it is on again
+    }
+    await this.store.delete("identity", UNPUBLISHED);
   }
 
   /** The generated password not yet confirmed as saved (this device only), or null. */
