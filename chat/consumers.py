@@ -94,6 +94,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if digests := getattr(self, "digests", None):
             digests.cancel()
+        for room_id in getattr(self, "typing_at", {}):  # the tab went away mid-message
+            event = typing_event(room_id, self.user.pk, typing=False)
+            await send_ephemeral(room_group(room_id), event, skip_user=self.user.pk)
         for group in getattr(self, "groups_joined", set()):
             await self.channel_layer.group_discard(group, self.channel_name)
         raise StopConsumer

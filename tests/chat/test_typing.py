@@ -126,3 +126,16 @@ async def test_typing_does_not_use_the_write_brake(people, group, settings):
     )
     assert (await receive_type(socket, "ack"))["ref"] == "m"
     await socket.disconnect()
+
+
+async def test_a_typist_whose_socket_closes_stops_typing(people, group):
+    """A tab closed mid-message says "stopped" for it, so the others' line does not wait for
+    their timeout."""
+    ann, bob, _ = people
+    ann_socket, bob_socket = await open_socket(ann), await open_socket(bob)
+    await ann_socket.send_to(text_data=typing(group.pk))
+    assert (await receive_type(bob_socket, "typing"))["typing"] is True
+    await ann_socket.disconnect()
+    event = await receive_type(bob_socket, "typing")
+    assert (event["user_id"], event["typing"]) == (ann.pk, False)
+    await bob_socket.disconnect()
