@@ -28,8 +28,41 @@ logger = logging.getLogger(__name__)
 
 MAX_FRAME = 256 * 1024
 # At most one "started typing" per room per socket in this many seconds; more are dropped
-# (acknowledged, not sent on). Browsers repeat it every 3 s while typing (composer_ui.js).
+# (acknowledged, not sent on). Browsers repeat it every 3 s while typing (typing_data.js).
 TYPING_EVERY = 2.0
+# And per room, in this process, at most this many "started" a second (ROOM_TYPING_BURST at
+# once):
+# each goes to every member, so a room where fifty people type would cost more pushes than
+# its messages. Past a few typists the line says "Several people are typing…" anyway, and each
+# typist still gets through now and then (before a receiver forgets them after 6 s).
+ROOM_TYPING_RATE = 4.0
+ROOM_TYPING_BURST = 8
+
+
+class _RoomTypingBudget:
+    """Token buckets per room in this process's memory (no cache round trip per keystroke;
+    each process braking its own share is enough for a hint)."""
+
+    def __init__(self) -> None:
+        self.buckets: dict[int, tuple[float, float]] = {}  # room id: (tokens, when)
+
+    def take(self, room_id: int, now: float) -> bool:
+        rate = ROOM_TYPING_RATE
+        if rate <= 0:
+            return True
+        burst = ROOM_TYPING_BURST
+        tokens, then = self.buckets.get(room_id, (burst, now))
+        tokens = min(burst, tokens + (now - then) * rate)
+        if tokens < 1:
+            self.buckets[room_id] = (tokens, now)
+            return False
+        self.buckets[room_id] = (tokens - 1, now)
+        if len(self.buckets) > 10_000:  # long-idle rooms: full buckets, forget them
+            self.buckets = {k: v for k, v in self.buckets.items() if now - v[1] < 60}
+        return True
+
+
+_room_typing = _RoomTypingBudget()
 # Pushed events that need no database: skip Channels' per-event connection cleanup (a thread
 # hop per event per member) for them.
 # Incoming frames clean up themselves, and only when a command will touch the database.
@@ -128,7 +161,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 raise ChatError(f"Unknown command {name!r}.", code="unknown_command")
             if name == "typing":
                 await self.typing(data)
-                await self.reply({"type": "ack", "ref": ref})
+                if ref is not None:  # browsers send it without one: no ack per keystroke
+                    await self.reply({"type": "ack", "ref": ref})
                 return
             # database_sync_to_async closes stale connections itself, in its own thread.
             result = await _run(name, self.user, data)
@@ -153,7 +187,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         """``typing`` without a thread hop or a query: the room must be one this socket is
         subscribed to (its memberships, kept by room.joined and room.left), and it is not
         counted against the write brake (it would starve real sends). Started-typing goes out
-        at most every TYPING_EVERY seconds per room; a stop only after a start went out."""
+        at most every TYPING_EVERY seconds per room and ROOM_TYPING_RATE a second per room in
+        this process; a stop only after this socket's start went out."""
         frame = validate(COMMANDS["typing"].schema, data)
         if frame.room_id not in self.rooms:
             raise NotFound
@@ -161,6 +196,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         last = self.typing_at.get(frame.room_id)
         if frame.typing:
             if last is not None and now - last < TYPING_EVERY:
+                return
+            if not _room_typing.take(frame.room_id, now):
                 return
             self.typing_at[frame.room_id] = now
         else:

@@ -14,6 +14,12 @@ from tests.sockets import open_socket, receive_type
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def fresh_room_budgets():
+    """The per-room typing budget lives in the process: every test starts with full ones."""
+    consumers._room_typing.buckets.clear()
+
+
 @pytest.fixture
 def people(make_user):
     return make_user("ann"), make_user("bob"), make_user("cat")
@@ -88,6 +94,7 @@ async def test_typing_is_throttled_per_socket_and_room(people, group, monkeypatc
     goes out once after a start, not again; every frame is still acknowledged."""
     ann, bob, _ = people
     monkeypatch.setattr(consumers, "TYPING_EVERY", 60.0)
+    monkeypatch.setattr(consumers, "ROOM_TYPING_RATE", 1000.0)  # this test is the socket's
     ann_socket, bob_socket = await open_socket(ann), await open_socket(bob)
     for i in range(20):
         await ann_socket.send_to(text_data=typing(group.pk, ref=f"s{i}"))
@@ -139,3 +146,37 @@ async def test_a_typist_whose_socket_closes_stops_typing(people, group):
     event = await receive_type(bob_socket, "typing")
     assert (event["user_id"], event["typing"]) == (ann.pk, False)
     await bob_socket.disconnect()
+
+
+async def test_a_room_full_of_typists_is_capped(make_user, make_room, monkeypatch):
+    """Ten members starting to type at once: the room relays at most its burst
+    (ROOM_TYPING_BURST) of them, whoever comes first; the rest are acknowledged and dropped."""
+    monkeypatch.setattr(consumers, "ROOM_TYPING_RATE", 0.001)  # no refill during the test
+    monkeypatch.setattr(consumers, "ROOM_TYPING_BURST", 3)
+    owner = await sync_to_async(make_user)("owner")
+    typists = [await sync_to_async(make_user)(f"t{i}") for i in range(10)]
+    room = await sync_to_async(make_room)(owner, kind=RoomKind.GROUP, members=typists)
+    listener = await open_socket(owner)
+    sockets = [await open_socket(user) for user in typists]
+    for socket in sockets:
+        await socket.send_to(text_data=typing(room.pk))
+        await receive_type(socket, "ack")
+    heard = set()
+    for _ in range(3):
+        heard.add((await receive_type(listener, "typing"))["user_id"])
+    assert len(heard) == 3 and heard <= {user.pk for user in typists}
+    assert await listener.receive_nothing(timeout=0.3)
+    for socket in [listener, *sockets]:
+        await socket.disconnect()
+
+
+async def test_a_typing_frame_without_a_ref_gets_no_ack(people, group):
+    """Browsers send typing without a ref (no ack per keystroke); an error still comes."""
+    ann, _, cat = people
+    ann_socket, cat_socket = await open_socket(ann), await open_socket(cat)
+    await ann_socket.send_to(text_data=json.dumps({"type": "typing", "room_id": group.pk}))
+    assert await ann_socket.receive_nothing(timeout=0.3)
+    await cat_socket.send_to(text_data=json.dumps({"type": "typing", "room_id": group.pk}))
+    assert (await receive_type(cat_socket, "error"))["code"] == "not_found"
+    await ann_socket.disconnect()
+    await cat_socket.disconnect()

@@ -107,8 +107,7 @@ export class RoomView {
     });
     this.typingSender = new TypingSender({
       send: (typing) => {
-        if (!this.socket.isOpen() || !this.room.isMember) return;
-        this.socket.send({ type: "typing", room_id: this.room.id, typing }).catch(() => {});
+        if (this.room.isMember) this.socket.notify({ type: "typing", room_id: this.room.id, typing });
       },
     });
     const input = byId("composer-input");
