@@ -32,6 +32,11 @@ split round-robin across ``--processes``; the sender has one socket per process)
   for ``--step-seconds`` each, a failed step tried twice; the highest rate whose p99 stayed under
   500 ms (a receipt that never came counts as infinitely late).
 
+- ``--typing-storm`` (keyroom, sequential): the same messages again while every member sends a
+  ``typing`` frame every ``--typing-interval`` seconds (0.2 s: one per keystroke, far more than
+  a browser's one per 3 s; the consumer sends on at most one per 2 s per socket); the delivery
+  latency is printed against the quiet room's of the same run (target within 1.2x).
+
 It prints a table and the Keyroom / naive ratios, and ``--json PATH`` writes the figures. The
 exit status says whether the run worked, never whether targets were met.
 """
@@ -198,6 +203,15 @@ async def measure(
         await send_one_at_a_time(client, options.warmup)
         if options.mode in ("sequential", "both"):
             result.sequential = await run_sequential(client, servers, options.messages)
+            if options.typing_storm and kind == "keyroom":
+                client.start_typing(options.typing_interval)
+                before = client.typing_frames
+                try:
+                    result.storm = await run_sequential(client, servers, options.messages)
+                finally:
+                    await client.stop_typing()
+                result.typing_frames = client.typing_frames - before
+                await client.quiesce()
         if options.mode in ("saturate", "both"):
             result.saturation = await run_saturation(client, servers, options, kind)
     finally:
@@ -230,6 +244,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--processes", type=int, default=1, help="daphne processes per server (needs REDIS_URL)"
+    )
+    parser.add_argument(
+        "--typing-storm",
+        action="store_true",
+        help="keyroom, sequential: measure again while every member sends typing frames, and "
+        "print the delivery latency against the quiet room of the same run",
+    )
+    parser.add_argument(
+        "--typing-interval",
+        type=float,
+        default=0.2,
+        help="typing storm: seconds between one member's typing frames (0.2: a keystroke "
+        "each, not the browser's one per 3 s)",
     )
     parser.add_argument("--json", type=Path, help="write the figures to this file")
     parser.add_argument(

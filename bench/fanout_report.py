@@ -10,6 +10,7 @@ P99_LIMIT_S = 0.5
 TARGET_MEDIAN_RATIO = 0.8
 TARGET_CPU_RATIO = 1.0
 TARGET_SATURATION_RATIO = 0.8
+TARGET_TYPING_STORM_RATIO = 1.2
 
 
 @dataclass
@@ -57,6 +58,8 @@ class ServerResult:
     server: str
     sequential: Sequential | None = None
     saturation: Saturation | None = None
+    storm: Sequential | None = None  # sequential again while every member types (keyroom)
+    typing_frames: int = 0  # typing frames the members sent during ``storm``
 
 
 def describe_step(step: Step) -> str:
@@ -84,17 +87,18 @@ def ratio(numerator: float | None, denominator: float | None) -> float | None:
 
 def print_sequential(results: list[ServerResult]) -> None:
     header = (
-        f"{'server':<8} {'median':>7} {'p95':>7} {'p99':>7} {'all med':>8} {'all p99':>8} "
+        f"{'server':<14} {'median':>7} {'p95':>7} {'p99':>7} {'all med':>8} {'all p99':>8} "
         f"{'ack med':>8} {'msg/s':>7} {'CPU/msg':>8} {'db+redis':>9} {'load':>10} {'client':>7}"
     )
     print(header)
-    for result in results:
-        seq = result.sequential
+    rows = [(result.server, result.sequential) for result in results]
+    rows += [(f"{r.server}+typing", r.storm) for r in results if r.storm]
+    for server, seq in rows:
         if seq is None:
             continue
         load = "+".join(f"{share:.0%}" for share in seq.cpu.server_load)
         print(
-            f"{result.server:<8} {fmt(seq.per_member.median):>7} {fmt(seq.per_member.p95):>7} "
+            f"{server:<14} {fmt(seq.per_member.median):>7} {fmt(seq.per_member.p95):>7} "
             f"{fmt(seq.per_member.p99):>7} {fmt(seq.all_members.median):>8} "
             f"{fmt(seq.all_members.p99):>8} {fmt(seq.ack.median):>8} "
             f"{seq.messages_per_second:>7.1f} {fmt(seq.cpu.server_ms_per_message):>8} "
@@ -127,9 +131,13 @@ def print_saturation(results: list[ServerResult]) -> None:
 def compute_ratios(results: list[ServerResult]) -> dict[str, float | None]:
     by_kind = {result.server: result for result in results}
     keyroom, naive = by_kind.get("keyroom"), by_kind.get("naive")
-    if keyroom is None or naive is None:
-        return {}
     ratios: dict[str, float | None] = {}
+    if keyroom and keyroom.storm and keyroom.sequential:
+        quiet, storm = keyroom.sequential, keyroom.storm
+        ratios["typing_storm_median"] = ratio(storm.per_member.median, quiet.per_member.median)
+        ratios["typing_storm_p95"] = ratio(storm.per_member.p95, quiet.per_member.p95)
+    if keyroom is None or naive is None:
+        return ratios
     if keyroom.sequential and naive.sequential:
         ratios["median"] = ratio(
             keyroom.sequential.per_member.median, naive.sequential.per_member.median
@@ -144,6 +152,14 @@ def compute_ratios(results: list[ServerResult]) -> dict[str, float | None]:
 
 
 def print_ratios(ratios: dict[str, float | None]) -> None:
+    for key, name in (("typing_storm_median", "median"), ("typing_storm_p95", "p95")):
+        if key in ratios:
+            value = ratios[key]
+            shown = "n/a" if value is None else f"{value:.2f}"
+            print(
+                f"keyroom typing storm / quiet room {name} delivery ratio: {shown} "
+                f"(target <= {TARGET_TYPING_STORM_RATIO})"
+            )
     lines = {
         "median": ("median", f"<= {TARGET_MEDIAN_RATIO}"),
         "cpu_per_message": ("CPU per message", f"<= {TARGET_CPU_RATIO}"),
@@ -168,6 +184,12 @@ def report(
     )
     if any(result.sequential for result in results):
         print(f"\nSequential: {options.messages} messages one at a time, after {options.warmup}")
+        if any(result.storm for result in results):
+            storm = next(result for result in results if result.storm)
+            print(
+                f"keyroom+typing: the same while all {options.members} members send typing "
+                f"every {options.typing_interval:g} s ({storm.typing_frames} typing frames)"
+            )
         print_sequential(results)
     if any(result.saturation for result in results):
         print(f"\nSaturation: highest paced rate, {options.step_seconds:g} s per step")

@@ -7,6 +7,7 @@ came back, and when each member's ``message.new`` arrived (``time.perf_counter``
 
 import asyncio
 import json
+import random
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -62,6 +63,8 @@ class RoomClient:
         self.errors: list[str] = []
         self.frames = 0
         self._readers: list[asyncio.Task[None]] = []
+        self._typists: list[asyncio.Task[None]] = []
+        self.typing_frames = 0
         self._closing = False
 
     async def open(self, servers: list[Daphne], *, sender: Person, members: list[Person]) -> None:
@@ -115,6 +118,26 @@ class RoomClient:
         track.sent = perf_counter()
         await self.senders[sender].send(frame)
         return track
+
+    def start_typing(self, interval: float) -> None:
+        """Every member socket sends ``typing`` every ``interval`` seconds (jittered) until
+        ``stop_typing``: a room where everyone types at once, each frame a keystroke."""
+
+        async def type_on(ws: ClientConnection) -> None:
+            frame = json.dumps({"type": "typing", "room_id": self.room_id, "typing": True})
+            await asyncio.sleep(random.uniform(0, interval))
+            while True:
+                await ws.send(frame)
+                self.typing_frames += 1
+                await asyncio.sleep(interval * random.uniform(0.8, 1.2))
+
+        self._typists = [asyncio.create_task(type_on(ws)) for ws in self.members]
+
+    async def stop_typing(self) -> None:
+        for task in self._typists:
+            task.cancel()
+        await asyncio.gather(*self._typists, return_exceptions=True)
+        self._typists = []
 
     async def _read_member(self, ws: ClientConnection) -> None:
         # The hot path: a regex instead of json.loads keeps the client's cost per receipt low.
@@ -172,6 +195,7 @@ class RoomClient:
 
     async def close(self) -> None:
         self._closing = True
+        await self.stop_typing()
         await asyncio.gather(
             *(ws.close() for ws in self.senders + self.members), return_exceptions=True
         )

@@ -17,7 +17,16 @@ from accounts.models import User
 from chat.access import access_message_by_id, access_room_by_id
 from chat.actions import do_delete_message, do_edit_message, do_mark_read, do_send_message
 from chat.checks import check_message_input, check_plaintext_allowed
-from chat.schemas import MessageEdit, MessageRef, MessageSend, RoomRead, validate
+from chat.events import room_group, send_event
+from chat.payloads import typing_event
+from chat.schemas import (
+    MessageEdit,
+    MessageRef,
+    MessageSend,
+    RoomRead,
+    TypingFrame,
+    validate,
+)
 from chat.serializers import serialize_message
 
 Reply = dict[str, Any]
@@ -49,6 +58,20 @@ def mark_read(user: User, data: RoomRead) -> Reply:
     return {}
 
 
+def set_typing(user: User, data: TypingFrame) -> Reply:
+    """Tell the room's other members that ``user`` is (or stopped) typing; nothing is stored.
+
+    The consumer does not call this per keystroke: it answers ``typing`` itself, checking the
+    room against the rooms its socket is subscribed to (the same memberships, no query) and
+    throttling per socket (chat/consumers.py ``typing``). This is the same command for any
+    other caller (tests, a future HTTP route), with the usual ``access_*``.
+    """
+    room = access_room_by_id(user, data.room_id, for_write=True)
+    event = typing_event(room.pk, user.pk, typing=data.typing)
+    send_event(room_group(room.pk), event, skip_user=user.pk)
+    return {}
+
+
 @dataclass(frozen=True)
 class Command:
     """A socket command: the frame schema it accepts and the adapter that runs it."""
@@ -62,6 +85,7 @@ COMMANDS: dict[str, Command] = {
     "message.edit": Command(MessageEdit, edit_message),
     "message.delete": Command(MessageRef, delete_message),
     "room.read": Command(RoomRead, mark_read),
+    "typing": Command(TypingFrame, set_typing),
 }
 
 

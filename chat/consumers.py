@@ -5,6 +5,7 @@ forwarded as pre-serialized text (docs/ARCHITECTURE.md, "Socket protocol")."""
 import asyncio
 import json
 import logging
+import time
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -15,16 +16,53 @@ from django.conf import settings
 from accounts.events import session_group
 from chat.checks import check_write_rate
 from chat.commands import COMMANDS, run_command
-from chat.errors import ChatError
-from chat.events import everyone_group, room_group, user_group
+from chat.errors import ChatError, NotFound
+from chat.events import everyone_group, room_group, send_ephemeral, user_group
 from chat.models import Membership
-from chat.payloads import digest_event, resync_event
+from chat.payloads import digest_event, resync_event, typing_event
+from chat.schemas import validate
 from chat.selectors import get_room_digest
 from chat.wire import decode_object
 
 logger = logging.getLogger(__name__)
 
 MAX_FRAME = 256 * 1024
+# At most one "started typing" per room per socket in this many seconds; more are dropped
+# (acknowledged, not sent on). Browsers repeat it every 3 s while typing (typing_data.js).
+TYPING_EVERY = 2.0
+# And per room, in this process, at most this many "started" a second (ROOM_TYPING_BURST at
+# once):
+# each goes to every member, so a room where fifty people type would cost more pushes than
+# its messages. Past a few typists the line says "Several people are typing…" anyway, and each
+# typist still gets through now and then (before a receiver forgets them after 6 s).
+ROOM_TYPING_RATE = 4.0
+ROOM_TYPING_BURST = 8
+
+
+class _RoomTypingBudget:
+    """Token buckets per room in this process's memory (no cache round trip per keystroke;
+    each process braking its own share is enough for a hint)."""
+
+    def __init__(self) -> None:
+        self.buckets: dict[int, tuple[float, float]] = {}  # room id: (tokens, when)
+
+    def take(self, room_id: int, now: float) -> bool:
+        rate = ROOM_TYPING_RATE
+        if rate <= 0:
+            return True
+        burst = ROOM_TYPING_BURST
+        tokens, then = self.buckets.get(room_id, (burst, now))
+        tokens = min(burst, tokens + (now - then) * rate)
+        if tokens < 1:
+            self.buckets[room_id] = (tokens, now)
+            return False
+        self.buckets[room_id] = (tokens - 1, now)
+        if len(self.buckets) > 10_000:  # long-idle rooms: full buckets, forget them
+            self.buckets = {k: v for k, v in self.buckets.items() if now - v[1] < 60}
+        return True
+
+
+_room_typing = _RoomTypingBudget()
 # Pushed events that need no database: skip Channels' per-event connection cleanup (a thread
 # hop per event per member) for them.
 # Incoming frames clean up themselves, and only when a command will touch the database.
@@ -63,6 +101,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.close(code=4401)
             return
         self.rooms: set[int] = set(await _room_ids(self.user.pk))
+        self.typing_at: dict[int, float] = {}  # room id: when "typing" last went out
         self.groups_joined: set[str] = {everyone_group(), user_group(self.user.pk)}
         # Logging this session out elsewhere closes this socket (accounts/events.py).
         if session_key := self.scope["session"].session_key:
@@ -88,6 +127,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if digests := getattr(self, "digests", None):
             digests.cancel()
+        for room_id in getattr(self, "typing_at", {}):  # the tab went away mid-message
+            event = typing_event(room_id, self.user.pk, typing=False)
+            await send_ephemeral(room_group(room_id), event, skip_user=self.user.pk)
         for group in getattr(self, "groups_joined", set()):
             await self.channel_layer.group_discard(group, self.channel_name)
         raise StopConsumer
@@ -117,6 +159,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 return
             if name not in COMMANDS:
                 raise ChatError(f"Unknown command {name!r}.", code="unknown_command")
+            if name == "typing":
+                await self.typing(data)
+                if ref is not None:  # browsers send it without one: no ack per keystroke
+                    await self.reply({"type": "ack", "ref": ref})
+                return
             # database_sync_to_async closes stale connections itself, in its own thread.
             result = await _run(name, self.user, data)
             await self.reply({"type": "ack", "ref": ref, **result})
@@ -136,6 +183,30 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 }
             )
 
+    async def typing(self, data: dict[str, Any]) -> None:
+        """``typing`` without a thread hop or a query: the room must be one this socket is
+        subscribed to (its memberships, kept by room.joined and room.left), and it is not
+        counted against the write brake (it would starve real sends). Started-typing goes out
+        at most every TYPING_EVERY seconds per room and ROOM_TYPING_RATE a second per room in
+        this process; a stop only after this socket's start went out."""
+        frame = validate(COMMANDS["typing"].schema, data)
+        if frame.room_id not in self.rooms:
+            raise NotFound
+        now = time.monotonic()
+        last = self.typing_at.get(frame.room_id)
+        if frame.typing:
+            if last is not None and now - last < TYPING_EVERY:
+                return
+            if not _room_typing.take(frame.room_id, now):
+                return
+            self.typing_at[frame.room_id] = now
+        else:
+            if last is None:
+                return
+            del self.typing_at[frame.room_id]
+        event = typing_event(frame.room_id, self.user.pk, typing=frame.typing)
+        await send_ephemeral(room_group(frame.room_id), event, skip_user=self.user.pk)
+
     async def reply(self, data: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(data, default=str))
 
@@ -144,6 +215,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def push(self, event: dict[str, Any]) -> None:
         if event.get("group") not in self.groups_joined:
             return  # sent to a room this socket has left since (a removed member gets nothing)
+        if event.get("skip_user") == self.user.pk:
+            return  # about this user (their own typing): their tabs need not hear it
         await self.send(text_data=event["text"])
 
     async def room_joined(self, event: dict[str, Any]) -> None:
@@ -158,6 +231,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def room_left(self, event: dict[str, Any]) -> None:
         room_id = event["data"]["room_id"]
         self.rooms.discard(room_id)
+        self.typing_at.pop(room_id, None)
         group = room_group(room_id)
         self.groups_joined.discard(group)
         await self.channel_layer.group_discard(group, self.channel_name)

@@ -36,20 +36,44 @@ def everyone_group() -> str:
     return "everyone"
 
 
-def send_event(group: str, event: dict[str, Any], *, handler: str = "push") -> None:
+def send_event(
+    group: str, event: dict[str, Any], *, handler: str = "push", skip_user: int | None = None
+) -> None:
     """Send ``event`` (a dict with ``type``) to ``group`` once the transaction commits.
 
     ``handler`` names the consumer method that receives it: ``push`` forwards the text and
     touches no database; membership events use handlers that also change subscriptions.
+    ``skip_user``: that user's sockets do not forward it (a typist is not told of themself).
     """
+    message = _layer_message(group, event, handler=handler, skip_user=skip_user)
+    transaction.on_commit(lambda: _publish(group, message))
+
+
+async def send_ephemeral(group: str, event: dict[str, Any], *, skip_user: int) -> None:
+    """Send an event that describes nothing stored (typing) at once, from the event loop: no
+    transaction to wait for, no database, no order with other events to keep."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = _layer_message(group, event, handler="push", skip_user=skip_user)
+    try:
+        await layer.group_send(group, message)
+    except Exception:  # the layer is away: typing is not worth an error or a retry
+        logger.debug("could not send an ephemeral event", exc_info=True)
+
+
+def _layer_message(
+    group: str, event: dict[str, Any], *, handler: str, skip_user: int | None
+) -> dict[str, Any]:
     text = json.dumps(event, cls=DjangoJSONEncoder, separators=(",", ":"))
     # ``group`` lets a consumer drop what it receives after leaving the group: some layers
     # (Redis pub/sub) may already hold messages for it when it unsubscribes.
     message = {"type": handler, "text": text, "event": event["type"], "group": group}
     if handler != "push":
         message["data"] = event
-
-    transaction.on_commit(lambda: _publish(group, message))
+    if skip_user is not None:
+        message["skip_user"] = skip_user
+    return message
 
 
 class _Publisher:

@@ -78,3 +78,9 @@ def resync_event() -> dict[str, Any]:
 def notify_level_event(room: Room, level: str) -> dict[str, Any]:
     """To the member's own sockets: their notification level of the room changed."""
     return {"type": "room.notify_level", "room_id": room.pk, "notify_level": level}
+
+
+def typing_event(room_id: int, user_id: int, *, typing: bool) -> dict[str, Any]:
+    """To the room's other members, never stored: ``user_id`` started (or stopped) typing. A
+    client forgets a typist it has not heard from for a few seconds (docs/ARCHITECTURE.md)."""
+    return {"type": "typing", "room_id": room_id, "user_id": user_id, "typing": typing}

@@ -266,3 +266,10 @@ class RoomRead(ReadMark):
     """Socket ``room.read``."""
 
     room_id: PositiveId = refuse(**NOT_FOUND)
+
+
+class TypingFrame(Body):
+    """Socket ``typing``: the sender started (``typing`` true) or stopped typing in a room."""
+
+    room_id: PositiveId = refuse(**NOT_FOUND)
+    typing: StrictBool = refuse(default=True, description="false: stopped (sent, blurred).")

@@ -322,6 +322,12 @@ SOCKET_MATRIX: list[tuple[str, Callable[[dict, str], dict], tuple[str, str, str,
         lambda w, role: {"room_id": w["plain"], "seq": 1},
         ("not_found", "ack", "ack", "not_found"),
     ),
+    # Typing in an encrypted room is the same metadata as in a plaintext one.
+    (
+        "typing",
+        lambda w, role: {"room_id": w["enc"], "typing": True},
+        ("not_found", "ack", "ack", "not_found"),
+    ),
     ("e2e.message.send", _encrypted_socket_send, ("not_found", "ack", "ack", "not_found")),
     ("e2e.message.edit", _encrypted_socket_edit, ("not_found", "ack", "not_found", "not_found")),
     (

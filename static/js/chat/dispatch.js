@@ -60,6 +60,10 @@ export function dispatch(event, app, extensions) {
       // tab reading it now keeps its own (zero) count.
       if (!app.room?.isReading(event.room_id)) app.rooms.setUnread(event.room_id, event.unread);
       break;
+    case "typing":
+      // Ephemeral (never stored, not resynced): someone else started or stopped typing.
+      app.room?.typing(event);
+      break;
     case "room.left":
       app.rooms.remove(event.room_id);
       app.room?.left(event.room_id);

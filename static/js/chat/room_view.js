@@ -14,6 +14,8 @@ import { Outbox } from "./outbox.js";
 import { CurrentRoom } from "./room_data.js";
 import { initRoomHeader } from "./room_header_ui.js";
 import { initRoomInfo } from "./room_info_ui.js";
+import { Typists, TypingSender } from "./typing_data.js";
+import { mountTypingIndicator } from "./typing_ui.js";
 import { showBanner } from "../lib/banners_ui.js";
 import { byId, el, setMessage } from "../lib/dom.js";
 
@@ -79,10 +81,14 @@ export class RoomView {
       counter: byId("composer-counter"),
       error: byId("composer-error"),
       maxChars: config.message_max_chars,
-      onSend: (text, content) => this.outbox.send(text, content),
+      onSend: (text, content) => {
+        this.typingSender.stop();
+        this.outbox.send(text, content);
+      },
       onEditLast: () => this.ui.editLast(byId("composer-input")),
       mentions: mountMentionAutocomplete(byId("composer-input"), { room: this.room, userId: this.userId }),
     });
+    this.initTyping();
     initRoomHeader(this.room, extensions);
     initRoomInfo({ room: this.room, rooms: this.rooms, userId: this.userId, extensions });
     // E2E: decrypts what is drawn, encrypts what is sent (outbox.js).
@@ -90,6 +96,32 @@ export class RoomView {
     this.room.subscribe(() => this.showFooter());
     byId("join-button").addEventListener("click", () => this.join());
     document.addEventListener("visibilitychange", () => this.markRead());
+  }
+
+  /** Typing, both ways: this tab's (composer input, blur, send) and the others' line. */
+  initTyping() {
+    this.typists = new Typists({ onChange: () => this.typingLine.update() });
+    this.typingLine = mountTypingIndicator(byId("typing-indicator"), {
+      typists: this.typists,
+      nameOf: (userId) => this.room.room.members.find((m) => Number(m.id) === userId)?.name || "Someone",
+    });
+    this.typingSender = new TypingSender({
+      send: (typing) => {
+        if (this.room.isMember) this.socket.notify({ type: "typing", room_id: this.room.id, typing });
+      },
+    });
+    const input = byId("composer-input");
+    input.addEventListener("input", () => this.typingSender.input(Boolean(input.value.trim())));
+    input.addEventListener("blur", () => this.typingSender.stop());
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "hidden") this.typingSender.stop();
+    });
+  }
+
+  /** A typing event from the socket (never this user's own: the server skips them). */
+  typing(event) {
+    if (event.room_id !== this.room.id || event.user_id === this.userId) return;
+    this.typists.heard(event);
   }
 
   start() {
@@ -260,6 +292,7 @@ export class RoomView {
     if (result.confirmedPending) this.ui.removePending(result.confirmedPending);
     this.place(message);
     if (result.change === "added") {
+      if (message.sender) this.typists.stopped(message.sender.id); // their message came: done
       this.statusAfterLoad();
       this.hooks.arrived(message);
       this.ui.arrived(message, { wasNearBottom: wasNearBottom || message.sender.id === this.userId });
@@ -319,7 +352,9 @@ export class RoomView {
   }
 
   memberRemoved(roomId, userId) {
-    if (roomId === this.room.id) this.room.removeMember(userId);
+    if (roomId !== this.room.id) return;
+    this.typists.stopped(userId);
+    this.room.removeMember(userId);
   }
 
   /** This user was added to (or joined) a room. */

@@ -142,6 +142,14 @@ export class ChatSocket {
     this.ws.send(JSON.stringify({ type: "ping" }));
   }
 
+  /** Send a command that wants no answer (typing): no ref, so the server sends no ack (it still
+   * sends an error, which is dropped here). Return whether it went out. */
+  notify(command) {
+    if (!this.isOpen()) return false;
+    this.ws.send(JSON.stringify(command));
+    return true;
+  }
+
   /** Send a command; resolve with its ack, reject with a SocketError (``code``, ``message``). */
   send(command) {
     if (!this.isOpen()) {

@@ -1,0 +1,95 @@
+"""Typing and presence in Chromium, two people, in a plaintext and an encrypted group:
+"Ann is typing…" for Bob, ended on send, on blur and after silence (docs/ARCHITECTURE.md
+"Typing")."""
+
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.e2e_helpers import log_in_with_keys, open_room_page, start_group_in_ui
+from tests.browser.helpers import (
+    People,
+    composer,
+    make_account,
+    make_group,
+    open_room,
+    send,
+    shown_message,
+)
+
+pytestmark = pytest.mark.browser
+
+# The sender stops after 5 s without a keystroke and a receiver forgets after 6 s
+# (static/js/chat/typing_data.js); this leaves room for a loaded machine.
+SILENCE_MS = 12_000
+
+
+def typing_line(page: Page):
+    return page.locator("#typing-indicator")
+
+
+def plaintext_room(people: People, server: str) -> tuple[Page, Page]:
+    ann, bob = make_account("ann", "Ann Archer"), make_account("bob", "Bob Baker")
+    room = make_group(ann, "plans", bob)
+    ann_page, bob_page = people.log_in(ann), people.log_in(bob)
+    open_room(ann_page, server, room)
+    open_room(bob_page, server, room)
+    return ann_page, bob_page
+
+
+def encrypted_room(people: People, server: str) -> tuple[Page, Page]:
+    ann, bob = make_account("ann", "Ann Archer"), make_account("bob", "Bob Baker")
+    ann_page, bob_page = log_in_with_keys(people, ann), log_in_with_keys(people, bob)
+    room_id = start_group_in_ui(ann_page, "secret-plans", ["bob"])
+    open_room_page(bob_page, server, room_id)
+    return ann_page, bob_page
+
+
+ROOMS = [pytest.param(plaintext_room, id="plaintext"), pytest.param(encrypted_room, id="encrypted")]
+
+
+@pytest.mark.parametrize("make_room", ROOMS)
+def test_typing_shows_and_ends_on_send_blur_and_silence(
+    people: People, server: str, make_room: Callable[[People, str], tuple[Page, Page]]
+) -> None:
+    """Bob sees "Ann Archer is typing…" while Ann types, in a polite live region; it ends when
+    her message arrives, when she leaves the composer, and after a few seconds of silence.
+    Ann never sees her own typing."""
+    ann_page, bob_page = make_room(people, server)
+    line = typing_line(bob_page)
+    expect(line).to_have_attribute("aria-live", "polite")
+
+    composer(ann_page).fill("meet at")
+    expect(line).to_have_text("Ann Archer is typing…")
+    expect(typing_line(ann_page)).to_have_text("")
+    send(ann_page, "meet at noon")
+    expect(shown_message(bob_page, "meet at noon")).to_be_visible()
+    expect(line.get_by_text("Ann Archer is typing…")).to_be_hidden()
+
+    composer(ann_page).fill("one more")
+    expect(line).to_have_text("Ann Archer is typing…")
+    composer(ann_page).blur()
+    expect(line.get_by_text("Ann Archer is typing…")).to_be_hidden()
+
+    composer(ann_page).focus()
+    composer(ann_page).press_sequentially("and then")
+    expect(line).to_have_text("Ann Archer is typing…")
+    expect(line.get_by_text("Ann Archer is typing…")).to_be_hidden(timeout=SILENCE_MS)
+
+
+def test_two_typists_are_named_together(people: People, server: str) -> None:
+    """Cat sees both when Ann and Bob type at once, and one again when the other sends."""
+    ann, bob = make_account("ann", "Ann Archer"), make_account("bob", "Bob Baker")
+    cat = make_account("cat", "Cat Cole")
+    room = make_group(ann, "trio", bob, cat)
+    pages = [people.log_in(user) for user in (ann, bob, cat)]
+    for page in pages:
+        open_room(page, server, room)
+    ann_page, bob_page, cat_page = pages
+    composer(ann_page).fill("I think")
+    expect(typing_line(cat_page)).to_have_text("Ann Archer is typing…")
+    composer(bob_page).fill("No,")
+    expect(typing_line(cat_page)).to_have_text("Ann Archer and Bob Baker are typing…")
+    send(bob_page, "No, wait")
+    expect(typing_line(cat_page)).to_have_text("Ann Archer is typing…")
