@@ -24,6 +24,7 @@ from tests.browser.e2e_helpers import (
     room_settled,
     seed_encrypted,
     start_encrypted_group,
+    wait_until,
 )
 from tests.browser.helpers import (
     People,
@@ -387,11 +388,7 @@ def test_a_backfill_cut_off_by_a_reload_resumes_where_it_stopped(
     row = page.locator(f'.device-room[data-room-id="{room_id}"]')
     row.get_by_role("button", name=re.compile("^Index older messages")).click()
     expect(row.get_by_role("progressbar")).to_be_visible()
-    for _ in range(300):  # poll the route's record (it runs on this thread between waits)
-        if held:
-            break
-        page.wait_for_timeout(100)
-    assert held, "the backfill never asked for a second older page"
+    wait_until(page, lambda: bool(held), seconds=30)  # the backfill asked for a second page
     # What the first page indexed, and how far the backfill got, are stored before the reload.
     expect(page.locator("html")).to_have_attribute("data-search-index-pending", "false")
     holding[0] = False
