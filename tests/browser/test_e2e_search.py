@@ -150,6 +150,7 @@ def test_found_only_after_this_device_decrypted_it(people: People, server: str) 
     ann, pym = make_account("ann"), make_account("pym", "Py Member")
     word = unique_word()
     page = log_in_with_keys(people, ann)
+    page.goto("about:blank")  # no page of ann's decrypts them before the test does
     _, room_id = encrypted_room_with(people, server, pym, ann, [f"the {word} plan"])
 
     device_search(page, server, word)
@@ -182,6 +183,7 @@ def test_search_everywhere_merges_server_and_device_results(people: People, serv
     plain = make_group(ann, "open", bob)
     post(ann, plain, f"{word} in the clear")
     page = log_in_with_keys(people, ann)
+    page.goto("about:blank")  # no page of ann's decrypts them before the test does
     _, room_id = encrypted_room_with(people, server, bob, ann, [f"{word} under wraps"])
     open_room_page(page, server, room_id)
     expect_verified(page, f"{word} under wraps")
@@ -229,6 +231,7 @@ def test_a_deleted_message_leaves_the_index(people: People, server: str) -> None
     ann, bob = make_account("ann"), make_account("bob")
     word = unique_word()
     page = log_in_with_keys(people, ann)
+    page.goto("about:blank")  # no page of ann's decrypts them before the test does
     _, room_id = encrypted_room_with(people, server, bob, ann, ["hello"])
     open_room_page(page, server, room_id)
     expect_verified(page, "hello")
@@ -289,6 +292,7 @@ def test_the_stored_index_holds_no_plaintext(people: People, server: str) -> Non
     ann, pym = make_account("ann"), make_account("pym", "Pym Sendername")
     word = unique_word()
     page = log_in_with_keys(people, ann)
+    page.goto("about:blank")  # no page of ann's decrypts them before the test does
     _, room_id = encrypted_room_with(people, server, pym, ann, [f"stored {word} here"])
     open_room_page(page, server, room_id)
     expect_verified(page, f"stored {word} here")
@@ -310,6 +314,7 @@ def test_the_server_never_sees_a_device_query(
     ann, pym = make_account("ann"), make_account("pym", "Py Member")
     word = unique_word()
     page = log_in_with_keys(people, ann)
+    page.goto("about:blank")  # no page of ann's decrypts them before the test does
     _, room_id = encrypted_room_with(people, server, pym, ann, [f"private {word}"])
     open_room_page(page, server, room_id)
     expect_verified(page, f"private {word}")
@@ -407,6 +412,7 @@ def test_filters_apply_to_device_results(people: People, server: str) -> None:
     ann, pym, kit = make_account("ann"), make_account("pym", "Py Member"), make_account("kit")
     word = unique_word()
     page = log_in_with_keys(people, ann)
+    page.goto("about:blank")  # no page of ann's decrypts them before the test does
     _, first = encrypted_room_with(people, server, pym, ann, [f"{word} one"], name="first")
     _, second = encrypted_room_with(people, server, kit, ann, [f"{word} two"], name="second")
     for room_id in (first, second):
