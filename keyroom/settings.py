@@ -58,6 +58,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a request gives its database connection back even when its client left and
+    # daphne cancelled it (keyroom/dbconnections.py).
+    "keyroom.dbconnections.ReturnDatabaseConnectionsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -105,7 +108,11 @@ DATABASES = {
 # more than the command. PostgreSQL: psycopg's pool (Django advises pools, not persistent
 # connections, under ASGI). SQLite: keep the connection a while.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("pool", True)
+    # daphne runs each HTTP request in a thread of its own: psycopg's default of 4 connections
+    # would make the fifth concurrent request wait.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "pool", {"min_size": 2, "max_size": env.int("DATABASE_POOL_SIZE", default=10)}
+    )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
