@@ -92,6 +92,28 @@ def _check_mentions(room: Room, content: dict | None) -> None:
             )
 
 
+def _check_reply(room: Room, content: dict | None) -> None:
+    """Refuse a reply (``content.reply_to``) to anything but a text message of ``room`` that is
+    not deleted and has that id, number and (when given) uuid and sender
+    (``reply_not_found``)."""
+    reply_to = (content or {}).get("reply_to")
+    if reply_to is None:
+        return
+    target = Message.objects.filter(
+        pk=int(reply_to["id"]), room=room, seq=reply_to["seq"], kind=MessageKind.TEXT, deleted=False
+    )
+    if "client_id" in reply_to:
+        target = target.filter(client_id=reply_to["client_id"])
+    if "sender" in reply_to:
+        target = target.filter(sender_id=int(reply_to["sender"]))
+    found = target.exists()
+    if not found:
+        raise InvalidInput(
+            "The message you are replying to is not in this room any more.",
+            code="reply_not_found",
+        )
+
+
 def _mention_rows(message: Message, content: dict | None) -> list[Mention]:
     """Return the Mention rows of ``message`` saying what ``content`` mentions (unsaved)."""
     mentions, mention_all = _mentioned(content)
@@ -116,6 +138,7 @@ def _post(
     if kind == MessageKind.TEXT:
         _refuse_plaintext(room, payload)
         _check_mentions(room, content)
+        _check_reply(room, content)
     if check is not None:
         check(room)
     message = Message.objects.create(
@@ -369,8 +392,9 @@ def do_send_message(
     Plaintext is refused in an encrypted room, and ``check`` runs, inside the transaction that
     stores the message, once the room row is locked: a concurrent change of the room cannot
     slip between the check and the insert. So do the rules about the content's mentions
-    (members only: ``mention_not_member``) and ``mention_all`` (``mention_all_not_allowed``
-    where the room forbids @here/@all).
+    (members only: ``mention_not_member``), ``mention_all`` (``mention_all_not_allowed``
+    where the room forbids @here/@all) and ``reply_to`` (a text message of this room:
+    ``reply_not_found``).
     """
     if payload is None:
         content = content if content is not None else text_content(body)
@@ -408,15 +432,18 @@ def _change(
 
     Every rule runs under the room lock: the message is still there and not deleted (a
     concurrent delete wins over an edit), it stays encrypted exactly when it was (else
-    ``mismatch``), a new text is not plaintext in an encrypted room and mentions only members
-    (and everyone only where the room allows it), then ``check``. The message's Mention rows
+    ``mismatch``), a new text is not plaintext in an encrypted room, mentions only members
+    (and everyone only where the room allows it) and answers the message it answered
+    (``reply_to``), then ``check``. The message's Mention rows
     are replaced by the new content's (none once deleted).
     """
     payload = fields.get("payload")
     content = fields.get("content")
     with transaction.atomic():
         message.rev = _next_seq(message.room)
-        state = Message.objects.filter(pk=message.pk).values("deleted", "payload").first()
+        state = (
+            Message.objects.filter(pk=message.pk).values("deleted", "payload", "content").first()
+        )
         if state is None or state["deleted"]:
             raise NotFound
         if (state["payload"] is not None) != (payload is not None):
@@ -424,6 +451,10 @@ def _change(
         if content is not None:
             _refuse_plaintext(message.room, None)
             _check_mentions(message.room, content)
+            if content.get("reply_to") != (state["content"] or {}).get("reply_to"):
+                raise InvalidInput(
+                    "An edit cannot change which message it replies to.", code="bad_content"
+                )
         if check is not None:
             check(message.room)
         for name, value in fields.items():

@@ -211,6 +211,8 @@ def check_message_content(value: object) -> dict:
         **text_content(text, mentions=ids, mention_all=mention_all),
         "format": text_format,
     }
+    if "reply_to" in value:
+        content["reply_to"] = check_reply_to(value["reply_to"])
     extra = len(json.dumps({**content, "text": ""}, ensure_ascii=False).encode())
     if extra > CONTENT_EXTRA_BYTES:
         raise InvalidInput(
@@ -219,6 +221,36 @@ def check_message_content(value: object) -> dict:
             code="content_too_large",
         )
     return content
+
+
+def check_reply_to(value: object) -> dict:
+    """Return a content's ``reply_to``, the message it answers (docs/PROTOCOL.md "Message
+    content"): ``{"id": "<message id>", "seq": <its number in the room>, "client_id": "<its
+    uuid>", "sender": "<its sender's id>"}``, the ids as decimal strings; ``client_id`` and
+    ``sender`` may be left out, other keys are kept. Raise InvalidInput ``bad_content`` for
+    another shape. That the message is in the room is checked under the room lock
+    (``chat.actions``)."""
+    if not isinstance(value, dict):
+        raise _bad_content("content.reply_to must be an object.")
+    message_id, seq = value.get("id"), value.get("seq")
+    if isinstance(message_id, int) and not isinstance(message_id, bool):
+        message_id = str(message_id)
+    if not (isinstance(message_id, str) and message_id.isascii() and message_id.isdecimal()):
+        raise _bad_content("content.reply_to.id must be a message id.")
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
+        raise _bad_content("content.reply_to.seq must be a positive whole number.")
+    cleaned = {**value, "id": str(int(message_id)), "seq": seq}
+    if "client_id" in value:
+        try:
+            cleaned["client_id"] = str(check_client_id(value["client_id"]))
+        except InvalidInput:
+            raise _bad_content("content.reply_to.client_id must be a message's uuid.") from None
+    if "sender" in value:
+        sender = value["sender"]
+        if not (isinstance(sender, str) and sender.isascii() and sender.isdecimal()):
+            raise _bad_content("content.reply_to.sender must be a user id.")
+        cleaned["sender"] = str(int(sender))
+    return cleaned
 
 
 def check_message_input(*, body: object = None, content: object = None) -> dict:

@@ -88,7 +88,7 @@ def test_check_message_content_cleans_and_keeps_unknown_keys():
     """The text is stripped, mentions become sorted unique decimal strings, ``format`` and
     ``mention_all`` get their defaults, and keys of later versions stay as they were."""
     cleaned = check_message_content(
-        {"v": 1, "text": "  **hi** @bob  ", "mentions": ["12", 3, "3"], "reply_to": {"id": "x"}}
+        {"v": 1, "text": "  **hi** @bob  ", "mentions": ["12", 3, "3"], "later": {"id": "x"}}
     )
     assert cleaned == {
         "v": 1,
@@ -96,7 +96,7 @@ def test_check_message_content_cleans_and_keeps_unknown_keys():
         "format": "markdown",
         "mentions": ["3", "12"],
         "mention_all": False,
-        "reply_to": {"id": "x"},
+        "later": {"id": "x"},
     }
     plain = check_message_content(BASE | {"format": "plain", "mention_all": True})
     assert plain["format"] == "plain" and plain["mention_all"] is True
