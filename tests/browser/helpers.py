@@ -11,6 +11,7 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Locator
 
 from accounts.models import User
 from chat import actions
+from chat.checks import check_message_content
 from chat.models import Message, Room, RoomKind
 
 DESKTOP = {"width": 1440, "height": 900}
@@ -59,6 +60,16 @@ def make_group(owner: User, name: str, *members: User, kind: str = RoomKind.GROU
 def post(user: User, room: Room, body: str) -> Message:
     """Store a message through the real action."""
     message, _ = actions.do_send_message(user, room, client_id=uuid.uuid4(), body=body)
+    return message
+
+
+@off_the_loop
+def post_content(user: User, room: Room, content: dict) -> Message:
+    """Store a message of ``content`` (checked as a request's would be) through the real
+    action."""
+    message, _ = actions.do_send_message(
+        user, room, client_id=uuid.uuid4(), content=check_message_content(content)
+    )
     return message
 
 

@@ -157,6 +157,9 @@ def test_arrow_keys_move_between_messages_and_tab_enters_one(people: People, ser
     assert "third note" in (page.evaluate(FOCUSED_ROW) or "")
     page.keyboard.press("ArrowUp")
     page.keyboard.press("Tab")
+    first = shown_message(page, "second note").get_by_role("button", name="Reply")
+    expect(first).to_be_focused()
+    page.keyboard.press("Tab")
     edit = shown_message(page, "second note").get_by_role("button", name="Edit message")
     expect(edit).to_be_focused()
 

@@ -101,3 +101,45 @@ export function textContent(text) {
 export function mentionsUser(content, userId) {
   return Boolean(content && (content.mention_all || content.mentions.includes(String(userId))));
 }
+
+// Replies ---------------------------------------------------------------------------------
+
+/** Return the reference a reply to ``message`` carries as ``content.reply_to``: its id and
+ * number in the room (to find and load it) and its uuid and sender. In an encrypted room the
+ * last two are bound into the target's own signature, so a server that puts another message
+ * at that id or number is caught (``answers``). */
+export function replyReference(message) {
+  return {
+    id: String(message.id),
+    seq: message.seq,
+    client_id: String(message.client_id),
+    sender: String(message.sender.id),
+  };
+}
+
+/** Return ``content``'s well-formed reply reference, or null. */
+export function replyOf(content) {
+  const ref = content?.reply_to;
+  if (!ref || typeof ref !== "object" || Array.isArray(ref)) return null;
+  if (typeof ref.id !== "string" || !/^\d+$/.test(ref.id)) return null;
+  if (!Number.isSafeInteger(ref.seq) || ref.seq < 1) return null;
+  if (typeof ref.client_id !== "string" || typeof ref.sender !== "string") return null;
+  return ref;
+}
+
+/** Whether ``message`` is the one ``ref`` names (id, number, uuid and sender all agree). */
+export function answers(ref, message) {
+  return (
+    String(message.id) === ref.id &&
+    message.seq === ref.seq &&
+    String(message.client_id) === ref.client_id &&
+    String(message.sender?.id) === ref.sender
+  );
+}
+
+/** Return a one-line excerpt of ``text`` of at most ``max`` characters. */
+export function excerpt(text, max = 120) {
+  const line = String(text).replace(/\s+/g, " ").trim();
+  const chars = [...line];
+  return chars.length > max ? `${chars.slice(0, max - 1).join("")}…` : line;
+}

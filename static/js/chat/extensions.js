@@ -22,6 +22,7 @@ function plainRoom() {
   const refuse = () => Promise.reject(new Error("This message cannot be changed here."));
   return {
     async prepare() {},
+    async readable() {},
     async render(messages, place, afterBatch) {
       for (const message of messages) place(message);
       afterBatch();
@@ -70,7 +71,9 @@ export function createExtensions() {
 
     // The open room (room_view.js, outbox.js) ------------------------------------------------
     /** Return the hooks the RoomView ``view`` calls: prepare(messages) before an older page is
-     * drawn, render(messages, place, afterBatch) for the newest page, placed(message) after a
+     * drawn, readable(messages) for messages from outside the loaded history (a reply's quote:
+     * E2E decrypts them without taking them into the room's transcript checks),
+     * render(messages, place, afterBatch) for the newest page, placed(message) after a
      * message is drawn, arrived(message) for a new one, loaded() once the history is in;
      * mustEncrypt() gates a send (true: plaintext must not go), send(pending) then sends it;
      * handles(message) says that edit(message, content) / remove(message) change that message

@@ -8,7 +8,7 @@
 // A message's text is its content (content.js: message.content in plaintext rooms, messageBody's
 // ``content`` from e2e in encrypted ones), drawn one way by markdown_ui.js; pending sends too.
 
-import { contentOf, textContent } from "./content.js";
+import { contentOf, replyOf, textContent } from "./content.js";
 import { continuesGroup } from "./grouping.js";
 import { renderContent } from "./markdown_ui.js";
 import { fullTime, shortTime } from "./time.js";
@@ -21,7 +21,9 @@ export class MessageListUI {
   /** ``handlers``: onEdit(message) → opens the editor, onSaveEdit(message, body) → Promise,
    * onDelete(message), onRetry(clientId), onEditPending(clientId), onDiscard(clientId),
    * member(userId) → the room member {id, username, name} or null (mentions are drawn for
-   * members only).
+   * members only), onReply(message), quote(ref) → what a reply's quote shows of the message
+   * ``ref`` names: {state: "shown", sender, text} | {state: "loading" | "gone" | "unreadable"},
+   * onJumpTo(seq) (a click on a quote).
    * ``extensions``: the page's extension registry. */
   constructor({ list, scroller, announcer, jumpButton, userId, handlers, extensions }) {
     this.extensions = extensions;
@@ -39,6 +41,7 @@ export class MessageListUI {
     // they come within a screen of the view (formatDeferred): a page of 1,000 costs the
     // formatting of what can be seen, not of all of it.
     this.deferred = new WeakMap(); // body element -> content still to format
+    this.quoteRefs = new WeakMap(); // a reply's quote button -> the reference it shows
     this.nearView = new IntersectionObserver((entries) => this.formatEntries(entries), {
       root: scroller,
       rootMargin: "100% 0px",
@@ -287,6 +290,7 @@ export class MessageListUI {
           ? el("span", { class: "msg-edited", title: fullTime(message.edited_at), text: "(edited)" })
           : null,
       ),
+      replyOf(content) ? this.quoteNode(replyOf(content)) : null,
       content
         ? this.contentBody(content, { defer: deferContent })
         : el(
@@ -298,20 +302,63 @@ export class MessageListUI {
             text,
           ),
     );
-    if (mine && !message.deleted) {
+    if (!message.deleted) {
+      const editable = mine && this.extensions.editableText(message) !== null;
       item.append(
         el(
           "div",
           { class: "msg-actions" },
-          this.extensions.editableText(message) === null
-            ? null
-            : iconButton("edit", "Edit message", { onclick: () => this.openEditor(message) }),
-          iconButton("trash", "Delete message", { onclick: () => this.handlers.onDelete(message) }),
+          content && this.handlers.onReply
+            ? iconButton("reply", "Reply", { onclick: () => this.handlers.onReply(message) })
+            : null,
+          editable ? iconButton("edit", "Edit message", { onclick: () => this.openEditor(message) }) : null,
+          mine ? iconButton("trash", "Delete message", { onclick: () => this.handlers.onDelete(message) }) : null,
         ),
       );
     }
     this.extensions.decorateMessage(item, message, shown); // e.g. transcript warnings (e2e)
     return item;
+  }
+
+  /** The quote above a reply: who wrote the message it answers and the start of it, as this
+   * page has that message (never as the reply claims); a click goes to it. */
+  quoteNode(ref) {
+    const quote = this.handlers.quote?.(ref) || { state: "loading" };
+    const shown = quote.state === "shown";
+    const text = shown
+      ? quote.text
+      : {
+          loading: "Loading the message this answers…",
+          gone: "The message this answers was deleted or is not in this room.",
+          unreadable: "The message this answers cannot be shown on this device.",
+        }[quote.state];
+    const node = el(
+      "button",
+      {
+        type: "button",
+        class: `msg-reply${shown ? "" : " msg-reply-missing"}`,
+        dataset: { replySeq: String(ref.seq) },
+        "aria-label": shown ? `Reply to ${quote.sender}: ${quote.text}. Go to that message.` : text,
+        onclick: () => this.handlers.onJumpTo?.(ref.seq),
+      },
+      icon("reply"),
+      shown ? el("span", { class: "msg-reply-sender", text: quote.sender }) : null,
+      el("span", { class: "msg-reply-text", text }),
+    );
+    this.quoteRefs.set(node, ref);
+    return node;
+  }
+
+  /** Draw again the quotes of the messages numbered ``seqs`` (they were drawn, changed or
+   * fetched), or all quotes. */
+  refreshQuotes(seqs = null) {
+    for (const node of this.list.querySelectorAll("button.msg-reply")) {
+      const ref = this.quoteRefs.get(node);
+      if (!ref || (seqs && !seqs.has(ref.seq))) continue;
+      const fresh = this.quoteNode(ref);
+      fresh.tabIndex = node.tabIndex;
+      node.replaceWith(fresh);
+    }
   }
 
   /** The body of a message showing ``content`` (formatted, its mentions highlighted). */
@@ -445,6 +492,7 @@ export class MessageListUI {
         el("span", { class: "msg-sender", text: senderName }),
         el("span", { class: "msg-status", text: status }),
       ),
+      replyOf(pending.content) ? this.quoteNode(replyOf(pending.content)) : null,
       this.contentBody(pending.content || textContent(pending.body)),
     );
     // A queued message goes by itself: only a way to take it back. A failed one may be retried.

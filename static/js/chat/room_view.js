@@ -7,10 +7,12 @@
 import { joinRoom, listChanges, listMessages, markRead } from "./api.js";
 import { Resync } from "./resync.js";
 import { ComposerUI } from "./composer_ui.js";
+import { answers, buildContent, contentOf, excerpt } from "./content.js";
 import { mountMentionAutocomplete } from "./mention_ui.js";
 import { MessageStore } from "./messages_data.js";
 import { MessageListUI } from "./messages_ui.js";
 import { Outbox } from "./outbox.js";
+import { mountReplyBar } from "./reply_ui.js";
 import { CurrentRoom } from "./room_data.js";
 import { initRoomHeader } from "./room_header_ui.js";
 import { initRoomInfo } from "./room_info_ui.js";
@@ -73,8 +75,14 @@ export class RoomView {
         onRetry: (clientId) => this.outbox.retry(clientId),
         onEditPending: (clientId) => this.outbox.editPending(clientId),
         onDiscard: (clientId) => this.outbox.discard(clientId),
+        onReply: (message) => this.startReply(message),
+        quote: (ref) => this.quote(ref),
+        onJumpTo: (seq) => this.jumpTo(seq),
       },
     });
+    this.quoted = new Map(); // seq -> a message outside the loaded history that a reply quotes
+    this.fetchingQuoted = new Set(); // seqs being fetched for a quote
+    this.replyBar = mountReplyBar(byId("composer-reply"), { input: byId("composer-input") });
     this.composer = new ComposerUI({
       form: byId("composer"),
       input: byId("composer-input"),
@@ -83,7 +91,8 @@ export class RoomView {
       maxChars: config.message_max_chars,
       onSend: (text, content) => {
         this.typingSender.stop();
-        this.outbox.send(text, content);
+        const replyTo = this.replyBar.take();
+        this.outbox.send(text, replyTo ? { ...(content || buildContent(text)), reply_to: replyTo } : content);
       },
       onEditLast: () => this.ui.editLast(byId("composer-input")),
       mentions: mountMentionAutocomplete(byId("composer-input"), { room: this.room, userId: this.userId }),
@@ -258,6 +267,7 @@ export class RoomView {
         else if (result.change === "updated") this.place(message);
       }
       this.ui.prependOlder(older);
+      this.ui.refreshQuotes(new Set(older.map((m) => m.seq)));
       this.loadingOlder = false;
       this.statusAfterLoad();
       return true;
@@ -278,6 +288,68 @@ export class RoomView {
     while (next && !this.ui.items.has(next.id)) next = this.store.following(next.seq);
     this.ui.upsert(message, next);
     this.hooks.placed(message);
+    this.ui.refreshQuotes(new Set([message.seq])); // replies to it show what it says now
+  }
+
+  // Replies -----------------------------------------------------------------------------------
+
+  /** Answer ``message`` with the next send (the "Reply" button). */
+  startReply(message) {
+    const quote = this.quote({ seq: message.seq, id: String(message.id) }, message);
+    if (quote.state !== "shown") return;
+    this.replyBar.start(message, quote);
+  }
+
+  /** What the quote of a reply to ``ref`` shows (messages_ui.js quoteNode): always this
+   * page's own copy of that message, decrypted here in an encrypted room, and only if it is
+   * the message the reply names (``answers``); one outside the loaded history is fetched. */
+  quote(ref, known = null) {
+    const target = known || this.store.getBySeq(ref.seq) || this.quoted.get(ref.seq);
+    if (!target) {
+      this.fetchQuoted(ref.seq);
+      return { state: "loading" };
+    }
+    if (!known && !answers(ref, target)) return { state: "gone" };
+    if (target.deleted || target.kind !== "text") return { state: "gone" };
+    const shown = this.extensions.messageBody(target);
+    if (shown.pending) return { state: "loading" };
+    const content = contentOf(target, shown);
+    if (!content) return { state: "unreadable" };
+    return { state: "shown", sender: target.sender.name, text: excerpt(content.text) };
+  }
+
+  /** Fetch the message numbered ``seq`` for a quote (once), make it readable (E2E decrypts
+   * it) and draw the quotes of it again. */
+  async fetchQuoted(seq) {
+    if (this.fetchingQuoted.has(seq)) return;
+    this.fetchingQuoted.add(seq);
+    try {
+      const page = await listMessages(this.room.id, { before: seq + 1 });
+      const target = page.messages.find((m) => m.seq === seq);
+      if (target) {
+        await this.hooks.readable([target]);
+        this.quoted.set(seq, target);
+      } else {
+        this.quoted.set(seq, { seq, kind: "gone", deleted: true });
+      }
+    } catch {
+      this.fetchingQuoted.delete(seq); // try again on the next draw
+      return;
+    }
+    this.ui.refreshQuotes(new Set([seq]));
+  }
+
+  /** Go to the message numbered ``seq`` (a quote was clicked), loading older history up to it. */
+  async jumpTo(seq) {
+    let pages = 0;
+    while (!this.store.getBySeq(seq) && this.store.hasMore && pages < MAX_PAGES_TO_TARGET) {
+      pages += 1;
+      if (!(await this.loadOlder())) break;
+    }
+    for (const row of this.ui.list.querySelectorAll(".msg-highlight")) row.classList.remove("msg-highlight");
+    if (!this.ui.highlight(seq)) {
+      showBanner({ id: "target", tone: "warning", text: "That message is no longer in this room." });
+    }
   }
 
   // Incoming --------------------------------------------------------------------------------

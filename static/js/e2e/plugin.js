@@ -49,6 +49,7 @@ const ROOM_EVENTS = [
 function roomHooks(view, e2e) {
   return {
     prepare: (messages) => e2e.prepare(messages),
+    readable: (messages) => e2e.readable(messages),
     render: (messages, place, afterBatch) => e2e.render(messages, place, afterBatch),
     placed: (message) => e2e.placed(message),
     arrived: (message) => e2e.arrived(message),

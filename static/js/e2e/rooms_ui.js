@@ -120,7 +120,7 @@ const PREFETCH_IDENTITIES = 200; // members whose identities are fetched as a ro
 
 /** Hook the E2E layer into the open room (``view``: chat/room_view.js RoomView). Return the
  * object plugin.js adapts to the room hooks (chat/extensions.js attachRoom): prepare(),
- * render(), placed(), arrived(), loaded(), mustEncrypt(), send(), edit(), remove(), reconnected(),
+ * readable(), render(), placed(), arrived(), loaded(), mustEncrypt(), send(), edit(), remove(), reconnected(),
  * with the room's state (``room``, ``verdicts``) and destroy() (removes its listeners). */
 export function attachRoom(engine, view) {
   const room = view.room; // CurrentRoom
@@ -270,6 +270,15 @@ export function attachRoom(engine, view) {
       }
       for (const message of messages) noteTranscript(message);
       judge();
+    },
+    /** Decrypt messages from outside the loaded history (a reply's quote). Not noted in the
+     * transcript: a lone old message is not a gap in what the room showed. */
+    async readable(messages) {
+      try {
+        await engine.messages.decryptMany(room.id, messages);
+      } catch {
+        // Keys could not be loaded: the quote says it cannot be shown.
+      }
     },
     /** Draw the newest page: decrypt in batches, newest first, drawing each as it is done.
      * ``afterBatch`` (scroll to the bottom) runs after the first batch and at the end; in
