@@ -27,6 +27,7 @@ from tests.browser.helpers import (
     make_group,
     off_the_loop,
     open_room,
+    send,
     set_e2e,
     shown_message,
 )
@@ -158,6 +159,33 @@ def test_autocomplete_by_keyboard(people: People, server: str) -> None:
     expect(shown_message(page, "hi @bob and @cat and @ann ok")).to_be_visible()
     wait_until(page, lambda: len(mentions_stored(room.pk)) == 2)
     assert sorted(user for user, _ in mentions_stored(room.pk)) == [bob.pk, cat.pk]
+
+
+def test_an_edit_can_mention_someone_picked_from_the_autocomplete(
+    people: People, server: str
+) -> None:
+    """The inline editor has the "@" list too (its own, below it, by keyboard): the edited
+    message then mentions the person picked, and the server stores the mention."""
+    ann, bob = make_account("ann", "Ann A"), make_account("bob", "Bob B")
+    room = make_group(ann, "plans", bob)
+    page = people.log_in(ann)
+    open_room(page, server, room)
+    send(page, "lunch?")
+    mine = shown_message(page, "lunch?")
+    mine.hover()
+    mine.get_by_role("button", name="Edit message").click()
+    editor = page.get_by_role("textbox", name="Edit message")
+    editor.press("End")
+    editor.press_sequentially(" @bo")
+    listbox = page.get_by_role("listbox", name="People to mention").last
+    expect(listbox.get_by_role("option", selected=True)).to_contain_text("@bob")
+    editor.press("Enter")  # picks; does not save
+    expect(listbox).to_be_hidden()
+    expect(editor).to_have_value("lunch? @bob ")
+    editor.press("Enter")
+    expect(shown_message(page, "lunch? @bob")).to_be_visible()
+    wait_until(page, lambda: mentions_stored(room.pk) == [(bob.pk, "lunch? @bob")])
+    expect(page.get_by_role("listbox", name="People to mention")).to_have_count(1)  # composer's
 
 
 def test_channel_offers_no_mention_all_until_the_owner_allows_it(people: People, server: str):

@@ -53,6 +53,21 @@ test("buildContent makes the full object; editedContent keeps what is still writ
   assert.deepEqual(editedContent(null, "new"), { ...base, text: "new" });
 });
 
+test("editedContent adds the people picked in the editor, if still written", () => {
+  const previous = { ...base, text: "@bob hi", mentions: ["7"] };
+  const names = { 7: "bob" };
+  const picks = {
+    picked: new Map([
+      [9, "cat"],
+      [11, "dan"],
+    ]),
+    specials: new Set(["here"]),
+  };
+  const edited = editedContent(previous, "@bob @cat @here hi", (id) => names[id], picks);
+  assert.deepEqual(edited.mentions, ["7", "9"]); // dan was picked, then deleted again
+  assert.equal(edited.mention_all, true);
+});
+
 test("contentOf: plaintext reads message.content, encrypted reads messageBody's content", () => {
   const plain = { kind: "text", body: "raw", encrypted: false, content: { ...base, text: "**hi**" } };
   assert.equal(contentOf(plain).text, "**hi**");

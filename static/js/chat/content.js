@@ -33,14 +33,17 @@ export function buildContent(text, { picked = new Map(), specials = new Set(), f
 /** Return the content of an edit of ``previous`` (content) to ``text``: it keeps the
  * previous mentions whose ``@username`` is still in the text (``usernameOf(userId)``: the
  * member's username, or null if unknown), and @here/@all if it had them and still says so,
- * and every other key of ``previous`` (fields of later versions). */
-export function editedContent(previous, text, usernameOf = () => null) {
+ * adds those picked in the editor's autocomplete (``picks``: {picked, specials}, as for
+ * buildContent), and keeps every other key of ``previous`` (fields of later versions). */
+export function editedContent(previous, text, usernameOf = () => null, picks = {}) {
   const picked = new Map();
   for (const userId of previous?.mentions || []) {
     const username = usernameOf(userId);
     if (username) picked.set(userId, username);
   }
+  for (const [userId, username] of picks.picked || []) picked.set(String(userId), username);
   const specials = new Set(previous?.mention_all ? ["here", "all"] : []);
+  for (const name of picks.specials || []) specials.add(name);
   const format = previous?.format === "plain" ? "plain" : "markdown";
   return { ...(previous || {}), ...buildContent(text, { picked, specials, format }) };
 }

@@ -21,10 +21,11 @@ function typedMention(input) {
   return { query: found[1], start: before.length - found[1].length - 1, end: before.length };
 }
 
-/** Attach the autocomplete to the composer's ``input`` (a textarea); ``room``: CurrentRoom.
- * Return {handleKey(event) (true when it used the key), content(text), reset(), destroy()}. */
-export function mountMentionAutocomplete(input, { room, userId }) {
-  const listId = "mention-options";
+/** Attach the autocomplete to ``input`` (the composer's textarea, or an edit's: give each its
+ * own ``idPrefix``); ``room``: CurrentRoom. Return {handleKey(event) (true when it used the
+ * key), content(text), picks() → {picked, specials}, reset(), destroy()}. */
+export function mountMentionAutocomplete(input, { room, userId, idPrefix = "mention" }) {
+  const listId = `${idPrefix}-options`;
   const listbox = el("ul", {
     id: listId,
     role: "listbox",
@@ -32,8 +33,8 @@ export function mountMentionAutocomplete(input, { room, userId }) {
     "aria-label": "People to mention",
     hidden: true,
   });
-  const status = el("p", { class: "visually-hidden", role: "status", id: "mention-status" });
-  input.closest(".composer-box")?.append(listbox);
+  const status = el("p", { class: "visually-hidden", role: "status", id: `${idPrefix}-status` });
+  (input.closest(".composer-box, .msg-editor-box") || input.parentElement)?.append(listbox);
   input.after(status);
   input.setAttribute("aria-autocomplete", "list");
   input.setAttribute("aria-controls", listId);
@@ -93,7 +94,7 @@ export function mountMentionAutocomplete(input, { room, userId }) {
         el(
           "li",
           {
-            id: `mention-option-${option.special || option.id}`,
+            id: `${idPrefix}-option-${option.special || option.id}`,
             role: "option",
             class: "picker-option",
             "aria-selected": "false",
@@ -146,6 +147,8 @@ export function mountMentionAutocomplete(input, { room, userId }) {
     },
     /** The content object of ``text`` with the mentions picked for it. */
     content: (text) => buildContent(text, { picked, specials }),
+    /** The people (id -> username) and @here/@all picked so far. */
+    picks: () => ({ picked: new Map(picked), specials: new Set(specials) }),
     reset() {
       picked.clear();
       specials.clear();

@@ -18,7 +18,8 @@ import { el, icon, iconButton, setMessage } from "../lib/dom.js";
 const NEAR_BOTTOM_PX = 80;
 
 export class MessageListUI {
-  /** ``handlers``: onEdit(message) → opens the editor, onSaveEdit(message, body) → Promise,
+  /** ``handlers``: onEdit(message) → opens the editor, onSaveEdit(message, body, picks) →
+   * Promise, mentionsFor(input) → an "@" autocomplete on an editor (mention_ui.js),
    * onDelete(message), onRetry(clientId), onEditPending(clientId), onDiscard(clientId),
    * member(userId) → the room member {id, username, name} or null (mentions are drawn for
    * members only), onReply(message), quote(ref) → what a reply's quote shows of the message
@@ -410,7 +411,10 @@ export class MessageListUI {
     const input = el("textarea", { id: inputId, class: "msg-editor-input", rows: "2" });
     input.value = this.extensions.editableText(message) ?? message.body;
     const error = el("p", { class: "form-error", role: "alert", hidden: true });
+    const box = el("div", { class: "msg-editor-box" }, input);
+    let mentions = null; // the "@" autocomplete, mounted once the editor is in the page
     const close = () => {
+      mentions?.destroy();
       const current = this.handlers.current(message.id) || message;
       const fresh = this.render(current);
       item.replaceWith(fresh);
@@ -425,7 +429,7 @@ export class MessageListUI {
       setMessage(error, "");
       form.classList.add("busy");
       try {
-        await this.handlers.onSaveEdit(message, input.value);
+        await this.handlers.onSaveEdit(message, input.value, mentions?.picks());
         close();
       } catch (err) {
         setMessage(error, err.message);
@@ -438,7 +442,7 @@ export class MessageListUI {
       "form",
       { class: "msg-editor", novalidate: true },
       el("label", { for: inputId, class: "visually-hidden", text: "Edit message" }),
-      input,
+      box,
       error,
       el(
         "div",
@@ -453,6 +457,7 @@ export class MessageListUI {
       save();
     });
     input.addEventListener("keydown", (event) => {
+      if (mentions?.handleKey(event)) return; // the open "@" list takes its keys first
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
         save();
@@ -463,6 +468,7 @@ export class MessageListUI {
       }
     });
     body.replaceWith(form);
+    mentions = this.handlers.mentionsFor?.(input) || null;
     item.querySelector(".msg-actions")?.setAttribute("hidden", "");
     input.focus();
     input.setSelectionRange(input.value.length, input.value.length);

@@ -90,7 +90,9 @@ export class Outbox {
     this.view.statusAfterLoad();
   }
 
-  async saveEdit(message, body) {
+  /** Save an edit of ``message`` to ``body``; ``picks``: the people picked in the editor's
+   * "@" autocomplete (mention_ui.js picks()). */
+  async saveEdit(message, body, picks = {}) {
     const text = body.trim();
     const max = this.view.config.message_max_chars;
     if (!text) throw new Error("A message cannot be empty. To remove it, delete it.");
@@ -102,7 +104,8 @@ export class Outbox {
     if (this.view.hooks.handles(message)) {
       if (text === this.view.extensions.editableText(message)) return;
       const shown = this.view.extensions.messageBody(message);
-      const reply = await this.view.hooks.edit(message, editedContent(contentOf(message, shown), text, usernameOf));
+      const content = editedContent(contentOf(message, shown), text, usernameOf, picks);
+      const reply = await this.view.hooks.edit(message, content);
       if (reply.message) this.view.receive(reply.message, { stream: false });
       return;
     }
@@ -110,7 +113,7 @@ export class Outbox {
       throw new Error("Messages sent before encryption was turned on cannot be edited.");
     }
     if (text === message.body) return;
-    const content = editedContent(contentOf(message), text, usernameOf);
+    const content = editedContent(contentOf(message), text, usernameOf, picks);
     const reply = await this.view.command({ type: "message.edit", message_id: message.id, content }, () =>
       editMessage(message.id, content),
     );

@@ -70,7 +70,9 @@ export class RoomView {
         current: (id) => this.store.get(id),
         sharesName: (sender) => this.room.sharesName(sender),
         member: (userId) => this.room.room.members.find((m) => String(m.id) === String(userId)) || null,
-        onSaveEdit: (message, body) => this.outbox.saveEdit(message, body),
+        onSaveEdit: (message, body, picks) => this.outbox.saveEdit(message, body, picks),
+        mentionsFor: (input) =>
+          mountMentionAutocomplete(input, { room: this.room, userId: this.userId, idPrefix: `${input.id}-mention` }),
         onDelete: (message) => this.outbox.confirmDelete(message),
         onRetry: (clientId) => this.outbox.retry(clientId),
         onEditPending: (clientId) => this.outbox.editPending(clientId),
