@@ -185,7 +185,7 @@ def test_an_edit_can_mention_someone_picked_from_the_autocomplete(
     editor.press("Enter")
     expect(shown_message(page, "lunch? @bob")).to_be_visible()
     wait_until(page, lambda: mentions_stored(room.pk) == [(bob.pk, "lunch? @bob")])
-    expect(page.get_by_role("listbox", name="People to mention")).to_have_count(1)  # composer's
+    expect(page.locator("ul.mention-options")).to_have_count(1)  # the editor's went with it
 
 
 def test_channel_offers_no_mention_all_until_the_owner_allows_it(people: People, server: str):

@@ -138,8 +138,8 @@ def test_a_server_that_puts_another_message_in_the_answered_ones_place_is_not_be
     first one's id and number. The quote does not show the other message's words."""
     ann, pym = make_account("ann", "Ann Archer"), make_account("pym", "Py Member")
     member = python_member(server, pym)
+    page = log_in_with_keys(people, ann)  # her keys first: the room's first key is sealed to them
     room_id = start_encrypted_group(member, "vault", [ann.pk])
-    page = log_in_with_keys(people, ann)
     open_room_page(page, server, room_id)
     room_settled(page)
     seed_encrypted(member, pym, room_id, ["the real question", "another message entirely"])
