@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import re
 
 from django.http import Http404
 from django.utils import timezone
@@ -44,7 +45,8 @@ def token_prefix(secret: str) -> str | None:
     if not secret.startswith(TOKEN_START):
         return None
     prefix, sep, rest = secret[len(TOKEN_START) :].partition("_")
-    return prefix if sep and prefix and rest else None
+    # Exactly what do_create_token makes, so nothing odd (a NUL, say) reaches the query.
+    return prefix if sep and rest and re.fullmatch(r"[0-9a-f]{12}", prefix) else None
 
 
 def access_token_by_secret(secret: str) -> AccessToken:

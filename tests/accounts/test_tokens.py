@@ -17,7 +17,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.actions import do_create_token, do_revoke_token
-from accounts.models import AccessToken, User
+from accounts.models import AccessToken, SessionRecord, User
 from chat.models import Message, RoomKind
 from keyroom.asgi import application
 from tests.api_schema import METHODS, api_routes
@@ -141,6 +141,17 @@ def test_a_wrong_secret_with_a_real_prefix_is_refused(ann, ann_token):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    "value",
+    ["Bearer ", "Bearer nonsense", "Bearer kr_", "Bearer kr_zz_x", "Bearer kr_0123456789ab_"],
+)
+def test_a_malformed_bearer_value_is_unauthenticated(ann, value):
+    """Anything after "Bearer" that is not a live token is 401, never the anonymous API."""
+    response = api_client().get("/api/rooms/", HTTP_AUTHORIZATION=value)
+    assert response.status_code == 401
+
+
+@pytest.mark.django_db
 def test_last_used_is_written_at_most_once_a_minute(ann, ann_token):
     """The first use sets last_used; another within a minute leaves it; one after a minute
     moves it."""
@@ -197,6 +208,16 @@ def test_with_a_session_cookie_too_a_write_still_needs_csrf(ann, ann_token, make
         **bearer(ann_token),
     )
     assert made.status_code == 201 and made.json()["room"]["owner_id"] == ann.pk
+
+
+@pytest.mark.django_db
+def test_a_token_request_records_no_session_for_the_tokens_user(ann, ann_token, make_user):
+    """Bob's session cookie on a request made with ann's token does not become a session of
+    ann's in My Account -> Sessions."""
+    client = api_client()
+    client.force_login(make_user("bob"))
+    assert client.get("/api/rooms/", **bearer(ann_token)).status_code == 200
+    assert not SessionRecord.objects.filter(user=ann).exists()
 
 
 @pytest.mark.django_db
@@ -420,9 +441,9 @@ async def test_a_token_opens_the_socket_as_its_user(ann, make_user):
     secret = (await sync_to_async(do_create_token)(ann, name="bot", days=7))[1]
     bob_cookie = await session_cookie(await sync_to_async(make_user)("bob"))
     socket = token_socket(secret, cookie=bob_cookie)
-    connected, _ = await socket.connect()
+    connected, _ = await socket.connect(timeout=5)
     assert connected
-    assert (await socket.receive_json_from()) == {"type": "hello", "user_id": ann.pk}
+    assert (await socket.receive_json_from(timeout=5)) == {"type": "hello", "user_id": ann.pk}
     await socket.disconnect()
 
 
@@ -432,7 +453,7 @@ async def test_a_revoked_tokens_socket_is_refused(ann, make_user):
     token, secret = await sync_to_async(do_create_token)(ann, name="bot", days=7)
     await sync_to_async(do_revoke_token)(token)
     socket = token_socket(secret, cookie=await session_cookie(ann))
-    connected, _ = await socket.connect()
+    connected, _ = await socket.connect(timeout=5)
     assert not connected
 
 
@@ -441,9 +462,9 @@ async def test_revoking_a_token_closes_its_open_socket(ann):
     """An open socket of a token closes (4401) when the token is revoked."""
     token, secret = await sync_to_async(do_create_token)(ann, name="bot", days=7)
     socket = token_socket(secret)
-    connected, _ = await socket.connect()
+    connected, _ = await socket.connect(timeout=5)
     assert connected
-    await socket.receive_json_from()
+    await socket.receive_json_from(timeout=5)
     await sync_to_async(do_revoke_token)(token)
     for _ in range(20):
         output = await socket.receive_output(timeout=2)
