@@ -108,6 +108,13 @@ def test_an_expired_token_is_unauthenticated(ann, ann_token):
 
 
 @pytest.mark.django_db
+def test_a_deactivated_accounts_token_is_unauthenticated(ann, ann_token):
+    """An administrator's "active" off for the account stops its tokens too."""
+    User.objects.filter(pk=ann.pk).update(is_active=False)
+    assert api_client().get("/api/rooms/", **bearer(ann_token)).status_code == 401
+
+
+@pytest.mark.django_db
 def test_revoking_on_the_page_asks_first_then_the_token_is_refused(ann, ann_token):
     """Revoke asks to confirm (GET changes nothing); the POST revokes: the token gets 401 and
     leaves the list."""
@@ -473,3 +480,16 @@ async def test_revoking_a_token_closes_its_open_socket(ann):
             break
     else:
         raise AssertionError("the socket stayed open")
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_opening_sockets_takes_from_the_tokens_brake(ann, settings):
+    """A socket connection is a request of the token: past its burst the next one is refused."""
+    settings.KEYROOM_TOKEN_BURST = 1
+    settings.KEYROOM_TOKEN_RATE = 0.01
+    secret = (await sync_to_async(do_create_token)(ann, name="bot", days=7))[1]
+    first = token_socket(secret)
+    assert (await first.connect(timeout=5))[0]
+    second = token_socket(secret)
+    assert not (await second.connect(timeout=5))[0]
+    await first.disconnect()
