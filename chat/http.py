@@ -43,10 +43,11 @@ def error_response(error: ChatError, *, status: int | None = None) -> JsonRespon
 
 
 class SessionGate(APIKeyCookie):
-    """The API's one authentication, run before any schema: CSRF for writes (JSON 403
-    ``csrf_failed``), the session's user (else 401 ``unauthenticated``), the write brake (429
-    ``rate_limited``), then a write's body decoded within ``chat.wire``'s bounds (400
-    ``too_large`` / ``bad_json``), so no schema or view sees an unbounded or unstorable value."""
+    """The API's authentication by session (when ``TokenGate`` found no bearer header), run
+    before any schema: CSRF for writes (JSON 403 ``csrf_failed``), the session's user (else 401
+    ``unauthenticated``), the write brake (429 ``rate_limited``), then a write's body decoded
+    within ``chat.wire``'s bounds (400 ``too_large`` / ``bad_json``), so no schema or view sees
+    an unbounded or unstorable value."""
 
     param_name = settings.SESSION_COOKIE_NAME
 
