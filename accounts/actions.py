@@ -1,5 +1,8 @@
-"""Account writes. Ending a session closes its open sockets (accounts/events.py), after commit."""
+"""Account writes. Ending a session or revoking a token closes its open sockets
+(accounts/events.py), after commit."""
 
+import secrets
+from datetime import timedelta
 from importlib import import_module
 
 from django.conf import settings
@@ -12,12 +15,17 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.access import TOKEN_START, token_digest
 from accounts.checks import check_two_factor_code, normalize_code
-from accounts.events import send_session_ended
-from accounts.models import AccountSettings, SessionRecord, User
+from accounts.events import send_session_ended, send_token_revoked
+from accounts.models import AccessToken, AccountSettings, SessionRecord, User
 from accounts.selectors import get_account_settings
 
 RECOVERY_CODES = 10
+TOKEN_DAYS = (7, 30, 90, 365)  # the lifetimes a token can be given; 30 is the default
+TOKEN_NAME_MAX = 80
+# A token's last use is written at most this often (not a write per request).
+TOKEN_USED_EVERY = timedelta(seconds=60)
 WRONG_CODE = "That code is not right. Type the 6 digits your app shows now, or a recovery code."
 
 
@@ -201,3 +209,73 @@ def do_turn_off_two_factor(user: User, *, password: str, code: str) -> None:
             raise ValidationError(WRONG_CODE, code="wrong_code")
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
+
+
+def do_create_token(user: User, *, name: str, days: int) -> tuple[AccessToken, str]:
+    """Give ``user`` a personal access token called ``name`` that expires in ``days`` days;
+    return it and its secret, which is never stored (only its digest) and so shown only now.
+
+    The secret is ``kr_<prefix>_<43 characters>``: 32 random bytes (256 bits) after a random
+    12-character prefix that finds the row. Raise ValidationError for an empty or long name or
+    a lifetime not in TOKEN_DAYS.
+    """
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError("Give the token a name, such as what will use it.", code="name")
+    if len(name) > TOKEN_NAME_MAX:
+        raise ValidationError(f"A token name can be at most {TOKEN_NAME_MAX} characters.")
+    if days not in TOKEN_DAYS:
+        raise ValidationError("Choose 7, 30, 90 or 365 days.", code="days")
+    prefix = secrets.token_hex(6)
+    secret = f"{TOKEN_START}{prefix}_{secrets.token_urlsafe(32)}"
+    token = AccessToken.objects.create(
+        user=user,
+        name=name,
+        prefix=prefix,
+        digest=token_digest(secret),
+        expires=timezone.now() + timedelta(days=days),
+    )
+    return token, secret
+
+
+def do_revoke_token(token: AccessToken) -> None:
+    """Revoke ``token``: it stops working at once and its open sockets close."""
+    with transaction.atomic():
+        AccessToken.objects.filter(pk=token.pk, revoked__isnull=True).update(revoked=timezone.now())
+        send_token_revoked(token.pk)
+
+
+def do_note_token_used(token: AccessToken) -> None:
+    """Note that ``token`` was just used; written at most once per TOKEN_USED_EVERY."""
+    now = timezone.now()
+    if token.last_used is not None and now - token.last_used < TOKEN_USED_EVERY:
+        return
+    token.last_used = now
+    AccessToken.objects.filter(pk=token.pk).update(last_used=now)
+
+
+def do_make_bot(user: User) -> User:
+    """Make ``user`` a bot: no usable password (it cannot log in to the web pages), its
+    sessions ended; it uses the API with personal access tokens only."""
+    with transaction.atomic():
+        user.is_bot = True
+        user.set_unusable_password()
+        user.save(update_fields=["is_bot", "password"])
+        do_end_other_sessions(user, keep_session_key="")
+    return user
+
+
+def do_create_bot(*, username: str, display_name: str = "") -> User:
+    """Create a bot account (``do_make_bot``). Raise ValidationError if ``username`` is not a
+    valid username or is taken."""
+    username = username.strip()
+    User.username_validator(username)
+    if len(username) > 150:
+        raise ValidationError("A username can be at most 150 characters.")
+    if len(display_name) > 80:
+        raise ValidationError("A display name can be at most 80 characters.")
+    with transaction.atomic():
+        if User.objects.filter(username__iexact=username).exists():
+            raise ValidationError(f"The username “{username}” is taken.", code="taken")
+        user = User.objects.create_user(username=username, display_name=display_name)
+        return do_make_bot(user)

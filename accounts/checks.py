@@ -12,7 +12,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import User
+from accounts.models import AccessToken, User
 from keyroom.ratelimit import take_token
 
 
@@ -52,3 +52,14 @@ def check_two_factor_code(user: User, *, code: str) -> bool:
         else:
             devices = StaticDevice.objects.filter(user=user, confirmed=True)
         return any(device.verify_token(code) for device in devices.select_for_update())
+
+
+def check_token_rate(token: AccessToken) -> float:
+    """Take one request from ``token``'s bucket (every request made with it, reads too:
+    KEYROOM_TOKEN_BURST at once, KEYROOM_TOKEN_RATE a second); return 0.0 if allowed, else the
+    seconds until the next one is. Writes also take from the user's write bucket."""
+    return take_token(
+        f"keyroom:token:{token.pk}",
+        rate=settings.KEYROOM_TOKEN_RATE,
+        burst=settings.KEYROOM_TOKEN_BURST,
+    )

@@ -1,4 +1,4 @@
-"""The accounts app's one realtime event: a session ended, so its open sockets close.
+"""The accounts app's one realtime event: a session (or a token) ended, so its open sockets close.
 
 Each socket joins the group of the session it was opened with (``session_group``, called by the
 chat consumer). Only the actions in accounts/actions.py send to it, after commit.
@@ -29,6 +29,24 @@ def session_ended_event() -> dict[str, Any]:
 def send_session_ended(session_key: str) -> None:
     """Tell the sockets of ``session_key`` to close, once the transaction commits."""
     group = session_group(session_key)
+
+    def publish() -> None:
+        layer = get_channel_layer()
+        if layer is not None:
+            async_to_sync(layer.group_send)(group, session_ended_event())
+
+    transaction.on_commit(publish)
+
+
+def token_group(token_id: int) -> str:
+    """Return the channel-layer group of the sockets opened with one personal access token."""
+    return f"token.{token_id}"
+
+
+def send_token_revoked(token_id: int) -> None:
+    """Tell the sockets opened with token ``token_id`` to close, once the transaction commits
+    (the same event as a session's end: code 4401)."""
+    group = token_group(token_id)
 
     def publish() -> None:
         layer = get_channel_layer()

@@ -54,3 +54,19 @@ class TwoFactorOffForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     code = _code_field()
+
+
+class TokenForm(forms.Form):
+    """A new personal access token: a name and how long it lasts."""
+
+    name = forms.CharField(
+        label="Name",
+        max_length=80,
+        help_text="What will use it, so you can tell your tokens apart (e.g. “Deploy script”).",
+    )
+    days = forms.TypedChoiceField(
+        label="Expires after",
+        choices=[(7, "7 days"), (30, "30 days"), (90, "90 days"), (365, "365 days")],
+        coerce=int,
+        initial=30,
+    )

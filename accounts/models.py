@@ -6,6 +6,15 @@ class User(AbstractUser):
     """A Keyroom account. ``display_name`` is what other people see; it may be empty."""
 
     display_name = models.CharField(max_length=80, blank=True)
+    is_bot = models.BooleanField(
+        "bot",
+        default=False,
+        help_text=(
+            "A bot account: made by an administrator (manage.py createbot or this admin), it has "
+            "no usable password and uses the API with personal access tokens only. Its name shows "
+            "a “Bot” tag."
+        ),
+    )
 
     @property
     def shown_name(self) -> str:
@@ -54,3 +63,30 @@ class AccountSettings(models.Model):
 
     def __str__(self) -> str:
         return "Account security settings"
+
+
+class AccessToken(models.Model):
+    """A personal access token: ``Authorization: Bearer <secret>`` opens the HTTP API and the
+    WebSocket as ``user`` (never the web pages or the admin; docs/ARCHITECTURE.md "Tokens and
+    bots").
+
+    The secret is shown once, at creation, and never stored: ``digest`` is its SHA-256 (a
+    256-bit random secret needs no slow hash: nothing can guess it, so a stolen digest can only
+    be inverted by brute force over 2^256). ``prefix`` is a short random non-secret id, part of
+    the secret, that finds the row (and lets a person tell their tokens apart).
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="access_tokens")
+    name = models.CharField(max_length=80)
+    prefix = models.CharField(max_length=16, unique=True)
+    digest = models.CharField(max_length=64)
+    created = models.DateTimeField(auto_now_add=True)
+    expires = models.DateTimeField()
+    last_used = models.DateTimeField(null=True, blank=True)
+    revoked = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created",)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…) of {self.user}"

@@ -1,4 +1,5 @@
-"""Account reads: the sessions My Account lists, two-factor login, the account settings."""
+"""Account reads: the sessions and tokens My Account lists, two-factor login, the account
+settings."""
 
 import re
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import AccountSettings, SessionRecord, User
+from accounts.models import AccessToken, AccountSettings, SessionRecord, User
 
 # (pattern, name): the first that matches names the browser (order matters: Edge and Opera
 # say "Chrome" too, Chrome says "Safari").
@@ -110,3 +111,9 @@ def get_pending_totp_for_user(user: User) -> TOTPDevice | None:
 def count_recovery_codes_for_user(user: User) -> int:
     """Return how many of ``user``'s recovery codes are left unused."""
     return sum(device.token_set.count() for device in StaticDevice.objects.filter(user=user))
+
+
+def list_tokens_for_user(user: User) -> list[AccessToken]:
+    """Return ``user``'s personal access tokens that are not revoked (expired ones included,
+    marked by their ``expires``), newest first."""
+    return list(AccessToken.objects.filter(user=user, revoked__isnull=True))

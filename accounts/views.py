@@ -20,15 +20,17 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_otp.qr import write_qrcode_image
 
-from accounts.access import access_session_by_id
+from accounts.access import access_session_by_id, access_token_by_id
 from accounts.actions import (
     WRONG_CODE,
     do_confirm_two_factor,
     do_count_failed_login,
+    do_create_token,
     do_end_other_sessions,
     do_end_session,
     do_end_sessions_after_password_change,
     do_regenerate_recovery_codes,
+    do_revoke_token,
     do_sign_up,
     do_start_two_factor_setup,
     do_turn_off_two_factor,
@@ -38,6 +40,7 @@ from accounts.checks import check_sign_up_rate, check_two_factor_code, get_locko
 from accounts.forms import (
     ProfileForm,
     SignUpForm,
+    TokenForm,
     TwoFactorCodeForm,
     TwoFactorOffForm,
     TwoFactorSetupForm,
@@ -49,6 +52,7 @@ from accounts.selectors import (
     get_pending_totp_for_user,
     has_two_factor,
     list_sessions_for_user,
+    list_tokens_for_user,
 )
 
 
@@ -368,3 +372,48 @@ def two_factor_off(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Two-factor login is off.")
             return redirect("accounts:two_factor")
     return _two_factor_page(request, code_form=TwoFactorCodeForm(), off_form=form)
+
+
+def _tokens_page(request: HttpRequest, form: TokenForm, **context: object) -> HttpResponse:
+    return render(
+        request,
+        "accounts/tokens.html",
+        {
+            "section": "tokens",
+            "form": form,
+            "tokens": list_tokens_for_user(request.user),
+            "now": timezone.now(),
+            **context,
+        },
+    )
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def tokens(request: HttpRequest) -> HttpResponse:
+    """My Account -> Tokens: the person's tokens; POST makes one and shows its secret once."""
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, secret = do_create_token(
+                request.user, name=form.cleaned_data["name"], days=form.cleaned_data["days"]
+            )
+        except ValidationError as error:
+            form.add_error("name", error)
+        else:
+            return _tokens_page(request, TokenForm(), new_token=token, new_secret=secret)
+    return _tokens_page(request, form)
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
+    """GET asks to confirm; POST revokes the token (it stops working at once)."""
+    token = access_token_by_id(request.user, token_id)
+    if request.method == "POST":
+        do_revoke_token(token)
+        messages.success(request, f"The token “{token.name}” is revoked.")
+        return redirect("accounts:tokens")
+    return render(request, "accounts/token_revoke.html", {"section": "tokens", "token": token})

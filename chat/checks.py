@@ -22,7 +22,7 @@ def check_write_rate(user: User) -> None:
     """Take one write from ``user``'s bucket; raise RateLimited (429, ``retry_after``) if empty.
 
     One bucket per user for every write, whatever the transport: the consumer calls this before
-    each socket command and ``chat.http.SessionGate`` before each HTTP write
+    each socket command and ``chat.http``'s gates (session or token) before each HTTP write
     (KEYROOM_WRITE_RATE a second sustained, KEYROOM_WRITE_BURST at once; docs/DEPLOY.md).
     """
     wait = take_token(

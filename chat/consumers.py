@@ -13,7 +13,7 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from accounts.events import session_group
+from accounts.events import session_group, token_group
 from chat.checks import check_write_rate
 from chat.commands import COMMANDS, run_command
 from chat.errors import ChatError, NotFound
@@ -103,8 +103,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.rooms: set[int] = set(await _room_ids(self.user.pk))
         self.typing_at: dict[int, float] = {}  # room id: when "typing" last went out
         self.groups_joined: set[str] = {everyone_group(), user_group(self.user.pk)}
-        # Logging this session out elsewhere closes this socket (accounts/events.py).
-        if session_key := self.scope["session"].session_key:
+        # Logging this session out elsewhere, or revoking this socket's token, closes it
+        # (accounts/events.py).
+        if token := self.scope.get("access_token"):
+            self.groups_joined.add(token_group(token.pk))
+        elif session_key := self.scope["session"].session_key:
             self.groups_joined.add(session_group(session_key))
         self.groups_joined |= {room_group(room_id) for room_id in self.rooms}
         for group in self.groups_joined:

@@ -1,6 +1,7 @@
-"""JSON API plumbing shared by the apps' API routers (django-ninja): the session gate (CSRF,
-login, the write brake, bounded bodies), the declared schemas' refusals and every error as
-``{"error": {"code", "message"}}`` (docs/ARCHITECTURE.md "HTTP API")."""
+"""JSON API plumbing shared by the apps' API routers (django-ninja): the token and session gates
+(a bearer token or the session with CSRF, the brakes, bounded bodies), the declared schemas'
+refusals and every error as ``{"error": {"code", "message"}}`` (docs/ARCHITECTURE.md "HTTP API",
+"Tokens and bots")."""
 
 from collections.abc import Callable
 from typing import Any
@@ -14,10 +15,14 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError, ValidationErrorContext
 from ninja.parser import Parser
 from ninja.security.apikey import APIKeyCookie
+from ninja.security.http import HttpBearer
 from ninja.utils import check_csrf
 
+from accounts.access import TokenRefused, access_token_by_secret
+from accounts.actions import do_note_token_used
+from accounts.checks import check_token_rate
 from chat.checks import check_write_rate
-from chat.errors import ChatError, InvalidInput, NotAllowed, NotFound
+from chat.errors import ChatError, InvalidInput, NotAllowed, NotFound, RateLimited
 from chat.schemas import refusal
 from chat.wire import check_text, decode_object
 
@@ -38,10 +43,11 @@ def error_response(error: ChatError, *, status: int | None = None) -> JsonRespon
 
 
 class SessionGate(APIKeyCookie):
-    """The API's one authentication, run before any schema: CSRF for writes (JSON 403
-    ``csrf_failed``), the session's user (else 401 ``unauthenticated``), the write brake (429
-    ``rate_limited``), then a write's body decoded within ``chat.wire``'s bounds (400
-    ``too_large`` / ``bad_json``), so no schema or view sees an unbounded or unstorable value."""
+    """The API's authentication by session (when ``TokenGate`` found no bearer header), run
+    before any schema: CSRF for writes (JSON 403 ``csrf_failed``), the session's user (else 401
+    ``unauthenticated``), the write brake (429 ``rate_limited``), then a write's body decoded
+    within ``chat.wire``'s bounds (400 ``too_large`` / ``bad_json``), so no schema or view sees
+    an unbounded or unstorable value."""
 
     param_name = settings.SESSION_COOKIE_NAME
 
@@ -53,14 +59,51 @@ class SessionGate(APIKeyCookie):
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         if not request.user.is_authenticated:
             return None
-        if request.method not in SAFE_METHODS:
-            check_write_rate(request.user)
-            request.wire_body = _parse_body(request)  # type: ignore[attr-defined]
-            if not request.body:
-                # No body reads as {} (as it always did): ninja skips validation of an empty
-                # body, and every write's schema should see one.
-                request._body = b"{}"
-        return request.user
+        return _admit(request)
+
+
+class TokenGate(HttpBearer):
+    """The API's first authentication: ``Authorization: Bearer <token>`` (accounts'
+    personal access tokens). Without that header it passes (None) to ``SessionGate``.
+
+    A bad, revoked or expired token is 401 ``unauthenticated`` (never the session instead). The
+    request acts as the token's user. It needs no CSRF token, since a cross-site page cannot
+    make a browser send this header (no CORS here) and no cookie authenticates it, unless a
+    session cookie authenticated the request as well: then a write still needs the CSRF token,
+    so adding a header can never make a cookie-borne request skip CSRF. Every request takes from
+    the token's bucket (429 ``rate_limited``), then the same write brake and body bounds as a
+    session's."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        try:
+            found = access_token_by_secret(token)
+        except TokenRefused:
+            raise AuthenticationError from None
+        if (
+            request.user.is_authenticated  # the session cookie, from AuthenticationMiddleware
+            and request.method not in SAFE_METHODS
+            and check_csrf(request) is not None
+        ):
+            raise NotAllowed(CSRF_MESSAGE, code="csrf_failed")
+        if wait := check_token_rate(found):
+            raise RateLimited("Too many requests with this token. Wait a moment.", retry_after=wait)
+        do_note_token_used(found)
+        request.user = found.user
+        request.access_token = found  # type: ignore[attr-defined]
+        return _admit(request)
+
+
+def _admit(request: HttpRequest) -> Any:
+    """For an authenticated request: a write takes from the user's write brake and has its
+    body decoded within bounds. Return the user."""
+    if request.method not in SAFE_METHODS:
+        check_write_rate(request.user)
+        request.wire_body = _parse_body(request)  # type: ignore[attr-defined]
+        if not request.body:
+            # No body reads as {} (as it always did): ninja skips validation of an empty
+            # body, and every write's schema should see one.
+            request._body = b"{}"
+    return request.user
 
 
 class WireParser(Parser):
@@ -84,7 +127,7 @@ class KeyroomAPI(NinjaAPI):
     every error in the one shape ``{"error": {"code", "message"}}``."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(auth=SessionGate(), parser=WireParser(), **kwargs)
+        super().__init__(auth=[TokenGate(), SessionGate()], parser=WireParser(), **kwargs)
         self.add_exception_handler(ChatError, lambda request, exc: error_response(exc))
         self.add_exception_handler(SchemaRefused, lambda request, exc: error_response(exc.error))
         self.add_exception_handler(AuthenticationError, lambda request, exc: _unauthenticated())

@@ -10,7 +10,13 @@ from chat.models import Membership, Message, MessageKind, Room, RoomKind, text_c
 
 
 def serialize_user(user: User) -> dict[str, Any]:
-    return {"id": user.pk, "username": user.username, "name": user.shown_name}
+    """Return a person as clients see them; ``is_bot`` puts a "Bot" tag by the name."""
+    return {
+        "id": user.pk,
+        "username": user.username,
+        "name": user.shown_name,
+        "is_bot": user.is_bot,
+    }
 
 
 def message_content(message: Message) -> dict[str, Any] | None:

@@ -11,8 +11,10 @@ api = KeyroomAPI(
     title="Keyroom API",
     version="1",
     description=(
-        "The JSON API the Keyroom web client uses. Session cookie plus the X-CSRFToken header "
-        'for writes. Every error is {"error": {"code", "message"}}; the socket protocol '
+        "The JSON API the Keyroom web client uses. Either the session cookie plus the "
+        "X-CSRFToken header for writes, or a personal access token (My Account -> Tokens) as "
+        "`Authorization: Bearer <token>`, no CSRF token needed. "
+        'Every error is {"error": {"code", "message"}}; the socket protocol '
         "is in docs/ARCHITECTURE.md."
     ),
     urls_namespace="api",

@@ -1,7 +1,9 @@
 """ASGI entry point: HTTP goes to Django, WebSockets to the chat consumer.
 
 WebSocket connections must come from an allowed host (Origin checked against ALLOWED_HOSTS)
-and carry a session (AuthMiddlewareStack); the consumer refuses anonymous users.
+and carry a session (AuthMiddlewareStack) or a personal access token in an
+``Authorization: Bearer`` header (accounts.middleware.TokenSocketMiddleware); the consumer
+refuses anonymous users.
 """
 
 import os
@@ -15,13 +17,14 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from accounts.middleware import TokenSocketMiddleware  # noqa: E402
 from chat.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            AuthMiddlewareStack(TokenSocketMiddleware(URLRouter(websocket_urlpatterns)))
         ),
     }
 )

@@ -273,6 +273,11 @@ KEYROOM_HISTORY_PAGE = 50
 # bucket of KEYROOM_WRITE_BURST writes refilled at KEYROOM_WRITE_RATE a second; 0 switches it off.
 KEYROOM_WRITE_RATE = env.float("KEYROOM_WRITE_RATE", default=20.0)
 KEYROOM_WRITE_BURST = env.int("KEYROOM_WRITE_BURST", default=100)
+# The brake on requests made with one personal access token, reads too (accounts/checks.py):
+# KEYROOM_TOKEN_BURST at once, then KEYROOM_TOKEN_RATE a second; 0 switches it off. Writes also
+# take from the user's write bucket above.
+KEYROOM_TOKEN_RATE = env.float("KEYROOM_TOKEN_RATE", default=10.0)
+KEYROOM_TOKEN_BURST = env.int("KEYROOM_TOKEN_BURST", default=60)
 
 LOGGING = {
     "version": 1,

@@ -19,15 +19,18 @@ def session_cookie(user) -> bytes:
     return f"sessionid={client.cookies['sessionid'].value}".encode()
 
 
-async def connect(user=None, *, origin=ORIGIN) -> WebsocketCommunicator:
+async def connect(user=None, *, origin=ORIGIN, token: str | None = None) -> WebsocketCommunicator:
+    """A socket with ``user``'s session cookie and/or ``token`` in an Authorization header."""
     headers = [origin] if origin else []
     if user is not None:
         headers.append((b"cookie", await session_cookie(user)))
+    if token is not None:
+        headers.append((b"authorization", f"Bearer {token}".encode()))
     return WebsocketCommunicator(application, "/ws/", headers=headers)
 
 
-async def open_socket(user) -> WebsocketCommunicator:
-    socket = await connect(user)
+async def open_socket(user=None, *, token: str | None = None) -> WebsocketCommunicator:
+    socket = await connect(user, token=token)
     connected, _ = await socket.connect()
     assert connected
     assert (await socket.receive_json_from())["type"] == "hello"

@@ -134,3 +134,15 @@ def test_a_command_cannot_be_registered_without_a_schema():
     with pytest.raises(TypeError):
         register_command("test.nothing", lambda user, data: {})  # type: ignore[call-arg]
     assert "test.nothing" not in COMMANDS
+
+
+def test_the_openapi_description_declares_the_bearer_scheme_and_the_session():
+    """Every operation may use either scheme: the bearer token or the session cookie."""
+    spec = openapi()
+    schemes = spec["components"]["securitySchemes"]
+    assert {"type": "http", "scheme": "bearer"}.items() <= schemes["TokenGate"].items()
+    assert schemes["SessionGate"]["type"] == "apiKey"
+    for path, methods in spec["paths"].items():
+        for method, operation in methods.items():
+            assert {"TokenGate": []} in operation["security"], (method, path)
+            assert {"SessionGate": []} in operation["security"], (method, path)

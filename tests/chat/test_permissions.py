@@ -1,4 +1,6 @@
-"""The authorization matrix: every HTTP view for anonymous, non-member, member, owner, admin.
+"""The authorization matrix: every HTTP view for anonymous, non-member, member, owner, admin;
+and the same callers with a personal access token instead of a session (the API answers them
+alike; every page treats them as anonymous).
 
 The room is a private group owned by ``owner`` with ``member`` in it; ``msg`` was sent by
 ``member``. ``admin`` is an instance administrator who is not in the room: being admin gives no
@@ -11,6 +13,7 @@ import uuid
 import pytest
 from django.test import Client
 
+from accounts.actions import do_create_token
 from chat.models import RoomKind
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +32,8 @@ def world(make_user, make_room, send):
         "peer": make_user("peer"),
     }
     room = make_room(owner, kind=RoomKind.GROUP, members=(member,), name="secret")
-    return {**users, "room": room, "msg": send(member, room, "psst")}
+    token = do_create_token(member, name="member's script", days=7)[0]
+    return {**users, "room": room, "msg": send(member, room, "psst"), "token": token}
 
 
 # (method, path template, body maker, expected status per role in ROLES order)
@@ -88,6 +92,10 @@ MATRIX = [
         (401, 404, 200, 200, 404),
     ),
     ("GET", "/accounts/account/notifications/", None, (302, 200, 200, 200, 200)),
+    ("GET", "/accounts/account/tokens/", None, (302, 200, 200, 200, 200)),
+    ("POST", "/accounts/account/tokens/", None, (302, 200, 200, 200, 200)),
+    ("GET", "/accounts/account/tokens/{token}/revoke/", None, (302, 404, 200, 404, 404)),
+    ("POST", "/accounts/account/tokens/{token}/revoke/", None, (302, 404, 302, 404, 404)),
 ]
 CASES = [
     pytest.param(method, path, body, role, statuses[i], id=f"{method} {path} as {role}")
@@ -102,9 +110,61 @@ def test_view_permissions(world, method, path, body, role, expected):
     client = Client()
     if role != "anon":
         client.force_login(world[role])
-    url = path.format(room=world["room"].pk, member=world["member"].pk, msg=world["msg"].pk)
-    data = json.dumps(body(world)) if body else None
-    response = client.generic(method, url, data or "", content_type="application/json")
+    response = client.generic(
+        method, _url(world, path), _body(world, body), content_type="application/json"
+    )
+    assert response.status_code == expected, response.content[:300]
+
+
+def _url(world, path: str) -> str:
+    return path.format(
+        room=world["room"].pk,
+        member=world["member"].pk,
+        msg=world["msg"].pk,
+        token=world["token"].pk,
+    )
+
+
+def _body(world, body) -> str:
+    return json.dumps(body(world)) if body else ""
+
+
+def _token_expected(method: str, path: str, as_session: int, *, anonymous: int) -> int:
+    """The API answers a token as its user's session; a page is anonymous, and a page's write
+    (no CSRF token: a token's client has none) is refused by the CSRF check first (403)."""
+    if path.startswith("/api/"):
+        return as_session
+    return anonymous if method == "GET" else 403
+
+
+TOKEN_CASES = [
+    pytest.param(
+        method,
+        path,
+        body,
+        role,
+        _token_expected(method, path, statuses[i], anonymous=statuses[0]),
+        id=f"{method} {path} with {role}'s token",
+    )
+    for method, path, body, statuses in MATRIX
+    for i, role in enumerate(ROLES)
+    if role != "anon"
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "role", "expected"), TOKEN_CASES)
+def test_view_permissions_with_a_token(world, method, path, body, role, expected):
+    """With a token (and no cookie, no CSRF token), each API view answers each caller as their
+    session would; each page answers as to an anonymous visitor."""
+    secret = do_create_token(world[role], name="script", days=7)[1]
+    client = Client(enforce_csrf_checks=True)
+    response = client.generic(
+        method,
+        _url(world, path),
+        _body(world, body),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
+    )
     assert response.status_code == expected, response.content[:300]
 
 

@@ -1,5 +1,6 @@
 """The authorization matrix of e2e: every e2e HTTP route and every socket command, for
-anonymous, non-member, member, owner and admin callers.
+anonymous, non-member, member, owner and admin callers, by session and by personal access token
+(a token answers as its user's session).
 
 ``enc`` is an encrypted private group owned by ``owner`` with ``member`` in it; ``plain`` is a
 plaintext private group of the same two, and ``pdm`` a plaintext DM between them. ``emsg`` (in
@@ -23,6 +24,7 @@ from asgiref.sync import sync_to_async
 from django.test import Client
 from django.urls import URLPattern, get_resolver, reverse
 
+from accounts.actions import do_create_token
 from chat import actions as chat_actions
 from chat.commands import COMMANDS
 from chat.models import Room, RoomKind
@@ -286,6 +288,37 @@ def test_e2e_route_permissions(world, row, role, expected):
     assert response.status_code == expected, response.content[:300]
 
 
+TOKEN_HTTP_CASES = [
+    pytest.param(row, role, i, id=f"{row.method} {row.name} with {role}'s token")
+    for row in HTTP_MATRIX
+    for i, role in enumerate(ROLES)
+    if role != "anon"
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("row", "role", "column"), TOKEN_HTTP_CASES)
+def test_e2e_route_permissions_with_a_token(world, row, role, column):
+    """With a token (no cookie, no CSRF token) each e2e API route answers as to the session;
+    a page (My Account -> Encryption) as to an anonymous visitor (its write: CSRF's 403)."""
+    url = row.url(world)
+    if url.startswith("/api/"):
+        expected = row.expected[column]
+    else:
+        expected = row.expected[0] if row.method == "GET" else 403
+    secret = do_create_token(world[role], name="script", days=7)[1]
+    body = row.body(world, role) if row.body else None
+    data = json.dumps(body) if body is not None else ""
+    response = Client(enforce_csrf_checks=True).generic(
+        row.method,
+        url,
+        data,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
+    )
+    assert response.status_code == expected, response.content[:300]
+
+
 # Socket commands -----------------------------------------------------------------------------
 
 SOCKET_ROLES = ROLES[1:]  # anonymous sockets are refused at the handshake (test below)
@@ -353,11 +386,17 @@ async def _answer(socket, ref: str) -> dict:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("by", ["session", "token"])
 @pytest.mark.parametrize(("command", "body", "role", "expected"), SOCKET_CASES)
-async def test_socket_command_permissions(world, command, body, role, expected):
-    """Each socket command answers each kind of caller as the matrix says."""
+async def test_socket_command_permissions(world, command, body, role, expected, by):
+    """Each socket command answers each kind of caller as the matrix says, whether the socket
+    was opened with the session or with a token."""
     data = await sync_to_async(body)(world, role)
-    socket = await open_socket(world[role])
+    if by == "token":
+        secret = (await sync_to_async(do_create_token)(world[role], name="bot", days=7))[1]
+        socket = await open_socket(token=secret)
+    else:
+        socket = await open_socket(world[role])
     ref = str(uuid.uuid4())
     await socket.send_to(text_data=json.dumps({"type": command, "ref": ref, **data}))
     answer = await _answer(socket, ref)

@@ -12,7 +12,7 @@ import { contentOf, replyOf, textContent } from "./content.js";
 import { continuesGroup } from "./grouping.js";
 import { renderContent } from "./markdown_ui.js";
 import { fullTime, shortTime } from "./time.js";
-import { avatar } from "../lib/avatar.js";
+import { avatar, botTag } from "../lib/avatar.js";
 import { el, icon, iconButton, setMessage } from "../lib/dom.js";
 
 const NEAR_BOTTOM_PX = 80;
@@ -281,6 +281,7 @@ export class MessageListUI {
         { class: "msg-head" },
         avatar(message.sender, { className: "msg-avatar" }),
         el("span", { class: "msg-sender", text: message.sender.name }),
+        botTag(message.sender),
         // Two members with one display name: their usernames tell them apart.
         this.handlers.sharesName?.(message.sender)
           ? el("span", { class: "msg-sender-username", text: `@${message.sender.username}` })

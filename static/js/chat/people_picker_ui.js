@@ -2,6 +2,7 @@
 // chosen people show as removable chips; otherwise picking calls ``onPick`` at once.
 
 import { findPeople } from "./api.js";
+import { botTag } from "../lib/avatar.js";
 import { el, icon } from "../lib/dom.js";
 
 let pickers = 0;
@@ -122,6 +123,7 @@ export function createPeoplePicker(
               },
               el("span", { class: "picker-name", text: person.name }),
               el("span", { class: "picker-username", text: `@${person.username}` }),
+              botTag(person),
             ),
           )
         : [el("li", { class: "picker-empty", role: "presentation", text: "Nobody found." })]),

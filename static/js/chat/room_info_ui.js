@@ -8,7 +8,7 @@ import { getRoom, removeMember, setNotifyLevel, transferOwnership, updateRoom } 
 import { notifyLevel } from "./notify.js";
 import { initAddPeopleDialog, slotValues } from "./dialogs_ui.js";
 import { KIND_LABELS } from "./rooms_data.js";
-import { avatar } from "../lib/avatar.js";
+import { avatar, botTag } from "../lib/avatar.js";
 import { byId, el, setMessage } from "../lib/dom.js";
 import { confirmDialog } from "../lib/modal.js";
 
@@ -77,6 +77,7 @@ export function initRoomInfo({ room, rooms, userId, extensions }) {
         avatar(member, { className: "member-avatar" }),
         el("span", { class: "member-name", text: member.name }),
         el("span", { class: "member-username", text: `@${member.username}` }),
+        botTag(member),
         ...hooks.memberBadges(member, room), // E2E: "Verified", "Not verified", "Key changed"
         isOwner ? el("span", { class: "tag", text: "Owner" }) : null,
         isMe ? el("span", { class: "tag tag-muted", text: "You" }) : null,

@@ -35,3 +35,8 @@ export function avatar(user, { className = "" } = {}) {
     text: initials(user.name || user.username),
   });
 }
+
+/** Return a "Bot" tag for a bot account's name (the server's ``is_bot``), else null. */
+export function botTag(user) {
+  return user?.is_bot ? el("span", { class: "tag tag-muted tag-bot", text: "Bot" }) : null;
+}

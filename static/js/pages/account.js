@@ -10,8 +10,10 @@ import { localizeTimes } from "../chat/time.js";
 import { startE2E } from "../e2e/boot.js";
 import { startKeySharing } from "../e2e/plugin.js";
 import { initBanners } from "../lib/banners_ui.js";
+import { initCopyButtons } from "../lib/copy_ui.js";
 
 initBanners();
+initCopyButtons(); // My Account -> Tokens: the new token's Copy button
 localizeTimes();
 initNotificationSettings(); // My Account -> Notifications: the permission button
 startE2E();
