@@ -6,6 +6,12 @@ class User(AbstractUser):
     """A Keyroom account. ``display_name`` is what other people see; it may be empty."""
 
     display_name = models.CharField(max_length=80, blank=True)
+    # Presence (docs/ARCHITECTURE.md "Presence"): on, others always see this person offline.
+    appear_offline = models.BooleanField(
+        "Appear offline",
+        default=False,
+        help_text="Others see you as offline, even while you are here.",
+    )
 
     @property
     def shown_name(self) -> str:
