@@ -237,13 +237,32 @@ async def test_a_bad_presence_frame_is_refused(people, frame):
 
 async def test_a_socket_entry_not_refreshed_stops_counting(people, monkeypatch):
     """A socket whose process died (no refresh, no disconnect) counts until its entry's TTL,
-    then its person is offline."""
-    ann, _, _ = people
+    then no more: its person is away if an idle tab is left (and the dead entry is dropped
+    from their record), offline when none is."""
+    ann, bob, _ = people
+    clock = [time.time()]
+    monkeypatch.setattr(presence.time, "time", lambda: clock[0])
+    ttl = presence.entry_ttl()
     assert await presence.set_socket_state(ann.pk, "dead.channel", "active") == "online"
+    await presence.set_socket_state(bob.pk, "dead.channel2", "active")
+    clock[0] += ttl / 2
+    assert await presence.set_socket_state(ann.pk, "live.channel", "idle") == "online"
     assert await presence.get_states([(ann.pk, False)]) == {ann.pk: "online"}
-    later = time.time() + presence.entry_ttl() + 1
-    monkeypatch.setattr(presence.time, "time", lambda: later)
-    assert await presence.get_states([(ann.pk, False)]) == {ann.pk: "offline"}
+    clock[0] += ttl / 2 + 1  # the dead socket's entry expired, the live one's not yet
+    assert await presence.set_socket_state(ann.pk, "live.channel", "idle") == "away"
+    assert await presence.get_states([(ann.pk, False), (bob.pk, False)]) == {
+        ann.pk: "away",
+        bob.pk: "offline",
+    }
+    assert set(await cache.aget(f"presence:{ann.pk}")) == {"live.channel"}
+
+
+def test_an_expired_entry_does_not_count_in_the_aggregate():
+    """Of a person's entries only those not yet expired make their state."""
+    entries = {"dead": ["active", 100.0], "live": ["idle", 200.0]}
+    assert presence.aggregate(entries, 150.0) == "away"
+    assert presence.aggregate(entries, 50.0) == "online"
+    assert presence.aggregate(entries, 250.0) == "offline"
 
 
 async def test_a_socket_refreshes_its_entry(people, group, settings):
