@@ -34,7 +34,8 @@ logger = logging.getLogger(__name__)
 ACTIVE, IDLE = "active", "idle"  # a socket's own state (the browser's ``presence`` command)
 ONLINE, AWAY, OFFLINE = "online", "away", "offline"  # a person's
 
-_locks: dict[int, asyncio.Lock] = {}
+# Per event loop (a test run has one per test) and person.
+_locks: dict[tuple[int, int], asyncio.Lock] = {}
 _grace_tasks: set[asyncio.Task] = set()
 
 
@@ -118,13 +119,14 @@ async def announce(
     if real == OFFLINE and not final:
         _start_grace(user_id, appear_offline=appear_offline, room_ids=room_ids)
         return
-    lock = _locks.setdefault(user_id, asyncio.Lock())
+    key = (id(asyncio.get_running_loop()), user_id)
+    lock = _locks.setdefault(key, asyncio.Lock())
     try:
         async with lock:
             await _announce_locked(user_id, real, appear_offline=appear_offline, room_ids=room_ids)
     finally:
-        if not lock.locked() and _locks.get(user_id) is lock:
-            del _locks[user_id]
+        if not lock.locked() and not getattr(lock, "_waiters", None) and _locks.get(key) is lock:
+            del _locks[key]
 
 
 async def _announce_locked(

@@ -64,7 +64,7 @@ async def test_presence_is_shared_by_two_processes(make_user, make_room, second_
     await ann_tab2.disconnect()
     assert [e["state"] for e in await heard(bob_socket, within=3.0)] == ["away"]
     await ann_tab1.disconnect()
-    event = await next_presence(bob_socket)
+    event = await next_presence(bob_socket, within=10.0)  # after the grace period
     assert (event["user_id"], event["state"]) == (ann.pk, "offline")
     await bob_socket.disconnect()
     await other_bob.disconnect()
