@@ -59,8 +59,7 @@ export class PresenceStore {
     } else if (event.type === "presence.self") {
       changed = this.setSelf(event);
     } else if (event.type === "presence") {
-      const id = Number(event.user_id);
-      if (id === this.userId) return false; // what others see; this tab knows better
+      const id = Number(event.user_id); // this user's own: stateOf keeps presence.self's
       const before = this.stateOf(id);
       if (event.state === "offline") this.states.delete(id);
       else this.states.set(id, event.state);
