@@ -17,7 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.access import TOKEN_START, token_digest
 from accounts.checks import check_two_factor_code, normalize_code
-from accounts.events import send_session_ended, send_token_revoked
+from accounts.events import send_account_changed, send_session_ended, send_token_revoked
 from accounts.models import AccessToken, AccountSettings, SessionRecord, User
 from accounts.selectors import get_account_settings
 
@@ -43,10 +43,16 @@ def do_sign_up(*, username: str, password: str, display_name: str = "") -> User:
     return user
 
 
-def do_update_profile(user: User, *, display_name: str) -> User:
-    """Change the name other people see."""
+def do_update_profile(user: User, *, display_name: str, appear_offline: bool | None = None) -> User:
+    """Change the name other people see and, unless None, whether they see the person offline
+    (their open sockets hear of it after commit and announce their presence again)."""
     user.display_name = display_name
-    user.save(update_fields=["display_name"])
+    fields = ["display_name"]
+    if appear_offline is not None:
+        user.appear_offline = appear_offline
+        fields.append("appear_offline")
+        send_account_changed(user.pk, appear_offline=appear_offline)
+    user.save(update_fields=fields)
     return user
 
 

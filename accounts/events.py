@@ -1,7 +1,9 @@
-"""The accounts app's one realtime event: a session (or a token) ended, so its open sockets close.
+"""The accounts app's realtime events: a session (or a token) ended, so its open sockets close;
+a person's account changed in a way their open sockets act on ("appear offline").
 
-Each socket joins the group of the session it was opened with (``session_group``, called by the
-chat consumer). Only the actions in accounts/actions.py send to it, after commit.
+Each socket joins the group of the session it was opened with (``session_group``) and its
+person's account group (``account_group``), both called by the chat consumer. Only the actions
+in accounts/actions.py send to them, after commit.
 """
 
 import hashlib
@@ -52,5 +54,28 @@ def send_token_revoked(token_id: int) -> None:
         layer = get_channel_layer()
         if layer is not None:
             async_to_sync(layer.group_send)(group, session_ended_event())
+
+    transaction.on_commit(publish)
+
+
+def account_group(user_id: int) -> str:
+    """Return the channel-layer group of all of one person's open sockets, for account events."""
+    return f"account.{user_id}"
+
+
+def account_changed_event(*, appear_offline: bool) -> dict[str, Any]:
+    """To a person's sockets: they turned "appear offline" on or off (presence follows)."""
+    return {"type": "account_changed", "appear_offline": appear_offline}
+
+
+def send_account_changed(user_id: int, *, appear_offline: bool) -> None:
+    """Tell the person's sockets their account changed, once the transaction commits."""
+    group = account_group(user_id)
+    event = account_changed_event(appear_offline=appear_offline)
+
+    def publish() -> None:
+        layer = get_channel_layer()
+        if layer is not None:
+            async_to_sync(layer.group_send)(group, event)
 
     transaction.on_commit(publish)

@@ -16,7 +16,7 @@ class SignUpForm(BaseUserCreationForm):
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = ("display_name",)
+        fields = ("display_name", "appear_offline")
 
 
 def _code_field(label: str = "Code") -> forms.CharField:

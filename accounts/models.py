@@ -15,6 +15,12 @@ class User(AbstractUser):
             "a “Bot” tag."
         ),
     )
+    # Presence (docs/ARCHITECTURE.md "Presence"): on, others always see this person offline.
+    appear_offline = models.BooleanField(
+        "Appear offline",
+        default=False,
+        help_text="Others see you as offline, even while you are here.",
+    )
 
     @property
     def shown_name(self) -> str:

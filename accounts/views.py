@@ -87,7 +87,11 @@ def sign_up(request: HttpRequest) -> HttpResponse:
 def profile(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
-        do_update_profile(request.user, display_name=form.cleaned_data["display_name"])
+        do_update_profile(
+            request.user,
+            display_name=form.cleaned_data["display_name"],
+            appear_offline=form.cleaned_data["appear_offline"],
+        )
         messages.success(request, "Profile saved.")
         return redirect("accounts:profile")
     return render(request, "accounts/profile.html", {"form": form, "section": "profile"})

@@ -17,12 +17,14 @@ from accounts.models import User
 from chat.access import access_message_by_id, access_room_by_id
 from chat.actions import do_delete_message, do_edit_message, do_mark_read, do_send_message
 from chat.checks import check_message_input, check_plaintext_allowed
+from chat.errors import ChatError
 from chat.events import room_group, send_event
 from chat.payloads import typing_event
 from chat.schemas import (
     MessageEdit,
     MessageRef,
     MessageSend,
+    PresenceFrame,
     RoomRead,
     TypingFrame,
     validate,
@@ -72,6 +74,12 @@ def set_typing(user: User, data: TypingFrame) -> Reply:
     return {}
 
 
+def set_presence(user: User, data: PresenceFrame) -> Reply:
+    """``presence`` is a socket's own state: only the consumer that owns the socket answers it
+    (chat/consumers.py ``presence``); any other caller has no socket to set it for."""
+    raise ChatError("Presence is set over the socket only.", code="unknown_command")
+
+
 @dataclass(frozen=True)
 class Command:
     """A socket command: the frame schema it accepts and the adapter that runs it."""
@@ -86,6 +94,7 @@ COMMANDS: dict[str, Command] = {
     "message.delete": Command(MessageRef, delete_message),
     "room.read": Command(RoomRead, mark_read),
     "typing": Command(TypingFrame, set_typing),
+    "presence": Command(PresenceFrame, set_presence),
 }
 
 

@@ -13,15 +13,22 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from accounts.events import session_group, token_group
+from accounts.events import account_group, session_group, token_group
+from chat import presence
 from chat.checks import check_write_rate
 from chat.commands import COMMANDS, run_command
 from chat.errors import ChatError, NotFound
 from chat.events import everyone_group, room_group, send_ephemeral, user_group
 from chat.models import Membership
-from chat.payloads import digest_event, resync_event, typing_event
+from chat.payloads import (
+    digest_event,
+    presence_event,
+    presence_snapshot_event,
+    resync_event,
+    typing_event,
+)
 from chat.schemas import validate
-from chat.selectors import get_room_digest
+from chat.selectors import get_room_digest, list_room_peers_for_user
 from chat.wire import decode_object
 
 logger = logging.getLogger(__name__)
@@ -73,6 +80,7 @@ NO_DB_HANDLERS = frozenset(
         "room_left",
         "session_ended",
         "layer_resubscribed",
+        "account_changed",
         "websocket_receive",
     }
 )
@@ -89,6 +97,16 @@ def _digest(user_id: int) -> dict[str, Any]:
 
 
 @database_sync_to_async
+def _room_peers(user_id: int) -> list[tuple[int, bool]]:
+    return list_room_peers_for_user(user_id)
+
+
+@database_sync_to_async
+def _check_write_rate(user: Any) -> None:
+    check_write_rate(user)
+
+
+@database_sync_to_async
 def _run(name: str, user: Any, data: dict[str, Any]) -> dict[str, Any]:
     check_write_rate(user)  # the same brake as HTTP writes (chat/http.py)
     return run_command(name, user, data)
@@ -102,7 +120,15 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         self.rooms: set[int] = set(await _room_ids(self.user.pk))
         self.typing_at: dict[int, float] = {}  # room id: when "typing" last went out
-        self.groups_joined: set[str] = {everyone_group(), user_group(self.user.pk)}
+        self.groups_joined: set[str] = {
+            everyone_group(),
+            user_group(self.user.pk),
+            account_group(self.user.pk),  # "appear offline" turned on or off
+        }
+        # Presence (chat/presence.py): None until the browser's first ``presence`` frame; a
+        # socket that sends none (a script, an old client) neither counts nor hears presence.
+        self.presence_state: str | None = None
+        self.appear_offline = bool(getattr(self.user, "appear_offline", False))
         # Logging this session out elsewhere, or revoking this socket's token, closes it
         # (accounts/events.py).
         if token := self.scope.get("access_token"):
@@ -126,10 +152,55 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 await self.send(text_data=json.dumps(await _digest(self.user.pk)))
             except Exception:  # the database is away: the next round tries again
                 logger.warning("could not send a digest", exc_info=True)
+            if self.presence_state is not None:
+                await self._presence_changed()  # the entry's TTL; others' expired entries
+
+    # Presence (chat/presence.py, docs/ARCHITECTURE.md "Presence") ---------------------------
+
+    async def _presence_changed(self, *, leaving: bool = False) -> None:
+        """Write this socket's entry (or remove it, ``leaving``) and announce the person's
+        state if it changed. The cache being away costs presence, never the socket."""
+        try:
+            state = None if leaving else self.presence_state
+            real = await presence.set_socket_state(self.user.pk, self.channel_name, state)
+            await presence.announce(
+                self.user.pk, real, appear_offline=self.appear_offline, room_ids=set(self.rooms)
+            )
+        except Exception:
+            logger.warning("could not update presence", exc_info=True)
+
+    async def _send_presence_snapshot(self) -> None:
+        """Send this socket what it sees of everyone who shares a room with its user."""
+        try:
+            states = await presence.get_states(await _room_peers(self.user.pk))
+            real = await presence.get_real_state(self.user.pk)
+        except Exception:
+            logger.warning("could not send a presence snapshot", exc_info=True)
+            return
+        event = presence_snapshot_event(
+            states, user_id=self.user.pk, state=real, appear_offline=self.appear_offline
+        )
+        await self.send(text_data=json.dumps(event))
+
+    async def presence(self, data: dict[str, Any]) -> None:
+        """``presence``: this socket's state, active or idle. The first one (each time the
+        socket opens) registers the socket and is answered with the snapshot. A change takes
+        a token from the write brake; a state repeated costs nothing."""
+        frame = validate(COMMANDS["presence"].schema, data)
+        if frame.state == self.presence_state:
+            return
+        await _check_write_rate(self.user)
+        first = self.presence_state is None
+        self.presence_state = frame.state
+        await self._presence_changed()
+        if first:
+            await self._send_presence_snapshot()
 
     async def disconnect(self, code: int) -> None:
         if digests := getattr(self, "digests", None):
             digests.cancel()
+        if getattr(self, "presence_state", None) is not None:
+            await self._presence_changed(leaving=True)
         for room_id in getattr(self, "typing_at", {}):  # the tab went away mid-message
             event = typing_event(room_id, self.user.pk, typing=False)
             await send_ephemeral(room_group(room_id), event, skip_user=self.user.pk)
@@ -162,9 +233,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 return
             if name not in COMMANDS:
                 raise ChatError(f"Unknown command {name!r}.", code="unknown_command")
-            if name == "typing":
-                await self.typing(data)
-                if ref is not None:  # browsers send it without one: no ack per keystroke
+            if name in ("typing", "presence"):
+                await getattr(self, name)(data)
+                if ref is not None:  # browsers send them without one: no ack
                     await self.reply({"type": "ack", "ref": ref})
                 return
             # database_sync_to_async closes stale connections itself, in its own thread.
@@ -220,6 +291,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return  # sent to a room this socket has left since (a removed member gets nothing)
         if event.get("skip_user") == self.user.pk:
             return  # about this user (their own typing): their tabs need not hear it
+        if event.get("event", "").startswith("presence") and self.presence_state is None:
+            return  # a socket that does not take part in presence
         await self.send(text_data=event["text"])
 
     async def room_joined(self, event: dict[str, Any]) -> None:
@@ -230,6 +303,22 @@ class ChatConsumer(AsyncWebsocketConsumer):
             self.groups_joined.add(group)
             await self.channel_layer.group_add(group, self.channel_name)
         await self.send(text_data=event["text"])
+        if self.presence_state is None:
+            return
+        # The new room's members and this person learn each other's presence.
+        await self._send_presence_snapshot()
+        try:
+            state = presence.seen_by_others(
+                await presence.get_real_state(self.user.pk), appear_offline=self.appear_offline
+            )
+            if state != presence.OFFLINE:
+                await send_ephemeral(
+                    room_group(room_id),
+                    presence_event(self.user.pk, state),
+                    skip_user=self.user.pk,
+                )
+        except Exception:
+            logger.warning("could not announce presence to a new room", exc_info=True)
 
     async def room_left(self, event: dict[str, Any]) -> None:
         room_id = event["data"]["room_id"]
@@ -243,6 +332,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def layer_resubscribed(self, event: dict[str, Any]) -> None:
         # Redis was away: events for this socket may be lost (keyroom/layers.py).
         await self.send(text_data=json.dumps(resync_event()))
+
+    async def account_changed(self, event: dict[str, Any]) -> None:
+        # accounts/events.py: "appear offline" turned on or off in My Account -> Profile.
+        self.appear_offline = bool(event["appear_offline"])
+        if self.presence_state is not None:
+            await self._presence_changed()
 
     async def session_ended(self, event: dict[str, Any]) -> None:
         # 4401: the browser shows "You are logged out" and does not reconnect.

@@ -49,16 +49,18 @@ def send_event(
     transaction.on_commit(lambda: _publish(group, message))
 
 
-async def send_ephemeral(group: str, event: dict[str, Any], *, skip_user: int) -> None:
-    """Send an event that describes nothing stored (typing) at once, from the event loop: no
-    transaction to wait for, no database, no order with other events to keep."""
+async def send_ephemeral(
+    group: str, event: dict[str, Any], *, skip_user: int | None = None
+) -> None:
+    """Send an event that describes nothing stored (typing, presence) at once, from the event
+    loop: no transaction to wait for, no database, no order with other events to keep."""
     layer = get_channel_layer()
     if layer is None:
         return
     message = _layer_message(group, event, handler="push", skip_user=skip_user)
     try:
         await layer.group_send(group, message)
-    except Exception:  # the layer is away: typing is not worth an error or a retry
+    except Exception:  # the layer is away: typing or presence is not worth an error or a retry
         logger.debug("could not send an ephemeral event", exc_info=True)
 
 

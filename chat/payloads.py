@@ -84,3 +84,31 @@ def typing_event(room_id: int, user_id: int, *, typing: bool) -> dict[str, Any]:
     """To the room's other members, never stored: ``user_id`` started (or stopped) typing. A
     client forgets a typist it has not heard from for a few seconds (docs/ARCHITECTURE.md)."""
     return {"type": "typing", "room_id": room_id, "user_id": user_id, "typing": typing}
+
+
+def presence_event(user_id: int, state: str) -> dict[str, Any]:
+    """To the rooms of ``user_id`` (others only), never stored: what they now see of that
+    person, ``online``, ``away`` or ``offline`` (docs/ARCHITECTURE.md "Presence")."""
+    return {"type": "presence", "user_id": user_id, "state": state}
+
+
+def presence_self_event(user_id: int, state: str, *, appear_offline: bool) -> dict[str, Any]:
+    """To the person's own tabs: their real state, and whether others see them offline."""
+    return {
+        "type": "presence.self",
+        "user_id": user_id,
+        "state": state,
+        "appear_offline": appear_offline,
+    }
+
+
+def presence_snapshot_event(
+    states: dict[int, str], *, user_id: int, state: str, appear_offline: bool
+) -> dict[str, Any]:
+    """To one socket on connect (and after it joined a room): what it sees of each person who
+    shares a room with its user, and its user's own real state."""
+    return {
+        "type": "presence.snapshot",
+        "users": {str(other): shown for other, shown in states.items()},
+        "self": {"user_id": user_id, "state": state, "appear_offline": appear_offline},
+    }

@@ -273,3 +273,10 @@ class TypingFrame(Body):
 
     room_id: PositiveId = refuse(**NOT_FOUND)
     typing: StrictBool = refuse(default=True, description="false: stopped (sent, blurred).")
+
+
+class PresenceFrame(Body):
+    """Socket ``presence``: this tab's person is here (``active``: input, the tab shown) or
+    not (``idle``: no input for a few minutes, docs/ARCHITECTURE.md "Presence")."""
+
+    state: Literal["active", "idle"] = refuse(description="active, or idle.")

@@ -203,3 +203,14 @@ def get_notification_settings(user: User) -> NotificationSettings:
     """Return the user's notification defaults (unsaved defaults if they never chose)."""
     found = NotificationSettings.objects.filter(user=user).first()
     return found or NotificationSettings(user=user)
+
+
+def list_room_peers_for_user(user_id: int) -> list[tuple[int, bool]]:
+    """Return each other person who shares a room with the user, with their ``appear_offline``
+    (who may see the user's presence, and whose presence the user may see). One query."""
+    return list(
+        User.objects.filter(memberships__room__memberships__user_id=user_id)
+        .exclude(pk=user_id)
+        .distinct()
+        .values_list("pk", "appear_offline")
+    )

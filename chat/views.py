@@ -52,6 +52,8 @@ def _shell(
         "room": context.get("room_data"),
         "rooms": sidebar,
         "notifications": {"sound": get_notification_settings(user).sound},
+        # docs/ARCHITECTURE.md "Presence": how long a tab without input waits to say "idle".
+        "presence": {"idle_ms": int(settings.KEYROOM_PRESENCE_IDLE_SECONDS * 1000)},
     }
     return render(
         request, template, {"config": config, "sidebar": sidebar, **context}, status=status

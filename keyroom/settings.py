@@ -269,6 +269,11 @@ KEYROOM_MESSAGE_MAX_CHARS = env.int("KEYROOM_MESSAGE_MAX_CHARS", default=4000)
 # stay unnoticed when nothing follows it.
 KEYROOM_DIGEST_SECONDS = env.float("KEYROOM_DIGEST_SECONDS", default=30.0)
 KEYROOM_HISTORY_PAGE = 50
+# Presence (docs/ARCHITECTURE.md "Presence"): a tab without input (or hidden) this long says
+# "idle" (the page gets it from its config); the last tab closed, "offline" waits this long
+# for a reload to come back first.
+KEYROOM_PRESENCE_IDLE_SECONDS = env.float("KEYROOM_PRESENCE_IDLE_SECONDS", default=300.0)
+KEYROOM_PRESENCE_GRACE_SECONDS = env.float("KEYROOM_PRESENCE_GRACE_SECONDS", default=10.0)
 # The brake on writes, per user, socket commands and HTTP writes alike (docs/DEPLOY.md): a token
 # bucket of KEYROOM_WRITE_BURST writes refilled at KEYROOM_WRITE_RATE a second; 0 switches it off.
 KEYROOM_WRITE_RATE = env.float("KEYROOM_WRITE_RATE", default=20.0)

@@ -27,3 +27,7 @@ else:
 
 # Digests every 2 s, so a browser test sees an event lost on the way recovered soon.
 KEYROOM_DIGEST_SECONDS = 2.0
+# Presence: idle after 8 s without input (a browser test waits for "away"); "offline" 1 s after
+# the last socket closed.
+KEYROOM_PRESENCE_IDLE_SECONDS = 8.0
+KEYROOM_PRESENCE_GRACE_SECONDS = 1.0

@@ -1,5 +1,7 @@
 """Sign-up, the first administrator, and the My Account pages."""
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -91,6 +93,22 @@ def test_profile_changes_display_name(make_user):
     assert response.status_code == 302
     ann.refresh_from_db()
     assert ann.shown_name == "Ann A."
+
+
+def test_profile_turns_appear_offline_on_and_off(make_user):
+    """My Account -> Profile has "Appear offline": ticked it is saved on, unticked off, and
+    the page shows the box as saved."""
+    ann = make_user("ann")
+    client = Client()
+    client.force_login(ann)
+    client.post("/accounts/account/", {"display_name": "", "appear_offline": "on"})
+    ann.refresh_from_db()
+    assert ann.appear_offline is True
+    page = client.get("/accounts/account/").content.decode()
+    assert "checked" in re.search(r'<input[^>]*name="appear_offline"[^>]*>', page)[0]
+    client.post("/accounts/account/", {"display_name": ""})
+    ann.refresh_from_db()
+    assert ann.appear_offline is False
 
 
 def test_password_change(make_user):

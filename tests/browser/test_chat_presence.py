@@ -1,6 +1,6 @@
 """Typing and presence in Chromium, two people, in a plaintext and an encrypted group:
 "Ann is typing…" for Bob, ended on send, on blur and after silence (docs/ARCHITECTURE.md
-"Typing")."""
+"Typing"); Ann online, away and offline for Bob (docs/ARCHITECTURE.md "Presence")."""
 
 from collections.abc import Callable
 
@@ -19,6 +19,12 @@ from tests.browser.helpers import (
 )
 
 pytestmark = pytest.mark.browser
+
+# A tab without input says "idle" after 8 s in the tests (KEYROOM_PRESENCE_IDLE_SECONDS in
+# keyroom/settings_test.py); this leaves room for a loaded machine.
+AWAY_MS = 30_000
+# The last tab closed: offline after a 1 s grace period in the tests.
+OFFLINE_MS = 15_000
 
 # The sender stops after 5 s without a keystroke and a receiver forgets after 6 s
 # (static/js/chat/typing_data.js); this leaves room for a loaded machine.
@@ -93,3 +99,37 @@ def test_two_typists_are_named_together(people: People, server: str) -> None:
     expect(typing_line(cat_page)).to_have_text("Ann Archer and Bob Baker are typing…")
     send(bob_page, "No, wait")
     expect(typing_line(cat_page)).to_have_text("Ann Archer is typing…")
+
+
+def member_presence(page: Page, name: str):
+    """Open the room info panel if needed; return ``name``'s dot and words in its member list."""
+    if page.locator("#room-info").is_hidden():
+        page.locator("#room-info-button").click()
+    row = page.locator("#member-list .member").filter(has_text=name)
+    return row.locator(".presence-dot"), row.locator(".presence-label")
+
+
+@pytest.mark.parametrize("make_room", ROOMS)
+def test_presence_goes_online_away_offline(
+    people: People, server: str, make_room: Callable[[People, str], tuple[Page, Page]]
+) -> None:
+    """Bob sees Ann online on her avatar while she uses her page (the state in words for
+    screen readers), away once she has left it alone for the idle delay, online again at her
+    next key, and offline after she closes it; Ann sees herself online."""
+    ann_page, bob_page = make_room(people, server)
+    dot, words = member_presence(bob_page, "Ann Archer")
+    ann_page.mouse.move(20, 20)
+    ann_page.mouse.move(40, 40)
+    expect(dot).to_have_attribute("data-presence", "online")
+    expect(words).to_have_text(", online")
+    own_dot, _ = member_presence(ann_page, "Ann Archer")
+    expect(own_dot).to_have_attribute("data-presence", "online", timeout=AWAY_MS)
+
+    expect(dot).to_have_attribute("data-presence", "away", timeout=AWAY_MS)
+    expect(words).to_have_text(", away")
+    ann_page.keyboard.press("Shift")
+    expect(dot).to_have_attribute("data-presence", "online")
+
+    ann_page.close()
+    expect(dot).to_have_attribute("data-presence", "offline", timeout=OFFLINE_MS)
+    expect(words).to_have_text(", offline")

@@ -361,6 +361,8 @@ SOCKET_MATRIX: list[tuple[str, Callable[[dict, str], dict], tuple[str, str, str,
         lambda w, role: {"room_id": w["enc"], "typing": True},
         ("not_found", "ack", "ack", "not_found"),
     ),
+    # Presence names no room: any logged-in socket may say it is active or idle.
+    ("presence", lambda w, role: {"state": "active"}, ("ack", "ack", "ack", "ack")),
     ("e2e.message.send", _encrypted_socket_send, ("not_found", "ack", "ack", "not_found")),
     ("e2e.message.edit", _encrypted_socket_edit, ("not_found", "ack", "not_found", "not_found")),
     (

@@ -9,6 +9,8 @@ import { connectionStatusHandler } from "./connection_ui.js";
 import { initDialogs } from "./dialogs_ui.js";
 import { dispatch } from "./dispatch.js";
 import { initTabTitle, Notifier } from "./notify.js";
+import { PRESENCE_IDLE_MS, PresenceReporter, PresenceStore } from "./presence_data.js";
+import { mountPresenceDots, watchActivity } from "./presence_ui.js";
 import { RoomView } from "./room_view.js";
 import { RoomsStore } from "./rooms_data.js";
 import { initRoomList, initSidebarDrawer } from "./rooms_ui.js";
@@ -29,9 +31,12 @@ export function startChat(extensions) {
   initDialogs(extensions);
 
   const rooms = new RoomsStore(config.rooms, { userId: config.user.id });
+  const presence = new PresenceStore({ userId: config.user.id });
   const app = {
     userId: config.user.id,
     rooms,
+    presence,
+    presenceReporter: null, // set once the socket exists
     room: null,
     /** After a reconnect: the sidebar may have missed events too. */
     async reconnected() {
@@ -53,10 +58,13 @@ export function startChat(extensions) {
   });
   initTabTitle(rooms);
   extensions.booted(app);
-  initRoomList(document.getElementById("room-list"), rooms, {
+  const roomList = document.getElementById("room-list");
+  initRoomList(roomList, rooms, {
     currentRoomId: config.room?.id ?? null,
     extensions,
+    presence,
   });
+  mountPresenceDots(roomList, { presence });
 
   const showStatus = connectionStatusHandler();
   let everOpen = false;
@@ -72,8 +80,14 @@ export function startChat(extensions) {
     },
   });
 
+  app.presenceReporter = new PresenceReporter({
+    send: (state) => socket.notify({ type: "presence", state }),
+    idleMs: config.presence?.idle_ms || PRESENCE_IDLE_MS,
+  });
+  watchActivity(app.presenceReporter);
+
   if (config.room && document.getElementById("room")) {
-    app.room = new RoomView({ config, socket, rooms, extensions });
+    app.room = new RoomView({ config, socket, rooms, extensions, presence });
     app.room.start();
   }
   if (document.getElementById("browse-form")) initBrowse();

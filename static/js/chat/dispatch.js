@@ -1,6 +1,6 @@
 // The one place that handles server events (the socket protocol, docs/ARCHITECTURE.md).
 // ``app``: {userId, rooms: RoomsStore, room: RoomView | null, notifier: Notifier (notify.js),
-// reconnected()}. Every event then
+// presence: PresenceStore, presenceReporter: PresenceReporter (presence_data.js), reconnected()}. Every event then
 // goes to the handlers extensions registered for its type (extensions.js onEvent): the e2e.*
 // events, and side effects such as the key rotation after member.removed.
 
@@ -10,6 +10,8 @@ export function dispatch(event, app, extensions) {
       // ``reconnect`` is added by socket.js: false on the first connection of the page.
       if (event.reconnect) app.reconnected();
       app.room?.connected();
+      // Every open: this tab's state; the server answers with presence.snapshot (the resync).
+      app.presenceReporter?.connected();
       break;
     case "digest":
       // Now and then, straight from the database: what the layer may have lost (an outage, a
@@ -63,6 +65,12 @@ export function dispatch(event, app, extensions) {
     case "typing":
       // Ephemeral (never stored, not resynced): someone else started or stopped typing.
       app.room?.typing(event);
+      break;
+    case "presence":
+    case "presence.self":
+    case "presence.snapshot":
+      // Ephemeral (never stored): online, away, offline; the snapshot comes on every open.
+      app.presence?.heard(event);
       break;
     case "room.left":
       app.rooms.remove(event.room_id);

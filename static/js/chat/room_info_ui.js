@@ -7,6 +7,7 @@
 import { getRoom, removeMember, setNotifyLevel, transferOwnership, updateRoom } from "./api.js";
 import { notifyLevel } from "./notify.js";
 import { initAddPeopleDialog, slotValues } from "./dialogs_ui.js";
+import { mountPresenceDots, presenceDot, presenceText } from "./presence_ui.js";
 import { KIND_LABELS } from "./rooms_data.js";
 import { avatar, botTag } from "../lib/avatar.js";
 import { byId, el, setMessage } from "../lib/dom.js";
@@ -14,7 +15,7 @@ import { confirmDialog } from "../lib/modal.js";
 
 /** ``room``: CurrentRoom; ``rooms``: RoomsStore (the sidebar, updated on rename);
  * ``extensions``: the page's extension registry. */
-export function initRoomInfo({ room, rooms, userId, extensions }) {
+export function initRoomInfo({ room, rooms, userId, extensions, presence = null }) {
   const hooks = extensions.roomInfo;
   const panel = byId("room-info");
   const toggle = byId("room-info-button");
@@ -74,8 +75,14 @@ export function initRoomInfo({ room, rooms, userId, extensions }) {
       el(
         "span",
         { class: "member-who" },
-        avatar(member, { className: "member-avatar" }),
+        el(
+          "span",
+          { class: "member-avatar-wrap" },
+          avatar(member, { className: "member-avatar" }),
+          presence ? presenceDot(member.id, presence) : "",
+        ),
         el("span", { class: "member-name", text: member.name }),
+        presence ? presenceText(member.id, presence) : "",
         el("span", { class: "member-username", text: `@${member.username}` }),
         botTag(member),
         ...hooks.memberBadges(member, room), // E2E: "Verified", "Not verified", "Key changed"
@@ -242,6 +249,7 @@ export function initRoomInfo({ room, rooms, userId, extensions }) {
   );
 
   room.subscribe(render);
+  if (presence) mountPresenceDots(byId("member-list"), { presence });
   render();
   hooks.mounted(room); // E2E: "<name>'s encryption key changed" notices, the verify dialog
 }

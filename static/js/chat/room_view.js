@@ -26,8 +26,9 @@ const MAX_PAGES_TO_TARGET = 200;
 const MAX_PAGES_TO_UNREAD = 20;
 
 export class RoomView {
-  constructor({ config, socket, rooms, extensions }) {
+  constructor({ config, socket, rooms, extensions, presence = null }) {
     this.config = config;
+    this.presence = presence; // PresenceStore (presence_data.js): dots in the member list
     this.extensions = extensions;
     this.userId = config.user.id;
     this.socket = socket;
@@ -101,7 +102,7 @@ export class RoomView {
     });
     this.initTyping();
     initRoomHeader(this.room, extensions);
-    initRoomInfo({ room: this.room, rooms: this.rooms, userId: this.userId, extensions });
+    initRoomInfo({ room: this.room, rooms: this.rooms, userId: this.userId, extensions, presence });
     // E2E: decrypts what is drawn, encrypts what is sent (outbox.js).
     this.hooks = extensions.attachRoom(this);
     this.room.subscribe(() => this.showFooter());

@@ -1,6 +1,7 @@
 // The sidebar: the room list (drawn from RoomsStore) and the narrow-screen "Menu" drawer.
 // Extension points (extensions.js): sidebarEncrypted (the key icon), watchRooms.
 
+import { presenceDot } from "./presence_ui.js";
 import { el, icon } from "../lib/dom.js";
 
 const GROUPS = [
@@ -10,7 +11,7 @@ const GROUPS = [
 ];
 const KIND_ICONS = { channel: "hash", group: "lock", dm: "user" };
 
-function roomLink(store, room, currentRoomId, extensions) {
+function roomLink(store, room, currentRoomId, extensions, presence) {
   const title = store.title(room);
   const unread = room.unread || 0;
   const mentions = room.mentions || 0;
@@ -25,6 +26,9 @@ function roomLink(store, room, currentRoomId, extensions) {
     icon(KIND_ICONS[room.kind] || "hash"),
     el("span", { class: "room-link-name", text: title }),
   );
+  // A DM: the other person's presence (kept up to date by mountPresenceDots, app.js).
+  const other = room.kind === "dm" && (room.members || []).find((m) => m.id !== store.userId);
+  if (other && presence) link.append(presenceDot(other.id, presence, { labelled: true }));
   if (extensions.sidebarEncrypted(room)) link.append(icon("key", { label: "Encrypted", className: "room-link-key" }));
   if (mentions) {
     link.append(
@@ -51,7 +55,7 @@ function roomLink(store, room, currentRoomId, extensions) {
 }
 
 /** Draw the room list into ``container`` now and whenever ``store`` changes. */
-export function initRoomList(container, store, { currentRoomId = null, extensions }) {
+export function initRoomList(container, store, { currentRoomId = null, extensions, presence = null }) {
   const render = () => {
     const groups = store.grouped();
     const sections = GROUPS.map(({ kind, heading, empty }) => {
@@ -65,7 +69,7 @@ export function initRoomList(container, store, { currentRoomId = null, extension
           ? el(
               "ul",
               { class: "room-links" },
-              rooms.map((r) => roomLink(store, r, currentRoomId, extensions)),
+              rooms.map((r) => roomLink(store, r, currentRoomId, extensions, presence)),
             )
           : el("p", { class: "room-group-empty", text: empty }),
       );
