@@ -10,6 +10,7 @@ from typing import Any
 from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
+import pytest
 from django.db import connection
 from django.test import Client
 from django.utils.crypto import get_random_string
@@ -22,7 +23,10 @@ from e2e import crypto
 from e2e.models import E2ESettings, EncryptedRoom, UserIdentity
 from tests.browser.helpers import (
     People,
+    make_account,
+    make_group,
     off_the_loop,
+    open_room,
     password_for,
     shown_messages,
     wait_connected,
@@ -268,3 +272,32 @@ def substitute_identity(user: User) -> crypto.GeneratedIdentity:
     row.generation += 1
     row.save()
     return substitute
+
+
+# Two people in a room, plaintext or encrypted ---------------------------------------------------
+
+
+def pair_in_plaintext_group(people: People, server: str) -> tuple[Page, Page]:
+    """Ann Archer and Bob Baker, each on the page of a plaintext group "plans"."""
+    ann, bob = make_account("ann", "Ann Archer"), make_account("bob", "Bob Baker")
+    room = make_group(ann, "plans", bob)
+    ann_page, bob_page = people.log_in(ann), people.log_in(bob)
+    open_room(ann_page, server, room)
+    open_room(bob_page, server, room)
+    return ann_page, bob_page
+
+
+def pair_in_encrypted_group(people: People, server: str) -> tuple[Page, Page]:
+    """Ann Archer and Bob Baker with keys, each on the page of an encrypted group Ann made."""
+    ann, bob = make_account("ann", "Ann Archer"), make_account("bob", "Bob Baker")
+    ann_page, bob_page = log_in_with_keys(people, ann), log_in_with_keys(people, bob)
+    room_id = start_group_in_ui(ann_page, "secret-plans", ["bob"])
+    open_room_page(bob_page, server, room_id)
+    return ann_page, bob_page
+
+
+# For @pytest.mark.parametrize("make_room", PAIR_ROOMS): the same behaviour in both kinds of room.
+PAIR_ROOMS = [
+    pytest.param(pair_in_plaintext_group, id="plaintext"),
+    pytest.param(pair_in_encrypted_group, id="encrypted"),
+]

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.e2e_helpers import log_in_with_keys, open_room_page, start_group_in_ui
+from tests.browser.e2e_helpers import PAIR_ROOMS
 from tests.browser.helpers import (
     People,
     composer,
@@ -35,27 +35,7 @@ def typing_line(page: Page):
     return page.locator("#typing-indicator")
 
 
-def plaintext_room(people: People, server: str) -> tuple[Page, Page]:
-    ann, bob = make_account("ann", "Ann Archer"), make_account("bob", "Bob Baker")
-    room = make_group(ann, "plans", bob)
-    ann_page, bob_page = people.log_in(ann), people.log_in(bob)
-    open_room(ann_page, server, room)
-    open_room(bob_page, server, room)
-    return ann_page, bob_page
-
-
-def encrypted_room(people: People, server: str) -> tuple[Page, Page]:
-    ann, bob = make_account("ann", "Ann Archer"), make_account("bob", "Bob Baker")
-    ann_page, bob_page = log_in_with_keys(people, ann), log_in_with_keys(people, bob)
-    room_id = start_group_in_ui(ann_page, "secret-plans", ["bob"])
-    open_room_page(bob_page, server, room_id)
-    return ann_page, bob_page
-
-
-ROOMS = [pytest.param(plaintext_room, id="plaintext"), pytest.param(encrypted_room, id="encrypted")]
-
-
-@pytest.mark.parametrize("make_room", ROOMS)
+@pytest.mark.parametrize("make_room", PAIR_ROOMS)
 def test_typing_shows_and_ends_on_send_blur_and_silence(
     people: People, server: str, make_room: Callable[[People, str], tuple[Page, Page]]
 ) -> None:
@@ -109,7 +89,7 @@ def member_presence(page: Page, name: str):
     return row.locator(".presence-dot"), row.locator(".presence-label")
 
 
-@pytest.mark.parametrize("make_room", ROOMS)
+@pytest.mark.parametrize("make_room", PAIR_ROOMS)
 def test_presence_goes_online_away_offline(
     people: People, server: str, make_room: Callable[[People, str], tuple[Page, Page]]
 ) -> None:

@@ -11,13 +11,13 @@ import pytest
 from playwright.sync_api import Locator, Page, Route, expect
 
 from tests.browser.e2e_helpers import (
+    PAIR_ROOMS,
     log_in_with_keys,
     open_room_page,
     python_member,
     room_settled,
     seed_encrypted,
     start_encrypted_group,
-    start_group_in_ui,
 )
 from tests.browser.helpers import (
     People,
@@ -34,26 +34,6 @@ from tests.browser.helpers import (
 pytestmark = pytest.mark.browser
 
 
-def plaintext_room(people: People, server: str) -> tuple[Page, Page]:
-    ann, bob = make_account("ann", "Ann Archer"), make_account("bob", "Bob Baker")
-    room = make_group(ann, "plans", bob)
-    ann_page, bob_page = people.log_in(ann), people.log_in(bob)
-    open_room(ann_page, server, room)
-    open_room(bob_page, server, room)
-    return ann_page, bob_page
-
-
-def encrypted_room(people: People, server: str) -> tuple[Page, Page]:
-    ann, bob = make_account("ann", "Ann Archer"), make_account("bob", "Bob Baker")
-    ann_page, bob_page = log_in_with_keys(people, ann), log_in_with_keys(people, bob)
-    room_id = start_group_in_ui(ann_page, "secret-plans", ["bob"])
-    open_room_page(bob_page, server, room_id)
-    return ann_page, bob_page
-
-
-ROOMS = [pytest.param(plaintext_room, id="plaintext"), pytest.param(encrypted_room, id="encrypted")]
-
-
 def row(page: Page, text: str) -> Locator:
     """The message row whose own text (not a quote) is ``text``."""
     return shown_messages(page).filter(
@@ -65,7 +45,7 @@ def quote(message: Locator) -> Locator:
     return message.locator("button.msg-reply")
 
 
-@pytest.mark.parametrize("make_room", ROOMS)
+@pytest.mark.parametrize("make_room", PAIR_ROOMS)
 def test_a_reply_quotes_the_message_it_answers_and_goes_there(
     people: People, server: str, make_room: Callable[[People, str], tuple[Page, Page]]
 ) -> None:
