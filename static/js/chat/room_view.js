@@ -298,21 +298,25 @@ export class RoomView {
 
   /** Answer ``message`` with the next send (the "Reply" button). */
   startReply(message) {
-    const quote = this.quote({ seq: message.seq, id: String(message.id) }, message);
-    if (quote.state !== "shown") return;
-    this.replyBar.start(message, quote);
+    const quote = this.quoteOf(message);
+    if (quote.state === "shown") this.replyBar.start(message, quote);
   }
 
   /** What the quote of a reply to ``ref`` shows (messages_ui.js quoteNode): always this
    * page's own copy of that message, decrypted here in an encrypted room, and only if it is
    * the message the reply names (``answers``); one outside the loaded history is fetched. */
-  quote(ref, known = null) {
-    const target = known || this.store.getBySeq(ref.seq) || this.quoted.get(ref.seq);
+  quote(ref) {
+    const target = this.store.getBySeq(ref.seq) || this.quoted.get(ref.seq);
     if (!target) {
       this.fetchQuoted(ref.seq);
       return { state: "loading" };
     }
-    if (!known && !answers(ref, target)) return { state: "gone" };
+    return answers(ref, target) ? this.quoteOf(target) : { state: "gone" };
+  }
+
+  /** What a quote of ``target`` (a message as this page has it) shows: its sender and the
+   * start of its text, or why not. */
+  quoteOf(target) {
     if (target.deleted || target.kind !== "text") return { state: "gone" };
     const shown = this.extensions.messageBody(target);
     if (shown.pending) return { state: "loading" };
