@@ -8,21 +8,10 @@ from asgiref.sync import sync_to_async
 from django.test import Client
 
 from chat import actions
-from chat.models import Message, RoomKind
+from chat.models import Message
 from tests.sockets import connect, open_socket, receive_type, send_cmd
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def people(make_user):
-    return make_user("ann"), make_user("bob"), make_user("cat")
-
-
-@pytest.fixture
-def group(people, make_room):
-    ann, bob, _ = people
-    return make_room(ann, kind=RoomKind.GROUP, members=(bob,))
 
 
 async def test_anonymous_is_refused():

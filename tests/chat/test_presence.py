@@ -27,17 +27,6 @@ def fresh_cache():
     cache.clear()
 
 
-@pytest.fixture
-def people(make_user):
-    return make_user("ann"), make_user("bob"), make_user("cat")
-
-
-@pytest.fixture
-def group(people, make_room):
-    ann, bob, _ = people
-    return make_room(ann, kind=RoomKind.GROUP, members=(bob,))
-
-
 def presence_frame(state: str, **fields) -> str:
     return json.dumps({"type": "presence", "state": state, **fields})
 

@@ -20,17 +20,6 @@ def fresh_room_budgets():
     consumers._room_typing.buckets.clear()
 
 
-@pytest.fixture
-def people(make_user):
-    return make_user("ann"), make_user("bob"), make_user("cat")
-
-
-@pytest.fixture
-def group(people, make_room):
-    ann, bob, _ = people
-    return make_room(ann, kind=RoomKind.GROUP, members=(bob,))
-
-
 def typing(room_id, *, ref="t1", **fields):
     return json.dumps({"type": "typing", "ref": ref, "room_id": room_id, **fields})
 
